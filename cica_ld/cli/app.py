@@ -1,0 +1,104 @@
+"""The Typer application object and the one place where errors become exit codes.
+
+Command modules (``cica_ld/cli/<capability>.py``) register their commands on :data:`app`.
+Every :class:`~cica_ld.errors.CicaError` raised below a command is printed as one line on
+stderr (``cica-ld: error: ...``) and exits with its code; anything else is a bug: exit 4 with a
+one-line message, and the traceback only with ``CICA_LD_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from cica_ld import __version__
+from cica_ld.errors import EXIT_INTERNAL, CicaError
+
+
+def echo_error(message: str) -> None:
+    """Print a diagnostic on stderr, prefixed with the program name."""
+    typer.echo(f"cica-ld: error: {message}", err=True)
+
+
+def echo_warning(message: str) -> None:
+    typer.echo(f"cica-ld: warning: {message}", err=True)
+
+
+class CicaGroup(TyperGroup):
+    """A Typer group that turns the project's errors into documented exit codes."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CicaError as exc:
+            echo_error(str(exc))
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `cica-ld query ... | head`
+            with contextlib.suppress(OSError):  # silence the flush at exit
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.exit(0)
+        except KeyboardInterrupt:
+            echo_error("interrupted")
+            sys.exit(130)
+        except (SystemExit, typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if _is_click_exception(exc):
+                raise
+            if os.environ.get("CICA_LD_DEBUG") == "1":
+                traceback.print_exc()
+            else:
+                echo_error(
+                    f"internal error: {type(exc).__name__}: {exc} "
+                    "(a bug in cica-ld; rerun with CICA_LD_DEBUG=1 for the traceback)"
+                )
+            sys.exit(EXIT_INTERNAL)
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    from typer import exceptions as typer_exceptions
+
+    return isinstance(exc, (typer_exceptions.TyperException, typer.Exit, typer.Abort))
+
+
+app = typer.Typer(
+    name="cica-ld",
+    cls=CicaGroup,
+    help=(
+        "Query, validate and publish linked data. With no --data, the embedded CICA knowledge "
+        "graph (vocabulary, data and SHACL shapes) is used.\n\n"
+        "Exit codes: 0 ok, 1 check failed, 2 usage or input error, 3 external service error, "
+        "4 internal error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"cica-ld {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Query, validate and publish linked data (the CICA knowledge graph by default)."""

@@ -1,0 +1,49 @@
+"""Options shared by several commands, defined once so names and help cannot drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DataOpt = Annotated[
+    Optional[list[Path]],  # noqa: UP045 - typer needs Optional here on py3.10
+    typer.Option(
+        "--data",
+        "-d",
+        help="RDF file or folder to use instead of the embedded CICA data (repeatable; a folder "
+        "means every RDF file below it, sorted).",
+        show_default=False,
+    ),
+]
+InputFormatOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--input-format",
+        help="Format of the --data files (turtle, ntriples, nquads, trig, rdfxml, jsonld); "
+        "default: from each file's extension.",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically) instead of stdout.",
+        show_default=False,
+    ),
+]
+EndpointOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--endpoint",
+        help="URL of a SPARQL 1.1 endpoint to use instead of local files.",
+        show_default=False,
+    ),
+]
+TimeoutOpt = Annotated[
+    float,
+    typer.Option("--timeout", help="Seconds to wait for the endpoint.", min=0.001),
+]
