@@ -8,6 +8,7 @@ results from different engines compare as plain tuples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -63,3 +64,60 @@ class ValidationResult:
             self.path,
             self.value,
         )
+
+
+_PATH_UNARY = {
+    "zeroOrMorePath": "*",
+    "oneOrMorePath": "+",
+    "zeroOrOnePath": "?",
+}
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def path_to_sparql(node: str, objects: Callable[[str, str], list[str]]) -> str:
+    """Render a SHACL property path (the node of ``sh:path``) in SPARQL path syntax.
+
+    Terms are in N-Triples syntax; ``objects(subject, predicate_iri)`` returns the objects of a
+    subject for a predicate IRI (without angle brackets), so any graph can be read. The form is
+    fixed so that engines agree: IRIs as ``<iri>``; ``^p`` inverse; ``a/b`` sequence; ``a|b``
+    alternative; ``p*``, ``p+``, ``p?``; every operand that is not an IRI in parentheses, e.g.
+    ``^(<a>/<b>)``, ``(<a>|<b>)*``, ``<a>/(^<b>)``.
+    """
+
+    def operand(n: str) -> str:
+        text = render(n)
+        return text if n.startswith("<") else f"({text})"
+
+    def members(n: str) -> list[str]:
+        out: list[str] = []
+        seen: set[str] = set()
+        while n != f"<{_RDF}nil>" and n not in seen:
+            seen.add(n)
+            first = objects(n, _RDF + "first")
+            if not first:
+                break
+            out.append(first[0])
+            rest = objects(n, _RDF + "rest")
+            if not rest:
+                break
+            n = rest[0]
+        return out
+
+    def render(n: str) -> str:
+        if n.startswith("<"):
+            return n
+        inverse = objects(n, SH + "inversePath")
+        if inverse:
+            return "^" + operand(inverse[0])
+        alternative = objects(n, SH + "alternativePath")
+        if alternative:
+            return "|".join(operand(m) for m in members(alternative[0]))
+        for local, suffix in _PATH_UNARY.items():
+            inner = objects(n, SH + local)
+            if inner:
+                return operand(inner[0]) + suffix
+        if objects(n, _RDF + "first"):
+            return "/".join(operand(m) for m in members(n))
+        return n  # not a well-formed path: shown as the node itself
+
+    return render(node)
