@@ -1,0 +1,1417 @@
+"""`cica-ld serve`: a read-only SPARQL 1.1 Protocol endpoint and a linked-data server.
+
+The app (:func:`create_app`) is a Starlette application served by uvicorn (:func:`run`):
+
+* ``/sparql``: the SPARQL 1.1 Protocol. ``GET ?query=``, ``POST`` form-encoded (``query=``) or
+  ``application/sparql-query``; ``default-graph-uri`` / ``named-graph-uri`` are honoured.
+  Results by ``Accept`` (or ``?format=``): SPARQL JSON, XML, CSV, TSV for SELECT/ASK; Turtle,
+  N-Triples, JSON-LD, RDF/XML for CONSTRUCT/DESCRIBE; anything else is ``406``. ``GET /sparql``
+  without a query returns the SPARQL service description (``sd:Service``, Turtle by default).
+  Read-only: an update (``application/sparql-update``, an ``update=`` field, or update text sent as
+  a query) gets ``403``; so does ``SERVICE`` (the server never fetches from the network). A
+  malformed query gets ``400`` with the parser's message.
+* **Timeout.** Each query runs in a worker *process* (a pool of ``workers``; each worker holds its
+  own copy of the dataset). Inside the worker, a deadline is checked on every solution while
+  iterating (pyoxigraph iterates lazily), which cuts most runaway queries (a huge cross join)
+  cleanly. Work pyoxigraph does before the first solution (ORDER BY, GROUP BY, COUNT over a
+  cross join) cannot be interrupted from Python, so the server waits ``timeout + grace`` seconds
+  and then kills the worker and starts a new one. Either way the client gets ``503`` and the
+  server keeps serving. With ``workers=0`` queries run in threads of the server process instead:
+  the per-solution deadline still applies, but a blocking runaway query keeps its thread busy
+  until pyoxigraph returns (the client still gets ``503`` at the hard deadline).
+* **Result cap.** At most ``max_results`` solutions (or triples) are returned; a truncated
+  response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses).
+* ``/id/...`` and every other path under the base IRI: the resource with that IRI
+  (``base_url`` + path), by content negotiation (HTML when the publishing module is installed,
+  Turtle, JSON-LD, N-Triples, RDF/XML; ``?format=`` overrides ``Accept``; a file suffix such as
+  ``/id/cica.ttl`` names the document directly). The server answers ``200`` directly (no 303
+  round trip) with ``Vary: Accept`` and a ``Content-Location`` naming the document served;
+  ``404`` for an IRI the data does not describe.
+* ``/`` and ``/.well-known/void``: the dataset description (VoID/DCAT).
+* CORS is open (``*``, no credentials) so browser clients such as YASGUI can query it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as _xml_escape
+from xml.sax.saxutils import quoteattr as _xml_attr
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from cica_ld.dataset import LoadedDataset
+
+#: The base IRI of the CICA knowledge graph (resources live under ``id/``).
+DEFAULT_BASE_URL = "https://w3id.org/cica-ld/"
+DEFAULT_QUERY_TIMEOUT = 10.0
+DEFAULT_MAX_RESULTS = 10_000
+#: Extra seconds a worker gets past the timeout before it is killed.
+KILL_GRACE = 1.0
+#: Largest request body (a POSTed query) accepted.
+MAX_BODY_BYTES = 1_000_000
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+
+#: Prefixes used when serializing Turtle.
+PREFIXES: dict[str, str] = {
+    "cica": "https://w3id.org/cica-ld/ontology#",
+    "cicaid": "https://w3id.org/cica-ld/id/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "schema": "http://schema.org/",
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "time": "http://www.w3.org/2006/time#",
+    "void": "http://rdfs.org/ns/void#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Formats and content negotiation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Format:
+    """A representation the server can produce: a short name, its media type, aliases."""
+
+    name: str
+    media_type: str
+    aliases: tuple[str, ...] = ()
+    suffix: str = ""
+    #: names accepted by ``?format=``
+    keys: tuple[str, ...] = ()
+    charset: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
+
+
+RESULTS_JSON = Format(
+    "json", "application/sparql-results+json", ("application/json",), ".srj", ("json", "srj")
+)
+RESULTS_XML = Format(
+    "xml",
+    "application/sparql-results+xml",
+    ("application/xml", "text/xml"),
+    ".srx",
+    ("xml", "srx"),
+)
+RESULTS_CSV = Format("csv", "text/csv", (), ".csv", ("csv",), charset=True)
+RESULTS_TSV = Format("tsv", "text/tab-separated-values", (), ".tsv", ("tsv",), charset=True)
+TURTLE = Format("turtle", "text/turtle", ("application/x-turtle",), ".ttl", ("turtle", "ttl"))
+NTRIPLES = Format(
+    "ntriples", "application/n-triples", ("text/plain",), ".nt", ("ntriples", "nt", "n-triples")
+)
+JSONLD = Format("jsonld", "application/ld+json", (), ".jsonld", ("jsonld", "json-ld"))
+RDFXML = Format("rdfxml", "application/rdf+xml", (), ".rdf", ("rdfxml", "rdf", "rdf-xml"))
+HTML = Format(
+    "html", "text/html", ("application/xhtml+xml",), ".html", ("html", "htm"), charset=True
+)
+
+#: Offers, in server preference order (the first wins when the client has no preference).
+SOLUTION_FORMATS: tuple[Format, ...] = (RESULTS_JSON, RESULTS_XML, RESULTS_CSV, RESULTS_TSV)
+GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+
+
+def parse_accept(header: str) -> list[tuple[str, str, float]]:
+    """An ``Accept`` header as ``(type, subtype, q)`` ranges (lower-case; q clamped to 0..1)."""
+    ranges: list[tuple[str, str, float]] = []
+    for part in header.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        mt = fields[0].lower()
+        if mt == "*":
+            mt = "*/*"
+        if mt.count("/") != 1:
+            continue
+        q = 1.0
+        for f in fields[1:]:
+            key, _, value = f.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        t, s = mt.split("/")
+        ranges.append((t, s, q))
+    return ranges
+
+
+def negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
+    """The offer the ``Accept`` header prefers (RFC 9110: most specific range decides each
+    offer's q; ties go to the server's order), or None if it accepts none of them."""
+    if accept is None or not accept.strip():
+        return offers[0]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0]
+    best: Format | None = None
+    best_q = 0.0
+    for offer in offers:
+        offer_q = 0.0
+        for mt in (offer.media_type, *offer.aliases):
+            t, s = mt.split("/")
+            q, spec = 0.0, -1
+            for rt, rs, rq in ranges:
+                if rt == t and rs == s:
+                    sp = 2
+                elif rt == t and rs == "*":
+                    sp = 1
+                elif rt == "*" and rs == "*":
+                    sp = 0
+                else:
+                    continue
+                if sp > spec or (sp == spec and rq > q):
+                    spec, q = sp, rq
+            offer_q = max(offer_q, q)
+        if offer_q > best_q:
+            best, best_q = offer, offer_q
+    return best
+
+
+def format_by_key(key: str, offers: Sequence[Format]) -> Format | None:
+    """The offer a ``?format=`` value names (a short name or a media type), or None."""
+    k = key.strip().lower()
+    for f in offers:
+        if k in f.keys or k == f.media_type or k in f.aliases:
+            return f
+    return None
+
+
+def _not_acceptable_message(offers: Sequence[Format], what: str) -> str:
+    names = ", ".join(f"{f.media_type} (format={f.keys[0]})" for f in offers)
+    return f"cannot serve {what} in the requested format; available: {names}"
+
+
+# --------------------------------------------------------------------------------------------
+# SPARQL results serialization (our own, so that results can be capped at max_results rows)
+# --------------------------------------------------------------------------------------------
+
+
+def _term_json(term: Any) -> dict[str, Any]:
+    import pyoxigraph
+
+    if isinstance(term, pyoxigraph.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, pyoxigraph.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, pyoxigraph.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+            if getattr(term, "direction", None) is not None:
+                out["its:dir"] = str(term.direction.value).lower()
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, pyoxigraph.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _term_json(term.subject),
+                "predicate": _term_json(term.predicate),
+                "object": _term_json(term.object),
+            },
+        }
+    raise TypeError(f"unexpected RDF term {term!r}")
+
+
+def _term_xml(term: Any) -> str:
+    import pyoxigraph
+
+    if isinstance(term, pyoxigraph.NamedNode):
+        return f"<uri>{_xml_escape(term.value)}</uri>"
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"<bnode>{_xml_escape(term.value)}</bnode>"
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            attr = f" xml:lang={_xml_attr(term.language)}"
+        elif term.datatype.value != XSD_STRING:
+            attr = f" datatype={_xml_attr(term.datatype.value)}"
+        else:
+            attr = ""
+        return f"<literal{attr}>{_xml_escape(term.value)}</literal>"
+    if isinstance(term, pyoxigraph.Triple):
+        return (
+            f"<triple><subject>{_term_xml(term.subject)}</subject>"
+            f"<predicate>{_term_xml(term.predicate)}</predicate>"
+            f"<object>{_term_xml(term.object)}</object></triple>"
+        )
+    raise TypeError(f"unexpected RDF term {term!r}")
+
+
+def _term_csv(term: Any) -> str:
+    import pyoxigraph
+
+    if term is None:
+        return ""
+    if isinstance(term, pyoxigraph.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, (pyoxigraph.NamedNode, pyoxigraph.Literal)):
+        return term.value
+    return str(term)
+
+
+def serialize_solutions(
+    variables: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format
+) -> bytes:
+    """SELECT results (``rows`` of terms or None, in ``variables`` order) in a results format."""
+    if fmt is RESULTS_JSON:
+        bindings = [
+            {v: _term_json(t) for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in rows
+        ]
+        doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
+        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    if fmt is RESULTS_XML:
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n',
+            f'<sparql xmlns="{SPARQL_RESULTS_NS}">\n<head>',
+            *(f"<variable name={_xml_attr(v)}/>" for v in variables),
+            "</head>\n<results>\n",
+        ]
+        for row in rows:
+            parts.append("<result>")
+            for v, t in zip(variables, row, strict=True):
+                if t is not None:
+                    parts.append(f"<binding name={_xml_attr(v)}>{_term_xml(t)}</binding>")
+            parts.append("</result>\n")
+        parts.append("</results>\n</sparql>\n")
+        return "".join(parts).encode("utf-8")
+    if fmt is RESULTS_CSV:
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow([_term_csv(t) for t in row])
+        return buf.getvalue().encode("utf-8")
+    if fmt is RESULTS_TSV:
+        lines = ["\t".join(f"?{v}" for v in variables)]
+        lines.extend("\t".join("" if t is None else str(t) for t in row) for row in rows)
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    raise ValueError(f"not a SPARQL results format: {fmt.name}")
+
+
+def serialize_boolean(value: bool, fmt: Format) -> bytes:
+    """An ASK result. CSV and TSV have no boolean form in the standard; like Jena, we write a
+    single column ``_askResult``."""
+    if fmt is RESULTS_JSON:
+        return json.dumps({"head": {}, "boolean": value}).encode("utf-8")
+    if fmt is RESULTS_XML:
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<sparql xmlns="{SPARQL_RESULTS_NS}">\n<head></head>\n'
+            f"<boolean>{'true' if value else 'false'}</boolean>\n</sparql>\n"
+        ).encode()
+    if fmt is RESULTS_CSV:
+        return f"_askResult\r\n{'true' if value else 'false'}\r\n".encode()
+    if fmt is RESULTS_TSV:
+        return f"?_askResult\n{'true' if value else 'false'}\n".encode()
+    raise ValueError(f"not a SPARQL results format: {fmt.name}")
+
+
+def serialize_triples(triples: Iterable[pyoxigraph.Triple], fmt: Format) -> bytes:
+    """Triples in an RDF format (pyoxigraph's serializers)."""
+    import pyoxigraph
+
+    rdf_format = pyoxigraph.RdfFormat.from_media_type(fmt.media_type)
+    if rdf_format is None:  # pragma: no cover - the offers are all known to pyoxigraph
+        raise ValueError(f"not an RDF format: {fmt.name}")
+    items = list(triples)
+    prefixes = _used_prefixes(items) if fmt in (TURTLE, RDFXML) else None
+    return pyoxigraph.serialize(items, format=rdf_format, prefixes=prefixes)
+
+
+def _used_prefixes(triples: Sequence[pyoxigraph.Triple]) -> dict[str, str]:
+    """The entries of :data:`PREFIXES` whose namespace some IRI in ``triples`` uses."""
+    import pyoxigraph
+
+    iris: set[str] = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, pyoxigraph.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, pyoxigraph.Literal):
+                iris.add(term.datatype.value)
+    return {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in iris)}
+
+
+# --------------------------------------------------------------------------------------------
+# Query execution (the same function runs in worker processes and in-process)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One SPARQL protocol request: the query, how to answer it, and its RDF dataset."""
+
+    query: str
+    accept: str | None = None
+    format: str | None = None
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryResponse:
+    """An HTTP answer to a query: status, media type, body, and whether it was capped."""
+
+    status: int
+    content_type: str
+    body: bytes
+    truncated: bool = False
+    count: int = 0
+
+    @classmethod
+    def error(cls, status: int, message: str) -> QueryResponse:
+        return cls(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
+
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+        |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_UPDATE_RE = re.compile(
+    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<>|BASE\s*<>)\s*)*"
+    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+    re.IGNORECASE,
+)
+_SERVICE_RE = re.compile(r"(?<![?$:\w-])SERVICE(?![:\w-])", re.IGNORECASE)
+
+
+def _strip_sparql(text: str) -> str:
+    """The query with comments removed and strings and IRIs emptied (for keyword checks)."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group("comment"):
+            return " "
+        if m.group("string"):
+            return '""'
+        return "<>"
+
+    return _TOKEN_RE.sub(repl, text)
+
+
+def check_read_only(query: str) -> str | None:
+    """Why ``query`` must be refused (an update, or SERVICE), or None if it may run."""
+    bare = _strip_sparql(query)
+    m = _UPDATE_RE.match(bare)
+    if m:
+        return (
+            f"this endpoint is read-only: SPARQL Update ({m.group(1).upper()}) is not accepted; "
+            "load data with `cica-ld serve --data FILE` instead"
+        )
+    if _SERVICE_RE.search(bare):
+        return "SERVICE is not allowed: this endpoint never fetches data from the network"
+    return None
+
+
+def _dataset_kwargs(req: QueryRequest) -> dict[str, Any]:
+    import pyoxigraph
+
+    if not req.default_graph_uris and not req.named_graph_uris:
+        return {"use_default_graph_as_union": True}
+    kwargs: dict[str, Any] = {}
+    if req.default_graph_uris:
+        kwargs["default_graph"] = [pyoxigraph.NamedNode(u) for u in req.default_graph_uris]
+    else:
+        kwargs["use_default_graph_as_union"] = True
+    if req.named_graph_uris:
+        kwargs["named_graphs"] = [pyoxigraph.NamedNode(u) for u in req.named_graph_uris]
+    return kwargs
+
+
+def _timeout_message(timeout: float) -> str:
+    return (
+        f"query cancelled: it ran longer than the server's time limit of {timeout:g} s "
+        "(cica-ld serve --query-timeout); narrow it with LIMIT or more selective patterns"
+    )
+
+
+def execute_query(
+    store: pyoxigraph.Store, req: QueryRequest, *, timeout: float, max_results: int
+) -> QueryResponse:
+    """Run one query on ``store`` and serialize the answer: never raises for bad input.
+
+    Checks the deadline on every solution (or triple) while iterating, and stops after
+    ``max_results`` of them (``truncated``).
+    """
+    import pyoxigraph
+
+    start = time.monotonic()
+    deadline = start + timeout
+    refusal = check_read_only(req.query)
+    if refusal:
+        return QueryResponse.error(403, refusal)
+    try:
+        kwargs = _dataset_kwargs(req)
+    except ValueError as exc:
+        return QueryResponse.error(400, f"invalid graph IRI: {exc}")
+    try:
+        result = store.query(req.query, **kwargs)
+    except SyntaxError as exc:
+        return QueryResponse.error(400, f"malformed query: {exc.msg or exc}")
+    except OSError as exc:
+        return QueryResponse.error(500, f"query failed: {exc}")
+    except ValueError as exc:
+        return QueryResponse.error(400, f"query failed: {exc}")
+
+    if isinstance(result, pyoxigraph.QueryBoolean):
+        fmt = _choose(req, SOLUTION_FORMATS)
+        if fmt is None:
+            return QueryResponse.error(406, _not_acceptable_message(SOLUTION_FORMATS, "ASK"))
+        return QueryResponse(200, fmt.content_type, serialize_boolean(bool(result), fmt), count=1)
+
+    graph = isinstance(result, pyoxigraph.QueryTriples)
+    offers = GRAPH_FORMATS if graph else SOLUTION_FORMATS
+    fmt = _choose(req, offers)
+    if fmt is None:
+        what = "CONSTRUCT/DESCRIBE results" if graph else "SELECT results"
+        return QueryResponse.error(406, _not_acceptable_message(offers, what))
+    items: list[Any] = []
+    truncated = False
+    try:
+        if graph:
+            for triple in result:
+                if len(items) >= max_results:
+                    truncated = True
+                    break
+                items.append(triple)
+                if time.monotonic() > deadline:
+                    return QueryResponse.error(503, _timeout_message(timeout))
+        else:
+            variables = [v.value for v in result.variables]
+            for solution in result:
+                if len(items) >= max_results:
+                    truncated = True
+                    break
+                items.append(tuple(solution))
+                if time.monotonic() > deadline:
+                    return QueryResponse.error(503, _timeout_message(timeout))
+    except OSError as exc:
+        return QueryResponse.error(500, f"query failed: {exc}")
+    except (ValueError, TypeError) as exc:  # e.g. a SERVICE the engine refuses
+        return QueryResponse.error(400, f"query failed: {exc}")
+    body = serialize_triples(items, fmt) if graph else serialize_solutions(variables, items, fmt)
+    return QueryResponse(200, fmt.content_type, body, truncated=truncated, count=len(items))
+
+
+def _choose(req: QueryRequest, offers: Sequence[Format]) -> Format | None:
+    if req.format:
+        return format_by_key(req.format, offers)
+    return negotiate(req.accept, offers)
+
+
+# --------------------------------------------------------------------------------------------
+# Executors: a pool of worker processes (hard timeout), or threads in this process
+# --------------------------------------------------------------------------------------------
+
+
+def _set_parent_death_signal() -> None:
+    """On Linux, have the kernel kill this worker if the server process dies."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _worker_entry(argv: Sequence[str]) -> None:
+    """The worker process's entry point: ``FD DUMP TIMEOUT MAX_RESULTS``."""
+    from multiprocessing.connection import Connection
+
+    fd, dump_path, timeout, max_results = argv
+    _worker_main(Connection(int(fd)), dump_path, float(timeout), int(max_results))
+
+
+def _worker_main(conn: Any, dump_path: str, timeout: float, max_results: int) -> None:
+    """A query worker: load the dataset dump, then answer requests until told to stop."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server; it stops us
+    _set_parent_death_signal()
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            req = conn.recv()
+        except (EOFError, OSError):
+            return
+        if req is None:
+            return
+        try:
+            resp = execute_query(store, req, timeout=timeout, max_results=max_results)
+        except Exception as exc:  # a bug: answer 500, keep the worker
+            resp = QueryResponse.error(500, f"internal error: {type(exc).__name__}: {exc}")
+        try:
+            conn.send(resp)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass(eq=False)
+class _Worker:
+    process: Any
+    conn: Any
+
+
+@dataclass
+class PoolStats:
+    """What the pool has done (for tests and the benchmark)."""
+
+    queries: int = 0
+    killed: int = 0
+    started: int = 0
+
+
+class QueryExecutor:
+    """Runs queries for the app; subclasses decide where."""
+
+    timeout: float
+    max_results: int
+
+    async def start(self) -> None:  # pragma: no cover - trivial
+        return None
+
+    async def close(self) -> None:  # pragma: no cover - trivial
+        return None
+
+    async def run(self, req: QueryRequest) -> QueryResponse:  # pragma: no cover
+        raise NotImplementedError
+
+
+class InlineExecutor(QueryExecutor):
+    """Queries in threads of the server process: soft (per-solution) deadline only."""
+
+    def __init__(self, store: pyoxigraph.Store, *, timeout: float, max_results: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.store = store
+        self.timeout = timeout
+        self.max_results = max_results
+        self._threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cica-query")
+        self.stats = PoolStats()
+
+    async def run(self, req: QueryRequest) -> QueryResponse:
+        loop = asyncio.get_running_loop()
+        self.stats.queries += 1
+        fut = loop.run_in_executor(
+            self._threads,
+            lambda: execute_query(
+                self.store, req, timeout=self.timeout, max_results=self.max_results
+            ),
+        )
+        try:
+            return await asyncio.wait_for(fut, self.timeout + KILL_GRACE)
+        except asyncio.TimeoutError:
+            self.stats.killed += 1  # not killed: the thread runs on, but the client is answered
+            return QueryResponse.error(503, _timeout_message(self.timeout))
+
+    async def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+class ProcessPoolExecutor(QueryExecutor):
+    """A pool of worker processes, each with its own copy of the dataset.
+
+    A worker that overruns ``timeout + KILL_GRACE`` is killed and replaced; requests wait for a
+    free worker (the wait does not count against the timeout).
+    """
+
+    def __init__(
+        self,
+        store: pyoxigraph.Store,
+        *,
+        workers: int,
+        timeout: float,
+        max_results: int,
+        start_timeout: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.size = max(1, workers)
+        self.timeout = timeout
+        self.max_results = max_results
+        self.start_timeout = start_timeout
+        self.stats = PoolStats()
+        self._tmp: str | None = None
+        self._dump: str | None = None
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closing = False
+
+    async def start(self) -> None:
+        import anyio.to_thread
+
+        self._tmp = tempfile.mkdtemp(prefix="cica-ld-serve-")
+        self._dump = os.path.join(self._tmp, "dataset.nq")
+        await anyio.to_thread.run_sync(self._dump_store)
+        self._idle = asyncio.Queue()
+        workers = await asyncio.gather(
+            *(anyio.to_thread.run_sync(self._spawn) for _ in range(self.size))
+        )
+        for w in workers:
+            self._idle.put_nowait(w)
+
+    def _dump_store(self) -> None:
+        import pyoxigraph
+
+        assert self._dump is not None
+        self.store.dump(self._dump, format=pyoxigraph.RdfFormat.N_QUADS)
+
+    def _spawn(self) -> _Worker:
+        """Start one worker: a fresh interpreter running :func:`_worker_entry`.
+
+        Not ``multiprocessing.Process``: its spawn mode re-imports the caller's ``__main__``,
+        which breaks scripts without a ``__main__`` guard; a plain subprocess does not.
+        """
+        import socket
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        ours, theirs = socket.socketpair()
+        package_parent = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_parent, env.get("PYTHONPATH", "")) if p
+        )
+        code = "import sys; from cica_ld.server import _worker_entry; _worker_entry(sys.argv[1:])"
+        args = [str(theirs.fileno()), str(self._dump), repr(self.timeout), str(self.max_results)]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
+        theirs.close()
+        conn = Connection(ours.detach())
+        if not conn.poll(self.start_timeout):
+            proc.kill()
+            proc.wait()
+            raise RuntimeError("a query worker did not start in time")
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            code_ = proc.wait()
+            raise RuntimeError(f"a query worker failed to start (exit {code_})") from None
+        if msg[0] != "ready":  # pragma: no cover - defensive
+            raise RuntimeError(f"unexpected message from a query worker: {msg!r}")
+        worker = _Worker(proc, conn)
+        with self._lock:
+            self._all.add(worker)
+            self.stats.started += 1
+        return worker
+
+    @property
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._all]
+
+    def _exchange(self, worker: _Worker, req: QueryRequest) -> QueryResponse | None:
+        """Send ``req`` to ``worker`` and wait up to the hard deadline; None means overrun."""
+        try:
+            worker.conn.send(req)
+            if not worker.conn.poll(self.timeout + KILL_GRACE):
+                return None
+            return worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            return QueryResponse.error(500, "internal error: the query worker died")
+
+    def _retire(self, worker: _Worker) -> None:
+        with self._lock:
+            self._all.discard(worker)
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+            worker.process.wait(5)
+        with contextlib.suppress(Exception):
+            worker.conn.close()
+
+    async def _replace(self, worker: _Worker) -> None:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self._retire, worker)
+        if self._closing:
+            return
+        try:
+            new = await anyio.to_thread.run_sync(self._spawn)
+        except Exception:  # pragma: no cover - keep serving with a smaller pool
+            return
+        if self._closing:
+            await anyio.to_thread.run_sync(self._retire, new)
+        elif self._idle is not None:
+            self._idle.put_nowait(new)
+
+    async def run(self, req: QueryRequest) -> QueryResponse:
+        import anyio.to_thread
+
+        if self._idle is None:
+            raise RuntimeError("the query pool is not started (run the app with its lifespan)")
+        worker = await self._idle.get()
+        self.stats.queries += 1
+        resp = await anyio.to_thread.run_sync(self._exchange, worker, req)
+        healthy = resp is not None and worker.process.poll() is None
+        if resp is None:
+            self.stats.killed += 1
+            resp = QueryResponse.error(503, _timeout_message(self.timeout))
+        if healthy:
+            self._idle.put_nowait(worker)
+        else:
+            # replace in the background; this request is answered now
+            asyncio.get_running_loop().create_task(self._replace(worker))
+        return resp
+
+    async def close(self) -> None:
+        import anyio.to_thread
+
+        self._closing = True
+        with self._lock:
+            workers = list(self._all)
+        for w in workers:
+            with contextlib.suppress(Exception):
+                w.conn.send(None)
+        for w in workers:
+            await anyio.to_thread.run_sync(_join_or_kill, w)
+        with self._lock:
+            self._all.clear()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _join_or_kill(worker: _Worker) -> None:
+    import subprocess
+
+    try:
+        worker.process.wait(2)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait(5)
+    with contextlib.suppress(Exception):
+        worker.conn.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Resources: the description of an IRI under the base
+# --------------------------------------------------------------------------------------------
+
+
+def describe(
+    store: pyoxigraph.Store, iri: str, *, hash_subjects: Iterable[Any] = ()
+) -> list[pyoxigraph.Triple]:
+    """The triples that describe ``iri``: every triple with it as subject (in any graph) and
+    the blank nodes they reach (a concise bounded description), plus the same for each of
+    ``hash_subjects`` (the ``iri#...`` terms a document IRI such as ``/ontology`` holds).
+    Sorted, without duplicates."""
+    import pyoxigraph
+
+    seen: set[pyoxigraph.Triple] = set()
+    todo: list[Any] = [pyoxigraph.NamedNode(iri), *hash_subjects]
+    visited: set[Any] = set()
+    while todo:
+        s = todo.pop()
+        if s in visited:
+            continue
+        visited.add(s)
+        for q in store.quads_for_pattern(s, None, None, None):
+            t = pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            if t not in seen:
+                seen.add(t)
+                if isinstance(q.object, pyoxigraph.BlankNode):
+                    todo.append(q.object)
+    return sorted(seen, key=str)
+
+
+class _HashIndex:
+    """Document IRI -> its ``#`` subjects under the base (built once, on first use)."""
+
+    def __init__(self, store: pyoxigraph.Store, base_url: str) -> None:
+        self.store = store
+        self.base_url = base_url
+        self._map: dict[str, list[Any]] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, iri: str) -> list[Any]:
+        with self._lock:
+            if self._map is None:
+                self._map = self._build()
+        return self._map.get(iri, [])
+
+    def _build(self) -> dict[str, list[Any]]:
+        import pyoxigraph
+
+        q = (
+            "SELECT DISTINCT ?s ?base WHERE { ?s ?p ?o "
+            "FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?base) && CONTAINS(STR(?s), '#')) }"
+        )
+        subs = {pyoxigraph.Variable("base"): pyoxigraph.Literal(self.base_url)}
+        out: dict[str, list[Any]] = {}
+        for sol in self.store.query(q, substitutions=subs, use_default_graph_as_union=True):
+            s = sol["s"]
+            out.setdefault(s.value.split("#", 1)[0], []).append(s)
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# The app
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerConfig:
+    """The settings a running app uses (exposed as ``app.state.config``)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT
+    max_results: int = DEFAULT_MAX_RESULTS
+    workers: int = 2
+    triples: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_workers() -> int:
+    """Worker processes by default: one per CPU, between 1 and 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def create_app(
+    dataset: LoadedDataset | pyoxigraph.Store,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT,
+    max_results: int = DEFAULT_MAX_RESULTS,
+    workers: int | None = None,
+    cors: bool = True,
+) -> Starlette:
+    """The Starlette app serving ``dataset`` (see the module docstring for the routes).
+
+    ``base_url`` is the IRI prefix the paths map onto (``/id/x`` -> ``base_url + "id/x"``).
+    ``workers`` worker processes run the queries (default: :func:`default_workers`); ``0`` runs
+    them in threads of this process (no hard timeout). Workers start with the app's lifespan:
+    use ``TestClient(app)`` as a context manager, or :func:`run`.
+    """
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.routing import Route
+
+    store = getattr(dataset, "store", dataset)
+    if not base_url.endswith(("/", "#")):
+        base_url += "/"
+    if query_timeout <= 0:
+        raise ValueError("query_timeout must be positive")
+    if max_results < 1:
+        raise ValueError("max_results must be at least 1")
+    n_workers = default_workers() if workers is None else workers
+    executor: QueryExecutor
+    if n_workers == 0:
+        executor = InlineExecutor(store, timeout=query_timeout, max_results=max_results)
+    else:
+        executor = ProcessPoolExecutor(
+            store, workers=n_workers, timeout=query_timeout, max_results=max_results
+        )
+    config = ServerConfig(
+        base_url=base_url,
+        query_timeout=query_timeout,
+        max_results=max_results,
+        workers=n_workers,
+        triples=len(store),
+    )
+    handlers = _Handlers(store, config, executor)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        await executor.start()
+        try:
+            yield
+        finally:
+            await executor.close()
+
+    middleware = []
+    if cors:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                allow_headers=["*"],
+                expose_headers=["X-SPARQL-MaxRows", "Content-Location", "Vary"],
+                max_age=600,
+            )
+        )
+    routes = [
+        Route("/sparql", handlers.sparql, methods=["GET", "POST"], name="sparql"),
+        Route("/.well-known/void", handlers.void, methods=["GET"], name="void"),
+        Route("/", handlers.index, methods=["GET"], name="index"),
+        Route("/{path:path}", handlers.resource, methods=["GET"], name="resource"),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.config = config
+    app.state.executor = executor
+    app.state.store = store
+    return app
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    from starlette.responses import Response
+
+    return Response(
+        message.rstrip() + "\n",
+        status_code=status,
+        media_type="text/plain; charset=utf-8",
+        headers=headers,
+    )
+
+
+class _Handlers:
+    def __init__(
+        self, store: pyoxigraph.Store, config: ServerConfig, executor: QueryExecutor
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.executor = executor
+        self.hashes = _HashIndex(store, config.base_url)
+
+    # ---- /sparql ---------------------------------------------------------------------------
+
+    async def sparql(self, request: Request) -> Response:
+        params = request.query_params
+        if request.method == "GET":
+            queries = params.getlist("query")
+            if not queries:
+                if "update" in params:
+                    return _text(403, _READ_ONLY)
+                return self._service_description(request)
+            if len(queries) > 1:
+                return _text(400, "give exactly one query parameter")
+            query = queries[0]
+            default_graphs = params.getlist("default-graph-uri")
+            named_graphs = params.getlist("named-graph-uri")
+        else:
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return _text(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            default_graphs = params.getlist("default-graph-uri")
+            named_graphs = params.getlist("named-graph-uri")
+            if ctype == "application/sparql-update":
+                return _text(403, _READ_ONLY)
+            if ctype == "application/sparql-query":
+                body = await request.body()
+                if len(body) > MAX_BODY_BYTES:
+                    return _text(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+                try:
+                    query = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    return _text(400, "the query is not valid UTF-8")
+            elif ctype == "application/x-www-form-urlencoded":
+                form = await request.form()
+                if "update" in form:
+                    return _text(403, _READ_ONLY)
+                queries = [str(v) for v in form.getlist("query")]
+                if len(queries) != 1:
+                    return _text(400, "give exactly one query field in the form")
+                query = queries[0]
+                default_graphs += [str(v) for v in form.getlist("default-graph-uri")]
+                named_graphs += [str(v) for v in form.getlist("named-graph-uri")]
+            else:
+                return _text(
+                    415,
+                    "POST a query as application/sparql-query or as the query field of "
+                    f"application/x-www-form-urlencoded (got {ctype or 'no content type'!r})",
+                )
+        if not query.strip():
+            return _text(400, "the query is empty")
+        req = QueryRequest(
+            query=query,
+            accept=request.headers.get("accept"),
+            format=params.get("format"),
+            default_graph_uris=tuple(default_graphs),
+            named_graph_uris=tuple(named_graphs),
+        )
+        resp = await self.executor.run(req)
+        return self._query_response(resp)
+
+    def _query_response(self, resp: QueryResponse) -> Response:
+        from starlette.responses import Response
+
+        headers = {"Vary": "Accept", "Cache-Control": "no-store"}
+        if resp.truncated:
+            headers["X-SPARQL-MaxRows"] = str(self.config.max_results)
+        return Response(
+            resp.body, status_code=resp.status, media_type=resp.content_type, headers=headers
+        )
+
+    def _service_description(self, request: Request) -> Response:
+        endpoint = str(request.url_for("sparql"))
+        fmt = _choose(
+            QueryRequest("", request.headers.get("accept"), request.query_params.get("format")),
+            GRAPH_FORMATS,
+        )
+        if fmt is None:
+            return _text(406, _not_acceptable_message(GRAPH_FORMATS, "the service description"))
+        triples = service_description(
+            endpoint,
+            triples=self.config.triples,
+            void_url=str(request.url_for("void")),
+        )
+        body = serialize_triples(triples, fmt)
+        return _rdf_response(body, fmt, headers={"Vary": "Accept"})
+
+    # ---- resources -------------------------------------------------------------------------
+
+    async def resource(self, request: Request) -> Response:
+        import anyio.to_thread
+
+        path = request.path_params["path"]
+        return await anyio.to_thread.run_sync(self._resource_sync, request, path)
+
+    def _resource_sync(self, request: Request, path: str) -> Response:
+        iri = self.config.base_url + path
+        forced: Format | None = None
+        triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
+        if not triples:
+            # /id/x.ttl: the document of /id/x in one format
+            for f in (*_resource_offers(), RESULTS_JSON):
+                if f.suffix and path.endswith(f.suffix) and len(path) > len(f.suffix):
+                    candidate = iri[: -len(f.suffix)]
+                    found = describe(
+                        self.store, candidate, hash_subjects=self.hashes.get(candidate)
+                    )
+                    if found and f in _resource_offers():
+                        iri, triples, forced = candidate, found, f
+                    break
+        if not triples:
+            return _text(404, f"no resource {iri} in this dataset")
+        return self._negotiated(request, iri, triples, forced)
+
+    def _negotiated(
+        self,
+        request: Request,
+        iri: str,
+        triples: list[pyoxigraph.Triple],
+        forced: Format | None,
+    ) -> Response:
+        offers = _resource_offers()
+        key = request.query_params.get("format")
+        if forced is not None:
+            fmt: Format | None = forced
+        elif key:
+            fmt = format_by_key(key, offers)
+        else:
+            fmt = negotiate(request.headers.get("accept"), offers)
+        if fmt is None:
+            return _text(406, _not_acceptable_message(offers, f"<{iri}>"))
+        headers = {"Vary": "Accept", "Link": f'<{iri}>; rel="describedby"'}
+        headers["Content-Location"] = self._local_path(iri) + fmt.suffix
+        if fmt is HTML:
+            body = _render_html(self.store, iri, triples, self.config)
+        elif fmt is JSONLD:
+            body = _render_jsonld(self.store, iri, triples)
+        else:
+            body = serialize_triples(triples, fmt)
+        return _rdf_response(body, fmt, headers=headers)
+
+    def _local_path(self, iri: str) -> str:
+        return "/" + iri[len(self.config.base_url) :]
+
+    # ---- dataset description -------------------------------------------------------------
+
+    async def void(self, request: Request) -> Response:
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self._void_sync, request, False)
+
+    async def index(self, request: Request) -> Response:
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self._void_sync, request, True)
+
+    def _void_sync(self, request: Request, index: bool) -> Response:
+        offers = _resource_offers() if index else GRAPH_FORMATS
+        key = request.query_params.get("format")
+        fmt = (
+            format_by_key(key, offers) if key else negotiate(request.headers.get("accept"), offers)
+        )
+        if fmt is None:
+            return _text(406, _not_acceptable_message(offers, "the dataset description"))
+        triples = dataset_description(
+            self.store,
+            base_url=self.config.base_url,
+            endpoint=str(request.url_for("sparql")),
+        )
+        if fmt is HTML:
+            body = _render_index_html(self.store, self.config)
+        else:
+            body = serialize_triples(triples, fmt)
+        return _rdf_response(body, fmt, headers={"Vary": "Accept"})
+
+
+_READ_ONLY = (
+    "this endpoint is read-only: SPARQL Update is not accepted; "
+    "load data with `cica-ld serve --data FILE` instead"
+)
+
+
+def _rdf_response(body: bytes, fmt: Format, headers: dict[str, str] | None = None) -> Response:
+    from starlette.responses import Response
+
+    return Response(body, media_type=fmt.content_type, headers=headers)
+
+
+def _publish_module() -> Any | None:
+    """The publishing module, if it offers per-resource rendering (it lands separately)."""
+    try:
+        from cica_ld import publish  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return publish if hasattr(publish, "render_resource_html") else None
+
+
+def _resource_offers() -> tuple[Format, ...]:
+    if _publish_module() is not None:
+        return (TURTLE, HTML, JSONLD, NTRIPLES, RDFXML)
+    return (TURTLE, JSONLD, NTRIPLES, RDFXML)
+
+
+def _render_html(
+    store: pyoxigraph.Store, iri: str, triples: list[Any], config: ServerConfig
+) -> bytes:
+    publish = _publish_module()
+    assert publish is not None
+    out = publish.render_resource_html(store, iri, base_url=config.base_url)
+    return out.encode("utf-8") if isinstance(out, str) else out
+
+
+def _render_index_html(store: pyoxigraph.Store, config: ServerConfig) -> bytes:
+    publish = _publish_module()
+    assert publish is not None
+    out = publish.render_index_html(store, base_url=config.base_url)
+    return out.encode("utf-8") if isinstance(out, str) else out
+
+
+def _render_jsonld(store: pyoxigraph.Store, iri: str, triples: list[Any]) -> bytes:
+    return serialize_triples(triples, JSONLD)
+
+
+# --------------------------------------------------------------------------------------------
+# Descriptions: SPARQL service description and VoID
+# --------------------------------------------------------------------------------------------
+
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+_FORMATS_NS = "http://www.w3.org/ns/formats/"
+_VOID = "http://rdfs.org/ns/void#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_DCTERMS = "http://purl.org/dc/terms/"
+
+
+def service_description(
+    endpoint: str, *, triples: int, void_url: str | None = None
+) -> list[pyoxigraph.Triple]:
+    """The SPARQL 1.1 service description of the endpoint at ``endpoint`` (``sd:Service``)."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    svc = nn(endpoint)
+    ds = pyoxigraph.BlankNode("defaultDataset")
+    graph = pyoxigraph.BlankNode("defaultGraph")
+    out = [
+        pyoxigraph.Triple(svc, nn(_RDF_TYPE), nn(_SD + "Service")),
+        pyoxigraph.Triple(svc, nn(_SD + "endpoint"), svc),
+        pyoxigraph.Triple(svc, nn(_SD + "supportedLanguage"), nn(_SD + "SPARQL11Query")),
+        pyoxigraph.Triple(svc, nn(_SD + "feature"), nn(_SD + "UnionDefaultGraph")),
+        pyoxigraph.Triple(svc, nn(_SD + "defaultDataset"), ds),
+        pyoxigraph.Triple(ds, nn(_RDF_TYPE), nn(_SD + "Dataset")),
+        pyoxigraph.Triple(ds, nn(_SD + "defaultGraph"), graph),
+        pyoxigraph.Triple(graph, nn(_RDF_TYPE), nn(_SD + "Graph")),
+        pyoxigraph.Triple(
+            graph,
+            nn(_VOID + "triples"),
+            pyoxigraph.Literal(
+                str(triples), datatype=nn("http://www.w3.org/2001/XMLSchema#integer")
+            ),
+        ),
+    ]
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "N-Triples",
+        "JSON-LD",
+        "RDF_XML",
+    ):
+        out.append(pyoxigraph.Triple(svc, nn(_SD + "resultFormat"), nn(_FORMATS_NS + name)))
+    if void_url:
+        out.append(pyoxigraph.Triple(ds, nn(_RDF_TYPE), nn(_VOID + "Dataset")))
+        out.append(
+            pyoxigraph.Triple(ds, nn("http://www.w3.org/2000/01/rdf-schema#seeAlso"), nn(void_url))
+        )
+    return out
+
+
+def dataset_description(
+    store: pyoxigraph.Store, *, base_url: str, endpoint: str
+) -> list[pyoxigraph.Triple]:
+    """A VoID description of the served dataset (counts computed from the store)."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    integer = nn("http://www.w3.org/2001/XMLSchema#integer")
+    ds = nn(base_url + "dataset")
+
+    def count(q: str) -> pyoxigraph.Literal:
+        sol = next(iter(store.query(q, use_default_graph_as_union=True)))
+        return pyoxigraph.Literal(sol["n"].value, datatype=integer)
+
+    out = [
+        pyoxigraph.Triple(ds, nn(_RDF_TYPE), nn(_VOID + "Dataset")),
+        pyoxigraph.Triple(ds, nn(_VOID + "sparqlEndpoint"), nn(endpoint)),
+        pyoxigraph.Triple(ds, nn(_VOID + "uriSpace"), pyoxigraph.Literal(base_url)),
+        pyoxigraph.Triple(ds, nn(_VOID + "triples"), count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")),
+        pyoxigraph.Triple(
+            ds,
+            nn(_VOID + "distinctSubjects"),
+            count("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
+        ),
+        pyoxigraph.Triple(
+            ds, nn(_VOID + "properties"), count("SELECT (COUNT(DISTINCT ?p) AS ?n) { ?s ?p ?o }")
+        ),
+        pyoxigraph.Triple(
+            ds, nn(_VOID + "classes"), count("SELECT (COUNT(DISTINCT ?c) AS ?n) { ?s a ?c }")
+        ),
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Running: uvicorn, or one request in-process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """The answer to one in-process request (``cica-ld serve --get``)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def fetch(app: Starlette, path: str, *, accept: str | None = None) -> FetchResult:
+    """Answer one GET request for ``path`` in-process (the app's lifespan runs around it)."""
+    from starlette.testclient import TestClient
+
+    if not path.startswith("/"):
+        path = "/" + path
+    headers = {"accept": accept} if accept else {}
+    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=True) as client:
+        resp = client.get(path, headers=headers, follow_redirects=False)
+        return FetchResult(resp.status_code, dict(resp.headers), resp.content)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names a loopback interface."""
+    import ipaddress
+
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def run(
+    app: Starlette,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    access_log: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``app`` with uvicorn until interrupted. ``on_ready`` gets the base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        lifespan="on",
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    if on_ready is not None:
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{port}/"
+
+        original = server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original(sockets=sockets)
+            if server.started:
+                on_ready(url)
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run()
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "FetchResult",
+    "Format",
+    "QueryRequest",
+    "QueryResponse",
+    "create_app",
+    "describe",
+    "execute_query",
+    "fetch",
+    "negotiate",
+    "run",
+    "serialize_solutions",
+    "service_description",
+]
