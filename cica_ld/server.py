@@ -1341,15 +1341,23 @@ class FetchResult:
 
 
 def fetch(app: Starlette, path: str, *, accept: str | None = None) -> FetchResult:
-    """Answer one GET request for ``path`` in-process (the app's lifespan runs around it)."""
-    from starlette.testclient import TestClient
+    """Answer one GET request for ``path`` in-process (httpx's ASGI transport), with the app's
+    lifespan (worker start and stop) around it."""
+    return asyncio.run(fetch_async(app, path, accept=accept))
+
+
+async def fetch_async(app: Starlette, path: str, *, accept: str | None = None) -> FetchResult:
+    """:func:`fetch` for callers that already run an event loop."""
+    import httpx
 
     if not path.startswith("/"):
         path = "/" + path
     headers = {"accept": accept} if accept else {}
-    with TestClient(app, base_url="http://127.0.0.1:8000", raise_server_exceptions=True) as client:
-        resp = client.get(path, headers=headers, follow_redirects=False)
-        return FetchResult(resp.status_code, dict(resp.headers), resp.content)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            resp = await client.get(path, headers=headers, follow_redirects=False)
+            return FetchResult(resp.status_code, dict(resp.headers), resp.content)
 
 
 def is_loopback(host: str) -> bool:
@@ -1364,6 +1372,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind(host: str, port: int) -> Any:
+    """A listening TCP socket on ``host:port`` (port 0: any free port).
+
+    Raises :class:`~cica_ld.errors.UsageError` when the address is taken or not ours.
+    """
+    import socket
+
+    from cica_ld.errors import UsageError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot resolve --host {host!r}: {exc.strerror}") from None
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="choose another --port (0 picks a free one)",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def run(
     app: Starlette,
     *,
@@ -1372,13 +1409,14 @@ def run(
     access_log: bool = True,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve ``app`` with uvicorn until interrupted. ``on_ready`` gets the base URL."""
+    """Serve ``app`` with uvicorn until interrupted. ``on_ready`` gets the base URL once the
+    server listens (with the real port when ``port`` is 0)."""
     import uvicorn
 
+    sock = bind(host, port)
+    real_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
         access_log=access_log,
         log_level="info" if access_log else "warning",
         lifespan="on",
@@ -1387,8 +1425,7 @@ def run(
     server = uvicorn.Server(config)
     if on_ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{port}/"
-
+        url = f"http://{shown}:{real_port}/"
         original = server.startup
 
         async def startup(sockets: Any = None) -> None:
@@ -1397,7 +1434,10 @@ def run(
                 on_ready(url)
 
         server.startup = startup  # type: ignore[method-assign]
-    server.run()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 __all__ = [

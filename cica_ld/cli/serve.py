@@ -1,0 +1,102 @@
+"""`cica-ld serve`: a local SPARQL endpoint and linked-data server (see cica_ld/server.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, Optional
+
+import typer
+
+from cica_ld.cli.app import app, echo_error, echo_warning
+from cica_ld.cli.options import DataOpt, InputFormatOpt
+
+
+@app.command("serve")
+def serve_cmd(
+    data: DataOpt = None,
+    input_format: InputFormatOpt = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Interface to listen on (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="TCP port (0 picks a free one).", min=0, max=65535)
+    ] = 8000,
+    base_url: Annotated[
+        str,
+        typer.Option("--base-url", help="IRI prefix the paths map onto: /id/x is <BASE-URL>id/x."),
+    ] = "https://w3id.org/cica-ld/",
+    query_timeout: Annotated[
+        float,
+        typer.Option("--query-timeout", help="Seconds a query may run before 503.", min=0.01),
+    ] = 10.0,
+    max_results: Annotated[
+        int,
+        typer.Option(
+            "--max-results",
+            help="Most solutions/triples a query returns; more are cut and the response "
+            "carries X-SPARQL-MaxRows.",
+            min=1,
+        ),
+    ] = 10_000,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--workers",
+            help="Query worker processes (default: one per CPU, at most 4). 0 runs queries in "
+            "threads, without the hard timeout.",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No access log.")] = False,
+    get: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--get",
+            help="Answer one GET request for this path in-process, print the body, and exit: "
+            "0 on 2xx, 1 otherwise.",
+            show_default=False,
+        ),
+    ] = None,
+    accept: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--accept", help="Accept header for --get.", show_default=False),
+    ] = None,
+) -> None:
+    """Serve the dataset: a SPARQL 1.1 endpoint at /sparql, every resource at its path.
+
+    Read-only, loopback by default, CORS open for browser clients such as YASGUI.
+
+    Example: cica-ld serve --port 8000   (then open http://127.0.0.1:8000/id/cica)
+
+    Example: cica-ld serve --get '/sparql?query=ASK{?s ?p ?o}'
+    """
+    from cica_ld import dataset, server
+
+    ds = dataset.load(data, input_format=input_format)
+    web = server.create_app(
+        ds, base_url=base_url, query_timeout=query_timeout, max_results=max_results,
+        workers=workers,
+    )  # fmt: skip
+    if get is not None:
+        result = server.fetch(web, get, accept=accept)
+        if not result.ok:
+            echo_error(f"GET {get}: HTTP {result.status}: {result.body.decode(errors='replace')}")
+            raise typer.Exit(1)
+        sys.stdout.buffer.write(result.body)
+        return
+    if not server.is_loopback(host):
+        echo_warning(f"listening on {host}: anyone who can reach this address can query it")
+    server.run(web, host=host, port=port, access_log=not quiet, on_ready=_ready(len(ds)))
+
+
+def _ready(triples: int) -> Callable[[str], None]:
+    def announce(url: str) -> None:
+        typer.echo(
+            f"cica-ld: serving {triples} triples at {url} (SPARQL endpoint {url}sparql); "
+            "Ctrl-C to stop",
+            err=True,
+        )
+
+    return announce
