@@ -1,0 +1,520 @@
+"""JSON-LD: compaction with the project context, framing, reading back, all offline.
+
+The bundled context (``ontology/context.jsonld``, published as :data:`CONTEXT_URL`) and the
+bundled frames (``cica_ld/frames/*.jsonld``) travel with the package. The JSON-LD processor
+(PyLD) gets a document loader that serves the bundled contexts and refuses every other URL: an
+input that needs an unknown remote context is an :class:`~cica_ld.errors.InputError` naming it.
+Nothing is ever fetched.
+
+Output is deterministic: blank nodes get their RDFC-1.0 canonical labels, subjects and values
+are sorted, and :func:`dumps` writes sorted keys, so the same graph gives the same bytes.
+
+PyLD is imported inside the functions that need it (``cica-ld --help`` must stay light).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cica_ld.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+#: The base IRI of everything the project publishes.
+BASE_IRI = "https://w3id.org/cica-ld/"
+#: Where the project's JSON-LD context is published (never fetched: it is bundled).
+CONTEXT_URL = BASE_IRI + "context.jsonld"
+#: ``--context`` modes: reference the context by URL, or inline it into the document.
+CONTEXT_MODES: tuple[str, ...] = ("url", "inline")
+
+FRAMES_DIR = Path(__file__).resolve().parent / "frames"
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_RDF_TYPE = RDF + "type"
+_XSD_STRING = XSD + "string"
+_RDF_LANGSTRING = RDF + "langString"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundled documents and the offline document loader
+# ---------------------------------------------------------------------------------------------
+
+
+def context_path() -> Path:
+    """The bundled context file (``ontology/context.jsonld`` in a checkout, or in the wheel)."""
+    from cica_ld.dataset import bundled_dir
+
+    return bundled_dir("ontology") / "context.jsonld"
+
+
+@functools.lru_cache(maxsize=1)
+def _context_text() -> str:
+    return context_path().read_text(encoding="utf-8")
+
+
+def load_context() -> dict[str, Any]:
+    """The project context document (``{"@context": {...}}``), a fresh copy each call."""
+    return json.loads(_context_text())
+
+
+def bundled_documents() -> dict[str, dict[str, Any]]:
+    """Every document the loader serves, by URL: the project context (also over http)."""
+    ctx = load_context()
+    return {CONTEXT_URL: ctx, "http://" + CONTEXT_URL.removeprefix("https://"): ctx}
+
+
+class RefusingLoader:
+    """A PyLD document loader that serves bundled documents and refuses everything else.
+
+    ``refused`` lists the URLs it was asked for and refused, in order, so the caller can name
+    them in an :class:`InputError` (PyLD wraps loader errors in its own).
+    """
+
+    def __init__(self, documents: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self.documents = dict(bundled_documents() if documents is None else documents)
+        self.refused: list[str] = []
+
+    def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        from pyld.jsonld import JsonLdError
+
+        doc = self.documents.get(url)
+        if doc is None:
+            self.refused.append(url)
+            raise JsonLdError(
+                f"refusing to load {url}: cica-ld never fetches remote documents",
+                "jsonld.LoadDocumentError",
+                {"url": url},
+                code="loading document failed",
+            )
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": copy.deepcopy(doc),
+        }
+
+
+def _unknown_context_error(url: str, *, path: str | Path | None = None) -> InputError:
+    return InputError(
+        f"needs the JSON-LD context {url}, which is not bundled (cica-ld never fetches remote "
+        "documents)",
+        path=path,
+        hint=f"inline that context into the document, or use the bundled {CONTEXT_URL}",
+    )
+
+
+def _pyld_call(fn: Callable[..., Any], *args: Any, loader: RefusingLoader, what: str) -> Any:
+    """Call a PyLD function; turn its errors into :class:`InputError` (naming refused URLs)."""
+    from pyld.jsonld import JsonLdError
+
+    try:
+        return fn(*args)
+    except JsonLdError as exc:
+        if loader.refused:
+            raise _unknown_context_error(loader.refused[0]) from None
+        raise InputError(f"{what}: {_jsonld_message(exc)}") from None
+
+
+def _jsonld_message(exc: Exception) -> str:
+    parts = []
+    seen = 0
+    while exc is not None and seen < 5:
+        code = getattr(exc, "code", None)
+        msg = str(getattr(exc, "message", "") or exc).splitlines()[0]
+        parts.append(f"{msg} ({code})" if code else msg)
+        exc = getattr(exc, "cause", None)
+        seen += 1
+    return "; ".join(dict.fromkeys(parts))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading JSON-LD input: bundled contexts inlined, unknown remote contexts refused
+# ---------------------------------------------------------------------------------------------
+
+
+def resolve_contexts(
+    data: bytes, path: str | Path | None = None, *, documents: Mapping[str, Any] | None = None
+) -> bytes:
+    """A JSON-LD document with every bundled remote context replaced by its content.
+
+    Used by the loader before pyoxigraph parses JSON-LD (pyoxigraph loads no remote context).
+    An ``@context`` (or ``@import``) that names any other URL raises :class:`InputError`
+    naming the URL, with its line and column. Returns ``data`` unchanged when it references
+    no remote context, so parse errors keep their positions.
+    """
+    try:
+        text = data.decode("utf-8")
+        doc = json.loads(text)
+    except UnicodeDecodeError:
+        return data  # the loader reports invalid UTF-8 itself
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"JSON syntax error: {exc.msg}", path=path, line=exc.lineno, column=exc.colno
+        ) from None
+    served = bundled_documents() if documents is None else dict(documents)
+    changed = False
+
+    def contexts(value: Any) -> Any:
+        nonlocal changed
+        if isinstance(value, str):
+            ctx = served.get(value)
+            if ctx is None:
+                line, col = _locate(text, value)
+                err = _unknown_context_error(value)
+                raise InputError(err.detail, path=path, line=line, column=col, hint=err.hint)
+            changed = True
+            return copy.deepcopy(ctx.get("@context", {}))
+        if isinstance(value, list):
+            return [contexts(v) for v in value]
+        if isinstance(value, dict):
+            out = {}
+            imported = None
+            for k, v in value.items():
+                if k == "@import" and isinstance(v, str):
+                    imported = contexts(v)
+                    continue
+                out[k] = walk(v) if isinstance(v, (dict, list)) else v
+            return [imported, out] if imported is not None else out
+        return value
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, dict):
+            return {k: (contexts(v) if k == "@context" else walk(v)) for k, v in node.items()}
+        return node
+
+    resolved = walk(doc)
+    if not changed:
+        return data
+    return json.dumps(resolved, ensure_ascii=False).encode("utf-8")
+
+
+def _locate(text: str, value: str) -> tuple[int | None, int | None]:
+    i = text.find(json.dumps(value)[1:-1])
+    if i < 0:
+        return None, None
+    line = text.count("\n", 0, i) + 1
+    return line, i - (text.rfind("\n", 0, i) + 1)  # the column of the opening quote (1-based)
+
+
+def to_quads(
+    doc: Any, *, base_iri: str | None = None, documents: Mapping[str, Any] | None = None
+) -> list[pyoxigraph.Quad]:
+    """Read a JSON-LD document (parsed JSON, ``str`` or ``bytes``) into quads with PyLD.
+
+    Only bundled contexts are served; anything else raises :class:`InputError` naming it.
+    """
+    import pyoxigraph
+    from pyld import jsonld
+
+    if isinstance(doc, (bytes, str)):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"JSON syntax error: {exc.msg}", line=exc.lineno, column=exc.colno
+            ) from None
+    loader = RefusingLoader(documents)
+    options: dict[str, Any] = {"documentLoader": loader, "format": "application/n-quads"}
+    if base_iri:
+        options["base"] = base_iri
+    nquads = _pyld_call(jsonld.to_rdf, doc, options, loader=loader, what="JSON-LD error")
+    return list(pyoxigraph.parse(nquads.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS))
+
+
+# ---------------------------------------------------------------------------------------------
+# From pyoxigraph quads to expanded JSON-LD (deterministic)
+# ---------------------------------------------------------------------------------------------
+
+
+def stable_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
+    """The quads with blank nodes relabelled by RDFC-1.0 (stable across runs), sorted.
+
+    Without blank nodes the quads are only sorted (canonicalization is skipped: it is the
+    expensive part).
+    """
+    import pyoxigraph
+
+    qs = list(quads)
+    if any(
+        isinstance(q.subject, pyoxigraph.BlankNode)
+        or isinstance(q.object, pyoxigraph.BlankNode)
+        or isinstance(q.graph_name, pyoxigraph.BlankNode)
+        for q in qs
+    ):
+        ds = pyoxigraph.Dataset(qs)
+        ds.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+        qs = list(ds)
+    qs.sort(key=quad_sort_key)
+    return qs
+
+
+def quad_sort_key(q: pyoxigraph.Quad) -> tuple[str, str, int, str, str]:
+    """Sort order for output: graph, subject, rdf:type first, predicate, object."""
+    return (
+        "" if q.graph_name.__class__.__name__ == "DefaultGraph" else str(q.graph_name),
+        str(q.subject),
+        0 if q.predicate.value == _RDF_TYPE else 1,
+        q.predicate.value,
+        str(q.object),
+    )
+
+
+def _node_id(term: Any) -> str:
+    import pyoxigraph
+
+    if isinstance(term, pyoxigraph.NamedNode):
+        return term.value
+    if isinstance(term, pyoxigraph.BlankNode):
+        return "_:" + term.value
+    raise InputError(
+        f"JSON-LD cannot express this RDF term: {term} (RDF 1.2 triple terms are not supported)"
+    )
+
+
+def _object_value(term: Any) -> dict[str, str]:
+    import pyoxigraph
+
+    if isinstance(term, pyoxigraph.Literal):
+        if term.language:
+            if getattr(term, "direction", None):
+                raise InputError(f"JSON-LD export does not support directional literals: {term}")
+            return {"@value": term.value, "@language": term.language}
+        dt = term.datatype.value
+        if dt == _XSD_STRING:
+            return {"@value": term.value}
+        return {"@value": term.value, "@type": dt}
+    return {"@id": _node_id(term)}
+
+
+def expand_quads(quads: Iterable[pyoxigraph.Quad]) -> list[dict[str, Any]]:
+    """Expanded JSON-LD for quads, like JSON-LD's RDF-to-object conversion (``fromRdf``).
+
+    ``rdf:type`` becomes ``@type``; literals become value objects (xsd:string without
+    ``@type``; no native JSON numbers or booleans, so nothing is lost); named graphs become
+    ``@graph`` of their graph node. RDF lists are kept as ``rdf:first``/``rdf:rest`` triples
+    (the same graph). Pass :func:`stable_quads` output for deterministic order.
+    """
+    import pyoxigraph
+
+    graphs: dict[str, dict[str, dict[str, Any]]] = {}
+    for q in quads:
+        g = "" if isinstance(q.graph_name, pyoxigraph.DefaultGraph) else _node_id(q.graph_name)
+        nodes = graphs.get(g)
+        if nodes is None:
+            nodes = graphs[g] = {}
+        s = _node_id(q.subject)
+        node = nodes.get(s)
+        if node is None:
+            node = nodes[s] = {"@id": s}
+        p = q.predicate.value
+        o = q.object
+        if p == _RDF_TYPE and not isinstance(o, pyoxigraph.Literal):
+            types = node.get("@type")
+            if types is None:
+                node["@type"] = [_node_id(o)]
+            elif _node_id(o) not in types:
+                types.append(_node_id(o))
+            continue
+        values = node.get(p)
+        if values is None:
+            node[p] = [_object_value(o)]
+        else:
+            values.append(_object_value(o))
+    default = graphs.pop("", {})
+    for g in sorted(graphs):
+        graph_node = default.get(g)
+        if graph_node is None:
+            graph_node = default[g] = {"@id": g}
+        graph_node["@graph"] = [graphs[g][s] for s in sorted(graphs[g])]
+    return [default[s] for s in sorted(default)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Compaction and framing
+# ---------------------------------------------------------------------------------------------
+
+
+def _context_ref(context: str) -> Any:
+    if context == "url":
+        return CONTEXT_URL
+    if context == "inline":
+        return load_context()
+    raise InputError(
+        f"unknown context mode {context!r}", hint=f"use --context {' or '.join(CONTEXT_MODES)}"
+    )
+
+
+def compact(quads: Iterable[pyoxigraph.Quad], *, context: str = "url") -> dict[str, Any]:
+    """The quads as one compacted JSON-LD document with the project context.
+
+    ``context`` is ``"url"`` (``"@context": CONTEXT_URL``) or ``"inline"`` (the context
+    object itself). The nodes are always under ``@graph``, sorted by ``@id``.
+    """
+    from pyld import jsonld
+
+    ctx = _context_ref(context)
+    expanded = expand_quads(stable_quads(quads))
+    loader = RefusingLoader()
+    options = {"documentLoader": loader, "skipExpansion": True, "base": None}
+    doc = _pyld_call(jsonld.compact, expanded, ctx, options, loader=loader, what="compaction")
+    return _with_graph(doc)
+
+
+def _with_graph(doc: dict[str, Any]) -> dict[str, Any]:
+    """``{"@context": c, "@graph": [...]}`` whether compaction produced @graph or one node."""
+    if "@graph" in doc and set(doc) <= {"@context", "@graph"}:
+        return doc
+    ctx = doc.pop("@context", None)
+    out: dict[str, Any] = {} if ctx is None else {"@context": ctx}
+    out["@graph"] = [doc] if doc else []
+    return out
+
+
+def frame_names() -> list[str]:
+    """The names of the bundled frames (``cica_ld/frames/NAME.jsonld``), sorted."""
+    return sorted(p.stem for p in FRAMES_DIR.glob("*.jsonld"))
+
+
+def load_frame(name_or_path: str | Path) -> dict[str, Any]:
+    """A bundled frame by name, or a frame file; bad JSON is an :class:`InputError`."""
+    candidate = FRAMES_DIR / f"{name_or_path}.jsonld"
+    path = Path(name_or_path)
+    if isinstance(name_or_path, str) and "/" not in name_or_path and candidate.is_file():
+        path = candidate
+    elif not path.is_file():
+        raise InputError(
+            f"unknown frame {str(name_or_path)!r}: neither a bundled frame nor a file",
+            hint=f"use --frame with one of: {', '.join(frame_names())}, or a frame file",
+        )
+    try:
+        frame = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"JSON syntax error: {exc.msg}", path=path, line=exc.lineno, column=exc.colno
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read frame: {exc}", path=path) from None
+    if not isinstance(frame, dict):
+        raise InputError("a frame must be a JSON object", path=path)
+    return frame
+
+
+def frame(
+    quads: Iterable[pyoxigraph.Quad],
+    frame_doc: Mapping[str, Any],
+    *,
+    context: str = "url",
+    node_id: str | None = None,
+) -> dict[str, Any]:
+    """The quads framed by ``frame_doc`` (JSON-LD 1.1 framing with PyLD).
+
+    With ``context="inline"`` a frame whose ``@context`` is the project context URL gets the
+    context object instead. ``node_id`` restricts the top-level matches to one node (a full
+    IRI or a compact IRI of the context); the result is then that node object, not a
+    ``@graph``. Defaults: ``@omitDefault`` (no nulls for absent properties), ``@graph``
+    always present when more than one node may match.
+    """
+    from pyld import jsonld
+
+    fr = copy.deepcopy(dict(frame_doc))
+    ctx = fr.get("@context")
+    if context == "inline":
+        fr["@context"] = _inline_context_refs(ctx)
+    elif context != "url":
+        _context_ref(context)  # raises the usage error
+    if node_id is not None:
+        fr["@id"] = node_id
+    expanded = expand_quads(stable_quads(quads))
+    loader = RefusingLoader()
+    options = {
+        "documentLoader": loader,
+        "omitDefault": True,
+        "omitGraph": node_id is not None,
+        "base": None,
+    }
+    return _pyld_call(jsonld.frame, expanded, fr, options, loader=loader, what="framing")
+
+
+def _inline_context_refs(ctx: Any) -> Any:
+    if isinstance(ctx, str) and ctx in bundled_documents():
+        return bundled_documents()[ctx]["@context"]
+    if isinstance(ctx, list):
+        return [_inline_context_refs(c) for c in ctx]
+    return ctx
+
+
+# ---------------------------------------------------------------------------------------------
+# Deterministic serialization
+# ---------------------------------------------------------------------------------------------
+
+_ORDERED_KEYS = frozenset({"@list", "@context"})
+
+
+def canonical_order(doc: Any, *, ordered: frozenset[str] = frozenset()) -> Any:
+    """A copy of a JSON-LD document in canonical order.
+
+    Object keys: ``@context``, then ``@id`` and ``@type`` (or their aliases), then the rest
+    sorted. Arrays: ``@graph`` and other arrays of node objects sorted by ``@id``, other
+    arrays by their canonical JSON text; ``@list`` and ``@context`` arrays, and those of the
+    ``ordered`` keys (terms with ``@container: @list``), keep their order.
+    """
+    id_keys, type_keys = _keyword_aliases(doc)
+    first = ("@context", *id_keys, *type_keys)
+    return _order(doc, None, ordered | _ORDERED_KEYS, id_keys, first)
+
+
+def _keyword_aliases(doc: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ids, types = ["@id"], ["@type"]
+    ctx = doc.get("@context") if isinstance(doc, dict) else None
+    for c in ctx if isinstance(ctx, list) else [ctx]:
+        if isinstance(c, str) and c in bundled_documents():
+            c = bundled_documents()[c]["@context"]
+        if isinstance(c, dict):
+            ids += sorted(k for k, v in c.items() if v == "@id")
+            types += sorted(k for k, v in c.items() if v == "@type")
+    return tuple(ids), tuple(types)
+
+
+def _order(
+    value: Any,
+    key: str | None,
+    ordered: frozenset[str],
+    id_keys: tuple[str, ...],
+    first: tuple[str, ...],
+) -> Any:
+    if isinstance(value, dict):
+        keys = [k for k in first if k in value] + sorted(k for k in value if k not in first)
+        return {
+            k: (value[k] if k == "@context" else _order(value[k], k, ordered, id_keys, first))
+            for k in keys
+        }
+    if isinstance(value, list):
+        items = [_order(v, None, ordered, id_keys, first) for v in value]
+        if key in ordered:
+            return items
+        return sorted(items, key=lambda v: _sort_key(v, id_keys))
+    return value
+
+
+def _sort_key(value: Any, id_keys: tuple[str, ...]) -> tuple[int, str, str]:
+    if isinstance(value, dict):
+        for k in id_keys:
+            if isinstance(value.get(k), str):
+                return (0, value[k], json.dumps(value, sort_keys=True, ensure_ascii=False))
+        return (1, "", json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return (2, "", json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def dumps(doc: Any, *, ordered: frozenset[str] = frozenset()) -> bytes:
+    """Deterministic JSON text: :func:`canonical_order`, 2-space indent, UTF-8."""
+    text = json.dumps(canonical_order(doc, ordered=ordered), indent=2, ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
