@@ -1,18 +1,23 @@
 """Finding and loading RDF: the bundled CICA ontology/data/shapes, or the user's own files.
 
-Everything is loaded into an embedded, in-memory pyoxigraph ``Store``. Files are parsed with
-pyoxigraph (fast, and its syntax errors carry line and column); the parsed quads are kept in
-document order so that other modules (e.g. source locations in validation reports) can relate a
-term back to the file it came from.
+Everything is loaded into an embedded, in-memory pyoxigraph ``Store``. Files are parsed by
+pyoxigraph (fast, and its syntax errors carry line and column). Every failure is an
+:class:`~cica_ld.errors.InputError` naming the file, and the line and column where there is one:
+``data/members.ttl:12:5: turtle syntax error: The prefix foo: has not been declared``.
+
+Formats: Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD (and N3), chosen by the file
+extension or forced with ``input_format`` (``--input-format``). A folder means every RDF file
+below it, sorted by path; hidden files and folders are skipped, and so are ``.json`` and ``.xml``
+files, whose extension does not say they are RDF (name such a file directly to load it).
 """
 
 from __future__ import annotations
 
-import codecs
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from cica_ld.errors import InputError
 
@@ -36,6 +41,10 @@ EXTENSIONS: dict[str, str] = {
     ".n3": "n3",
 }
 
+#: Extensions loaded when named directly but not picked up when scanning a folder: they are
+#: used by too many non-RDF files (package.json, pom.xml, ...).
+AMBIGUOUS_EXTENSIONS = frozenset({".json", ".xml"})
+
 #: Format name -> media type (what pyoxigraph and HTTP use).
 MEDIA_TYPES: dict[str, str] = {
     "turtle": "text/turtle",
@@ -53,6 +62,12 @@ QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
+# pyoxigraph's messages start with the location we report separately
+_LOCATION_PREFIX = re.compile(
+    r"^Parser error (?:at line \d+ (?:column \d+|between columns \d+ and \d+)"
+    r"|between line \d+ column \d+ and line \d+ column \d+):\s*"
+)
+
 
 def bundled_dir(kind: str) -> Path:
     """The folder of a bundled resource kind: ``ontology``, ``data`` or ``shapes``.
@@ -69,8 +84,9 @@ def bundled_dir(kind: str) -> Path:
 
 
 def bundled_files(kind: str) -> list[Path]:
-    """All RDF files of a bundled resource kind, sorted."""
-    return expand_paths([bundled_dir(kind)])
+    """All RDF files of a bundled resource kind, sorted (empty if there are none yet)."""
+    folder = bundled_dir(kind)
+    return _scan_folder(folder) if folder.is_dir() else []
 
 
 def format_for(path: Path, input_format: str | None = None) -> str:
@@ -92,6 +108,26 @@ def format_for(path: Path, input_format: str | None = None) -> str:
     return fmt
 
 
+def _scan_folder(folder: Path) -> list[Path]:
+    """RDF files below ``folder`` (recursive, sorted), skipping hidden and ambiguous files."""
+    found = []
+    for f in folder.rglob("*"):
+        rel = f.relative_to(folder).parts
+        if any(part.startswith(".") for part in rel):
+            continue
+        suffix = f.suffix.lower()
+        if suffix in EXTENSIONS and suffix not in AMBIGUOUS_EXTENSIONS and f.is_file():
+            found.append(f)
+    return sorted(found)
+
+
+def _exists(p: Path) -> bool:
+    try:
+        return p.exists()
+    except (OSError, ValueError):  # e.g. an embedded NUL byte, a name too long
+        return False
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, with each folder replaced by the RDF files below it (sorted, recursive).
 
@@ -100,26 +136,26 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
+        if not _exists(p):
+            raise InputError("no such file or folder", path=p)
         if p.is_dir():
-            found = sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in EXTENSIONS
-            )
+            found = _scan_folder(p)
             if not found:
+                exts = sorted(set(EXTENSIONS) - AMBIGUOUS_EXTENSIONS)
                 raise InputError(
-                    f"folder holds no RDF file ({', '.join(sorted(EXTENSIONS))})",
+                    f"folder holds no RDF file ({', '.join(exts)})",
                     path=p,
+                    hint="name a .json or .xml file directly to load it",
                 )
             out.extend(found)
-        elif p.exists():
-            out.append(p)
         else:
-            raise InputError("no such file or folder", path=p)
+            out.append(p)
     return out
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One loaded file: where it is, its format and how many quads it held."""
+    """One loaded file: where it is, its format and how many new quads it added."""
 
     path: Path
     format: str
@@ -137,28 +173,55 @@ class LoadedDataset:
         return len(self.store)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _open(path: Path) -> BinaryIO:
     try:
-        return path.read_bytes()
+        return open(path, "rb")  # closed by the caller
     except IsADirectoryError:
         raise InputError("is a folder, expected a file", path=path) from None
     except PermissionError:
         raise InputError("permission denied", path=path) from None
     except FileNotFoundError:
         raise InputError("no such file", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot read: {reason}", path=path) from None
 
 
-def _utf8_error(data: bytes) -> tuple[int, int, str] | None:
-    """(line, column, message) of the first invalid UTF-8 byte, or None if ``data`` is UTF-8."""
+def _rdf_format(fmt: str) -> pyoxigraph.RdfFormat:
+    import pyoxigraph
+
+    return pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
+
+
+def _syntax_error(exc: SyntaxError, path: Path, fmt: str) -> InputError:
+    """An :class:`InputError` at the file, line and column of a pyoxigraph parse error."""
+    message = _clean_message(exc.msg or str(exc))
+    line, column = exc.lineno, exc.offset
+    if line is None and fmt == "rdfxml":
+        where = _xml_error_location(path)
+        if where is not None:
+            line, column = where
+    if "LoadDocumentCallback" in message:
+        return InputError(
+            "jsonld error: the document needs a remote @context, and nothing is fetched",
+            path=path,
+            hint="inline the context in the file",
+        )
+    return InputError(f"{fmt} syntax error: {message}", path=path, line=line, column=column)
+
+
+def _xml_error_location(path: Path) -> tuple[int, int] | None:
+    """Line and column (1-based) of the first XML well-formedness error, if there is one."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
     try:
-        codecs.decode(data, "utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
-        return line, col, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})"
+        with open(path, "rb") as fh:
+            parser.ParseFile(fh)
+    except xml.parsers.expat.ExpatError as exc:
+        return exc.lineno, exc.offset + 1
+    except (OSError, ValueError):
+        return None
     return None
 
 
@@ -174,31 +237,46 @@ def parse_file(
 
     p = Path(path)
     fmt = format_for(p, input_format)
-    data = _read_bytes(p)
-    if fmt != "rdfxml":  # RDF/XML may declare another encoding; the others are UTF-8 only
-        bad = _utf8_error(data)
-        if bad is not None:
-            raise InputError(bad[2], path=p, line=bad[0], column=bad[1])
     base = base_iri or p.resolve().as_uri()
-    try:
-        return list(
-            pyoxigraph.parse(
-                data, format=pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt]), base_iri=base
-            )
-        )
-    except SyntaxError as exc:
-        raise InputError(
-            f"{fmt} syntax error: {_clean_message(exc.msg or str(exc))}",
-            path=p,
-            line=exc.lineno,
-            column=exc.offset,
-        ) from None
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+    with _open(p) as fh:
+        try:
+            return list(pyoxigraph.parse(fh, format=_rdf_format(fmt), base_iri=base))
+        except SyntaxError as exc:
+            raise _syntax_error(exc, p, fmt) from None
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+
+
+def load_file(
+    store: pyoxigraph.Store,
+    path: str | Path,
+    input_format: str | None = None,
+    *,
+    base_iri: str | None = None,
+) -> SourceFile:
+    """Load one RDF file into ``store`` (all or nothing); errors as in :func:`parse_file`."""
+    p = Path(path)
+    fmt = format_for(p, input_format)
+    base = base_iri or p.resolve().as_uri()
+    before = len(store)
+    with _open(p) as fh:
+        try:
+            store.load(fh, format=_rdf_format(fmt), base_iri=base)
+        except SyntaxError as exc:
+            raise _syntax_error(exc, p, fmt) from None
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+    return SourceFile(path=p, format=fmt, quads=len(store) - before)
 
 
 def _clean_message(msg: str) -> str:
-    return " ".join(msg.split())
+    return _LOCATION_PREFIX.sub("", " ".join(msg.split()))
+
+
+def default_files(*, include_ontology: bool = True) -> list[Path]:
+    """The files of the embedded dataset: the vocabulary (unless excluded) and the data."""
+    files = bundled_files("ontology") if include_ontology else []
+    return files + bundled_files("data")
 
 
 def load(
@@ -213,7 +291,8 @@ def load(
     ``paths`` are files or folders (a folder means all RDF files below it, sorted); ``None``
     means the bundled CICA data. The vocabulary (the bundled ontology, or ``ontology`` if given)
     is loaded too unless ``include_ontology`` is false. Triples go to the default graph; quads
-    from N-Quads/TriG/JSON-LD keep their named graphs.
+    from N-Quads/TriG/JSON-LD keep their named graphs. ``input_format`` applies to the files of
+    ``paths`` only.
     """
     import pyoxigraph
 
@@ -223,14 +302,13 @@ def load(
         onto = expand_paths(ontology) if ontology is not None else bundled_files("ontology")
         files += [(f, None) for f in onto]
     if paths is not None:
+        if input_format is not None:
+            format_for(Path("-"), input_format)  # an unknown format fails before any file
         files += [(f, input_format) for f in expand_paths(paths)]
     else:
         files += [(f, None) for f in bundled_files("data")]
     store = pyoxigraph.Store()
     loaded = LoadedDataset(store=store)
     for f, explicit in files:
-        fmt = format_for(f, explicit)
-        quads = parse_file(f, fmt)
-        store.extend(quads)
-        loaded.sources.append(SourceFile(path=f, format=fmt, quads=len(quads)))
+        loaded.sources.append(load_file(store, f, explicit))
     return loaded

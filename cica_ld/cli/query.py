@@ -1,41 +1,118 @@
-"""`cica-ld query` and `cica-ld queries` (placeholder: minimal local SELECT; being extended)."""
+"""`cica-ld query` and `cica-ld queries`: thin adapters over :mod:`cica_ld.query`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 from cica_ld.cli.app import app
-from cica_ld.cli.options import DataOpt, InputFormatOpt
+from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
+from cica_ld.errors import UsageError
+
+CatalogueOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional here on py3.10
+    typer.Option(
+        "--catalogue",
+        help="Folder of named queries (.rq files) to use instead of the bundled catalogue.",
+        show_default=False,
+    ),
+]
+
+
+def _write(data: bytes, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        from cica_ld.io import atomic_write
+
+        atomic_write(output, data)
 
 
 @app.command("queries")
-def queries_cmd() -> None:
-    """List the named queries of the catalogue.
+def queries_cmd(
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(
+            help="Show this query's SPARQL text instead of the list.", show_default=False
+        ),
+    ] = None,
+    catalogue_dir: CatalogueOpt = None,
+) -> None:
+    """List the named queries: name, title, description and parameters (with defaults).
 
     Example: cica-ld queries
     """
-    from cica_ld.catalogue import catalogue
+    from cica_ld import catalogue as cat
 
-    for q in catalogue().values():
-        params = " ".join(f"[{p.name}={p.default}]" if p.default else p.name for p in q.params)
-        typer.echo(f"{q.name:<16} {q.title} {params}".rstrip())
+    folder = catalogue_dir or cat.QUERIES_DIR
+    if name is not None:
+        typer.echo(cat.get(name, folder).text, nl=False)
+        return
+    typer.echo(cat.render_catalogue(cat.catalogue(folder)), nl=False)
 
 
 @app.command("query")
 def query_cmd(
-    query: Annotated[str, typer.Argument(help="Named query, .rq file, inline SPARQL, or -.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="A named query (see 'cica-ld queries'), a .rq file, SPARQL text, or - for stdin."
+        ),
+    ],
     data: DataOpt = None,
     input_format: InputFormatOpt = None,
+    fmt: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--format",
+            "-f",
+            help="SELECT/ASK: table (default), csv, tsv, json, xml. CONSTRUCT/DESCRIBE: turtle "
+            "(default), ntriples, jsonld, rdfxml. Default with --output: from its extension.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+    param: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--param",
+            "-p",
+            help="Bind ?NAME to VALUE (repeatable): an ISO date is an xsd:date, an integer an "
+            "xsd:integer, <iri> or prefix:local an IRI, anything else a string.",
+            metavar="NAME=VALUE",
+            show_default=False,
+        ),
+    ] = None,
+    endpoint: EndpointOpt = None,
+    timeout: TimeoutOpt = 30.0,
+    allow_service: Annotated[
+        bool, typer.Option("--allow-service", help="Let the query call other endpoints (SERVICE).")
+    ] = False,
+    catalogue_dir: CatalogueOpt = None,
 ) -> None:
-    """Run a SPARQL query.
+    """Run a read-only SPARQL query on the embedded dataset, your files, or an endpoint.
 
-    Example: cica-ld query members
+    Example: cica-ld query members --param date=2020-01-01 -f csv
     """
-    from cica_ld import catalogue, dataset
+    from cica_ld import dataset
+    from cica_ld import query as q
 
-    text = catalogue.get(query).text
-    ds = dataset.load(data, input_format=input_format)
-    for row in ds.store.query(text, use_default_graph_as_union=True):
-        typer.echo("\t".join(str(v) for v in row))
+    stdin = getattr(sys.stdin, "buffer", sys.stdin).read() if query == "-" else None
+    kwargs = {"catalogue_dir": catalogue_dir} if catalogue_dir else {}
+    source = q.resolve_query(query, stdin=stdin, **kwargs)
+    prepared = q.prepare(source, param or [], allow_service=allow_service)
+    chosen = q.choose_format(fmt, output, prepared.form)
+    if endpoint is not None:
+        if data:
+            raise UsageError("--data and --endpoint exclude each other")
+        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout)
+    else:
+        if input_format and not data:
+            raise UsageError("--input-format applies to --data files; give --data too")
+        loaded = dataset.load(data or None, input_format=input_format, include_ontology=not data)
+        result = q.run(prepared, chosen, store=loaded.store)
+    _write(result, output)
