@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr as _xml_attr
 
@@ -164,7 +165,8 @@ def parse_accept(header: str) -> list[tuple[str, str, float]]:
 
 def negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
     """The offer the ``Accept`` header prefers (RFC 9110: most specific range decides each
-    offer's q; ties go to the server's order), or None if it accepts none of them."""
+    offer's q; ties go to the server's order), or None if it accepts none of them. An offer's
+    aliases (``application/json`` for SPARQL JSON) count only when named exactly."""
     if accept is None or not accept.strip():
         return offers[0]
     ranges = parse_accept(accept)
@@ -176,10 +178,13 @@ def negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
         offer_q = 0.0
         for mt in (offer.media_type, *offer.aliases):
             t, s = mt.split("/")
+            alias = mt != offer.media_type
             q, spec = 0.0, -1
             for rt, rs, rq in ranges:
                 if rt == t and rs == s:
                     sp = 2
+                elif alias:  # an alias counts only when named exactly
+                    continue
                 elif rt == t and rs == "*":
                     sp = 1
                 elif rt == "*" and rs == "*":
@@ -540,14 +545,18 @@ def _choose(req: QueryRequest, offers: Sequence[Format]) -> Format | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _set_parent_death_signal() -> None:
-    """On Linux, have the kernel kill this worker if the server process dies."""
-    with contextlib.suppress(Exception):
-        import ctypes
-        import signal
+def _watch_parent(interval: float = 1.0) -> None:
+    """Exit this worker when the server process is gone, even in the middle of a query
+    (pyoxigraph releases the GIL while it evaluates, so this thread gets to run)."""
+    parent = os.getppid()
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _worker_entry(argv: Sequence[str]) -> None:
@@ -563,7 +572,7 @@ def _worker_main(conn: Any, dump_path: str, timeout: float, max_results: int) ->
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server; it stops us
-    _set_parent_death_signal()
+    _watch_parent()
     import pyoxigraph
 
     store = pyoxigraph.Store()
@@ -676,6 +685,7 @@ class ProcessPoolExecutor(QueryExecutor):
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         import anyio.to_thread
@@ -796,7 +806,9 @@ class ProcessPoolExecutor(QueryExecutor):
             self._idle.put_nowait(worker)
         else:
             # replace in the background; this request is answered now
-            asyncio.get_running_loop().create_task(self._replace(worker))
+            task = asyncio.get_running_loop().create_task(self._replace(worker))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return resp
 
     async def close(self) -> None:
@@ -1042,15 +1054,26 @@ class _Handlers:
                 except UnicodeDecodeError:
                     return _text(400, "the query is not valid UTF-8")
             elif ctype == "application/x-www-form-urlencoded":
-                form = await request.form()
+                body = await request.body()
+                if len(body) > MAX_BODY_BYTES:
+                    return _text(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+                try:
+                    fields = parse_qsl(
+                        body.decode("ascii"), keep_blank_values=True, errors="strict"
+                    )
+                except (UnicodeDecodeError, ValueError):
+                    return _text(400, "the form is not valid URL-encoded UTF-8")
+                form: dict[str, list[str]] = {}
+                for k, v in fields:
+                    form.setdefault(k, []).append(v)
                 if "update" in form:
                     return _text(403, _READ_ONLY)
-                queries = [str(v) for v in form.getlist("query")]
+                queries = form.get("query", [])
                 if len(queries) != 1:
                     return _text(400, "give exactly one query field in the form")
                 query = queries[0]
-                default_graphs += [str(v) for v in form.getlist("default-graph-uri")]
-                named_graphs += [str(v) for v in form.getlist("named-graph-uri")]
+                default_graphs += form.get("default-graph-uri", [])
+                named_graphs += form.get("named-graph-uri", [])
             else:
                 return _text(
                     415,
