@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -400,47 +399,26 @@ class QueryResponse:
         return cls(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
 
 
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-        |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_UPDATE_RE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<>|BASE\s*<>)\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
-    re.IGNORECASE,
-)
-_SERVICE_RE = re.compile(r"(?<![?$:\w-])SERVICE(?![:\w-])", re.IGNORECASE)
-
-
-def _strip_sparql(text: str) -> str:
-    """The query with comments removed and strings and IRIs emptied (for keyword checks)."""
-
-    def repl(m: re.Match[str]) -> str:
-        if m.group("comment"):
-            return " "
-        if m.group("string"):
-            return '""'
-        return "<>"
-
-    return _TOKEN_RE.sub(repl, text)
-
-
 def check_read_only(query: str) -> str | None:
-    """Why ``query`` must be refused (an update, or SERVICE), or None if it may run."""
-    bare = _strip_sparql(query)
-    m = _UPDATE_RE.match(bare)
-    if m:
+    """Why ``query`` must be refused (an update, or SERVICE), or None if it may run.
+
+    The tokens are read by :func:`cica_ld.query.analyse` (comments, strings and IRIs are not
+    mistaken for keywords); other problems it finds are left to the SPARQL parser.
+    """
+    from cica_ld import query as _query
+    from cica_ld.errors import InputError, UnsafeQueryError
+
+    try:
+        _query.analyse(query, origin="query")
+    except UnsafeQueryError as exc:
+        if "SERVICE" in exc.detail:
+            return "SERVICE is not allowed: this endpoint never fetches data from the network"
         return (
-            f"this endpoint is read-only: SPARQL Update ({m.group(1).upper()}) is not accepted; "
+            f"this endpoint is read-only: {exc.detail}; "
             "load data with `cica-ld serve --data FILE` instead"
         )
-    if _SERVICE_RE.search(bare):
-        return "SERVICE is not allowed: this endpoint never fetches data from the network"
+    except InputError:
+        return None
     return None
 
 

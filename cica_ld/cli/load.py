@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from cica_ld.cli.app import app
 from cica_ld.cli.options import DataOpt, InputFormatOpt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cica_ld.graphstore import LoadProgress
 
 #: Progress lines start after this many seconds, then come at most this often.
 _PROGRESS_AFTER = 1.0
@@ -66,12 +68,11 @@ class _Progress:
     """Prints a progress line on stderr at most once a second, once the upload lasts > 1 s."""
 
     def __init__(self) -> None:
-        self.next = time.monotonic() + _PROGRESS_AFTER
+        self.next = _PROGRESS_AFTER
 
-    def __call__(self, p: object) -> None:
+    def __call__(self, p: LoadProgress) -> None:
         from cica_ld.graphstore import render_progress
 
-        now = time.monotonic()
-        if now >= self.next:
-            self.next = now + _PROGRESS_AFTER
-            typer.echo(f"cica-ld: {render_progress(p)}", err=True)  # type: ignore[arg-type]
+        if p.elapsed >= self.next:
+            self.next = p.elapsed + _PROGRESS_AFTER
+            typer.echo(f"cica-ld: {render_progress(p)}", err=True)
