@@ -270,7 +270,9 @@ def load_file(
 
 
 def _clean_message(msg: str) -> str:
-    return _LOCATION_PREFIX.sub("", " ".join(msg.split()))
+    """One line, without pyoxigraph's location prefix, control characters escaped."""
+    text = _LOCATION_PREFIX.sub("", " ".join(msg.split()))
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def default_files(*, include_ontology: bool = True) -> list[Path]:

@@ -160,12 +160,18 @@ def parse_results(
             f"{response.url} answered with {response.media_type or 'no media type'}, "
             "not SPARQL results (JSON, XML or TSV)"
         )
-    try:
-        return pyoxigraph.parse_query_results(
-            response.content, format=getattr(pyoxigraph.QueryResultsFormat, name)
-        )
+    fmt = getattr(pyoxigraph.QueryResultsFormat, name)
+    try:  # read it all once: a server may fail in the middle of a 200 answer
+        answer = pyoxigraph.parse_query_results(response.content, format=fmt)
+        if isinstance(answer, pyoxigraph.QuerySolutions):
+            for _ in answer:
+                pass
     except (SyntaxError, ValueError, OSError) as exc:
-        raise EndpointError(f"{response.url} answered malformed SPARQL results: {exc}") from None
+        raise EndpointError(
+            f"{response.url} answered malformed SPARQL results ({_reason(exc)}); "
+            f"the answer reads: {server_message(response.content, response.media_type)}"
+        ) from None
+    return pyoxigraph.parse_query_results(response.content, format=fmt)
 
 
 def parse_graph(response: EndpointResponse) -> list[pyoxigraph.Triple]:
@@ -184,7 +190,10 @@ def parse_graph(response: EndpointResponse) -> list[pyoxigraph.Triple]:
     try:
         return [q.triple for q in pyoxigraph.parse(response.content, format=fmt)]
     except (SyntaxError, ValueError, OSError) as exc:
-        raise EndpointError(f"{response.url} answered malformed RDF: {exc}") from None
+        raise EndpointError(
+            f"{response.url} answered malformed RDF ({_reason(exc)}); "
+            f"the answer reads: {server_message(response.content, response.media_type)}"
+        ) from None
 
 
 def select(url: str, query: str, *, timeout: float = DEFAULT_TIMEOUT) -> pyoxigraph.QuerySolutions:

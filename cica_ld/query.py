@@ -841,6 +841,8 @@ def run(
     if endpoint is not None:
         response = fetch(prepared, endpoint, fmt, timeout=timeout)
         if fmt != "table" and prepared.form != "ASK" and response.media_type == MEDIA_TYPES[fmt]:
+            if fmt != "csv":  # CSV is lossy: pyoxigraph cannot read it back
+                remote_result(prepared, response)  # a server may fail in the middle of a 200
             return response.content
         return render(remote_result(prepared, response), fmt)
     if store is None:
