@@ -81,7 +81,7 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "http://schema.org/",
+    "schema": "https://schema.org/",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "time": "http://www.w3.org/2006/time#",
@@ -1106,6 +1106,12 @@ class _Handlers:
 
     def _resource_sync(self, request: Request, path: str) -> Response:
         iri = self.config.base_url + path
+        if path == "context.jsonld":
+            from cica_ld import jsonld
+
+            if iri == jsonld.CONTEXT_URL:  # the published JSON-LD context, bundled
+                body = jsonld.dumps(jsonld.load_context())
+                return _rdf_response(body, JSONLD, headers={"Cache-Control": "max-age=3600"})
         forced: Format | None = None
         triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
         if not triples:
@@ -1229,7 +1235,14 @@ def _render_index_html(store: pyoxigraph.Store, config: ServerConfig) -> bytes:
 
 
 def _render_jsonld(store: pyoxigraph.Store, iri: str, triples: list[Any]) -> bytes:
-    return serialize_triples(triples, JSONLD)
+    """The resource as JSON-LD compacted with the project context, inlined so the document
+    stands alone (a client needs nothing else, online or not)."""
+    import pyoxigraph
+
+    from cica_ld import jsonld
+
+    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
+    return jsonld.dumps(jsonld.compact(quads, context="inline"))
 
 
 # --------------------------------------------------------------------------------------------

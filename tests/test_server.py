@@ -566,6 +566,25 @@ def test_resource_by_accept(client: AppClient, store: ox.Store, accept: str, fmt
     assert not any(t.subject == nn(ID + "beta") for t in got)
 
 
+def test_resource_jsonld_is_compacted_with_the_inline_project_context(client: AppClient) -> None:
+    from cica_ld import jsonld
+
+    r = client.get("/id/alpha", headers={"accept": "application/ld+json"})
+    doc = json.loads(r.content)
+    assert doc["@context"] == jsonld.load_context()["@context"]  # inlined: stands alone
+    ids = {node.get("id") for node in doc["@graph"]}
+    assert "cicaid:alpha" in ids  # compact IRIs, short keys
+
+
+def test_the_project_context_is_served_at_its_path(client: AppClient) -> None:
+    from cica_ld import jsonld
+
+    r = client.get("/context.jsonld")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/ld+json")
+    assert json.loads(r.content) == jsonld.load_context()
+
+
 def test_resource_description_includes_named_graph_triples(client: AppClient) -> None:
     r = client.get("/id/beta", headers={"accept": "application/n-triples"})
     triples = list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
