@@ -849,6 +849,41 @@ def describe(
     return sorted(seen, key=str)
 
 
+class RenderCache:
+    """Rendered resource documents by (IRI, format), least recently used first out.
+
+    The served dataset never changes, so a rendered document stays right; the cache only
+    bounds the cost of rendering (JSON-LD compaction and HTML take milliseconds)."""
+
+    def __init__(self, max_bytes: int = 64_000_000) -> None:
+        from collections import OrderedDict
+
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple[str, str], body: bytes) -> None:
+        if len(body) > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.bytes -= len(old)
+            self._items[key] = body
+            self.bytes += len(body)
+            while self.bytes > self.max_bytes:
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= len(dropped)
+
+
 class _HashIndex:
     """Document IRI -> its ``#`` subjects under the base (built once, on first use)."""
 
@@ -998,6 +1033,7 @@ class _Handlers:
         self.config = config
         self.executor = executor
         self.hashes = _HashIndex(store, config.base_url)
+        self.cache = RenderCache()
 
     # ---- /sparql ---------------------------------------------------------------------------
 
@@ -1146,14 +1182,16 @@ class _Handlers:
             fmt = negotiate(request.headers.get("accept"), offers)
         if fmt is None:
             return _text(406, _not_acceptable_message(offers, f"<{iri}>"))
-        headers = {"Vary": "Accept", "Link": f'<{iri}>; rel="describedby"'}
-        headers["Content-Location"] = self._local_path(iri) + fmt.suffix
-        if fmt is HTML:
-            body = _render_html(self.store, iri, triples, self.config)
-        elif fmt is JSONLD:
-            body = _render_jsonld(self.store, iri, triples)
-        else:
-            body = serialize_triples(triples, fmt)
+        headers = {"Vary": "Accept", "Content-Location": self._local_path(iri) + fmt.suffix}
+        body = self.cache.get((iri, fmt.name))
+        if body is None:
+            if fmt is HTML:
+                body = _render_html(self.store, iri, triples, self.config)
+            elif fmt is JSONLD:
+                body = _render_jsonld(self.store, iri, triples)
+            else:
+                body = serialize_triples(triples, fmt)
+            self.cache.put((iri, fmt.name), body)
         return _rdf_response(body, fmt, headers=headers)
 
     def _local_path(self, iri: str) -> str:
@@ -1399,8 +1437,10 @@ def bind(host: str, port: int) -> Any:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise UsageError(f"cannot resolve --host {host!r}: {exc.strerror}") from None
-    family, _, _, _, addr = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, socktype, proto, _, addr = infos[0]
+    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then,
+    # and without it Nagle + delayed ACK add ~40 ms to keep-alive requests
+    sock = socket.socket(family, socktype, proto or socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(addr)

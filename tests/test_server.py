@@ -797,3 +797,17 @@ def test_port_in_use_is_a_usage_error() -> None:
         res = runner.invoke(cli_app, ["serve", "--workers", "0", "--port", str(port)])
     assert res.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in res.stderr
+
+
+def test_render_cache_evicts_least_recently_used_by_bytes() -> None:
+    cache = server.RenderCache(max_bytes=100)
+    cache.put(("a", "turtle"), b"x" * 20)
+    cache.put(("b", "turtle"), b"y" * 20)
+    assert cache.get(("a", "turtle")) == b"x" * 20  # a is now the most recent
+    for i in range(4):
+        cache.put((f"c{i}", "turtle"), b"z" * 20)
+    assert cache.bytes <= 100
+    assert cache.get(("b", "turtle")) is None  # the least recently used went first
+    assert cache.get(("a", "turtle")) == b"x" * 20
+    cache.put(("huge", "turtle"), b"h" * 60)  # over a quarter of the budget: not kept
+    assert cache.get(("huge", "turtle")) is None
