@@ -343,6 +343,242 @@ def expand_quads(quads: Iterable[pyoxigraph.Quad]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 
 
+class _NotSimple(Exception):
+    """The context or the input uses a feature :class:`SimpleCompactor` does not handle."""
+
+
+_GEN_DELIMS = tuple(":/?#[]@")
+_TERM_KEYS = frozenset({"@id", "@type", "@language", "@reverse", "@protected"})
+
+
+class SimpleCompactor:
+    """JSON-LD compaction for flat, RDF-derived input and a *simple* context, fast.
+
+    A simple context has prefixes, keyword aliases, at most one term per IRI, terms with
+    ``@type`` (``@id`` or a datatype) or ``@language`` coercion, reverse terms, a default
+    ``@language`` and optionally ``@vocab``: no containers, scoped contexts, ``@nest``,
+    ``@base`` or ``@import``. For such a context and the output of :func:`expand_quads` it
+    gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD) gives, up to the order of
+    keys and arrays (the tests compare the two); anything else raises ``_NotSimple`` so the
+    caller falls back to PyLD.
+    """
+
+    def __init__(self, ctx: Mapping[str, Any]) -> None:
+        self.default_language: str | None = None
+        self.vocab: str | None = None
+        raw: dict[str, Any] = {}
+        aliases: dict[str, list[str]] = {"@id": [], "@type": []}
+        for key, value in ctx.items():
+            if key == "@language":
+                if value is not None and (not isinstance(value, str) or value != value.lower()):
+                    raise _NotSimple(key)
+                self.default_language = value
+            elif key == "@vocab":
+                if not isinstance(value, str) or ":" not in value:
+                    raise _NotSimple(key)
+                self.vocab = value
+            elif key in ("@version", "@protected"):
+                continue
+            elif key.startswith("@"):
+                raise _NotSimple(key)
+            elif value in ("@id", "@type"):
+                aliases[value].append(key)
+            elif isinstance(value, (str, dict)):
+                raw[key] = value
+            else:
+                raise _NotSimple(key)
+        if any(len(v) > 1 for v in aliases.values()):
+            raise _NotSimple("several aliases for one keyword")
+        self.id_key = (aliases["@id"] or ["@id"])[0]
+        self.type_key = (aliases["@type"] or ["@type"])[0]
+        self.prefixes: list[tuple[str, str]] = []
+        self.terms: dict[str, dict[str, Any]] = {}
+        by_iri: dict[str, str] = {}
+        for term, value in raw.items():
+            d = {"@id": value} if isinstance(value, str) else dict(value)
+            if set(d) - _TERM_KEYS or ":" in term:
+                raise _NotSimple(term)
+            if "@reverse" in d:
+                continue  # never selected for RDF-derived input (no @reverse in it)
+            iri = self._expand(d.get("@id"), raw)
+            if not iri or iri.startswith("@"):
+                raise _NotSimple(term)
+            if iri in by_iri:
+                raise _NotSimple(f"two terms for {iri}")
+            by_iri[iri] = term
+            coercion = d.get("@type")
+            if coercion is not None:
+                if coercion == "@vocab" or "@language" in d:
+                    raise _NotSimple(term)
+                coercion = coercion if coercion == "@id" else self._expand(coercion, raw)
+            self.terms[term] = {
+                "iri": iri,
+                "type": coercion,
+                "has_language": "@language" in d,
+                "language": d.get("@language"),
+            }
+            if isinstance(value, str) and iri.endswith(_GEN_DELIMS):
+                self.prefixes.append((term, iri))
+        self.by_iri = by_iri
+        self._cache: dict[tuple[str, bool], str] = {}
+
+    @staticmethod
+    def _expand(value: Any, raw: Mapping[str, Any]) -> str | None:
+        if not isinstance(value, str):
+            return None
+        if value.startswith("@"):
+            return value
+        prefix, sep, suffix = value.partition(":")
+        if sep and not suffix.startswith("//") and prefix in raw:
+            ns = raw[prefix]
+            ns = ns if isinstance(ns, str) else ns.get("@id")
+            if isinstance(ns, str) and ":" in ns:
+                return ns + suffix
+        if sep:
+            return value
+        raise _NotSimple(f"relative IRI {value}")
+
+    def iri(self, iri: str, *, vocab: bool) -> str:
+        key = (iri, vocab)
+        out = self._cache.get(key)
+        if out is None:
+            out = self._cache[key] = self._compact_iri(iri, vocab)
+        return out
+
+    def _compact_iri(self, iri: str, vocab: bool) -> str:
+        if vocab:
+            term = self.by_iri.get(iri)
+            if term is not None:
+                d = self.terms[term]
+                if d["type"] is None and (not d["has_language"] or d["language"] is None):
+                    return term
+            if self.vocab and iri.startswith(self.vocab) and len(iri) > len(self.vocab):
+                suffix = iri[len(self.vocab) :]
+                if suffix not in self.terms:
+                    return suffix
+        best: str | None = None
+        for name, ns in self.prefixes:
+            if iri.startswith(ns) and iri != ns:
+                candidate = f"{name}:{iri[len(ns) :]}"
+                if candidate in self.terms:
+                    continue
+                if best is None or (len(candidate), candidate) < (len(best), best):
+                    best = candidate
+        return best or iri
+
+    def _select(self, prop: str, value: dict[str, Any]) -> dict[str, Any] | None:
+        term = self.by_iri.get(prop)
+        if term is None:
+            return None
+        d = self.terms[term]
+        if "@id" in value:
+            ok = d["type"] == "@id" or (d["type"] is None and not d["has_language"])
+        elif "@type" in value:
+            ok = d["type"] == value["@type"] or (d["type"] is None and not d["has_language"])
+        elif "@language" in value:
+            ok = d["type"] is None and (
+                not d["has_language"] or d["language"] == value["@language"].lower()
+            )
+        else:
+            ok = d["type"] is None and (not d["has_language"] or d["language"] is None)
+        return {"term": term, **d} if ok else None
+
+    def _value(self, d: dict[str, Any] | None, value: dict[str, Any]) -> Any:
+        if "@id" in value:
+            ref = self.iri(value["@id"], vocab=False)
+            return ref if d is not None and d["type"] == "@id" else {self.id_key: ref}
+        if "@type" in value:
+            if d is not None and d["type"] == value["@type"]:
+                return value["@value"]
+            return {"@value": value["@value"], self.type_key: self.iri(value["@type"], vocab=True)}
+        language = d["language"] if d is not None and d["has_language"] else self.default_language
+        if "@language" in value:
+            if language is not None and value["@language"].lower() == language:
+                return value["@value"]
+            return {"@value": value["@value"], "@language": value["@language"]}
+        if language is None:
+            return value["@value"]
+        return {"@value": value["@value"]}
+
+    def node(self, node: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, values in node.items():
+            if key == "@id":
+                out[self.id_key] = self.iri(values, vocab=False)
+            elif key == "@type":
+                types = [self.iri(t, vocab=True) for t in values]
+                out[self.type_key] = types[0] if len(types) == 1 else types
+            elif key == "@graph":
+                out["@graph"] = [self.node(n) for n in values]
+            elif key.startswith("@"):
+                raise _NotSimple(key)
+            else:
+                for value in values:
+                    if "@language" in value and value["@language"] != value["@language"].lower():
+                        raise _NotSimple("language tag in upper case")
+                    d = self._select(key, value)
+                    name = d["term"] if d is not None else self.iri(key, vocab=True)
+                    if name in (self.id_key, self.type_key) or name.startswith("@"):
+                        raise _NotSimple(name)
+                    compacted = self._value(d, value)
+                    if name in out:
+                        prev = out[name]
+                        out[name] = (
+                            [*prev, compacted] if isinstance(prev, list) else [prev, compacted]
+                        )
+                    else:
+                        out[name] = compacted
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def _simple_compactor(ctx_json: str) -> SimpleCompactor | None:
+    try:
+        return SimpleCompactor(json.loads(ctx_json))
+    except _NotSimple:
+        return None
+
+
+def compact_expanded(
+    expanded: list[dict[str, Any]], ctx: Any, *, engine: str = "auto"
+) -> dict[str, Any]:
+    """Compact expanded JSON-LD (from :func:`expand_quads`) with ``ctx`` (a URL or an object).
+
+    ``engine``: ``"auto"`` (the fast :class:`SimpleCompactor` when the context allows it, else
+    PyLD), ``"pyld"`` or ``"fast"`` (fails if the context is not simple). The result always
+    has ``@graph``.
+    """
+    from pyld import jsonld
+
+    loader = RefusingLoader()
+    if engine != "pyld":
+        inner = _inner_context(ctx, loader)
+        compactor = _simple_compactor(json.dumps(inner, sort_keys=True)) if inner else None
+        if compactor is not None:
+            try:
+                return {"@context": ctx, "@graph": [compactor.node(n) for n in expanded]}
+            except _NotSimple:
+                if engine == "fast":
+                    raise InputError("the input needs the full JSON-LD compaction") from None
+        elif engine == "fast":
+            raise InputError("the context is not simple enough for the fast compactor")
+    options = {"documentLoader": loader, "skipExpansion": True, "base": None}
+    doc = _pyld_call(jsonld.compact, expanded, ctx, options, loader=loader, what="compaction")
+    return _with_graph(doc)
+
+
+def _inner_context(ctx: Any, loader: RefusingLoader) -> dict[str, Any] | None:
+    """The context as one object (a URL is resolved by the bundled loader), or None."""
+    if isinstance(ctx, str):
+        doc = loader.documents.get(ctx)
+        if doc is None:
+            raise _unknown_context_error(ctx)
+        ctx = doc.get("@context")
+    elif isinstance(ctx, dict) and "@context" in ctx:
+        ctx = ctx["@context"]
+    return ctx if isinstance(ctx, dict) else None
+
+
 def _context_ref(context: str) -> Any:
     if context == "url":
         return CONTEXT_URL
@@ -353,20 +589,19 @@ def _context_ref(context: str) -> Any:
     )
 
 
-def compact(quads: Iterable[pyoxigraph.Quad], *, context: str = "url") -> dict[str, Any]:
+def compact(
+    quads: Iterable[pyoxigraph.Quad], *, context: str = "url", engine: str = "auto"
+) -> dict[str, Any]:
     """The quads as one compacted JSON-LD document with the project context.
 
     ``context`` is ``"url"`` (``"@context": CONTEXT_URL``) or ``"inline"`` (the context
-    object itself). The nodes are always under ``@graph``, sorted by ``@id``.
+    object itself). The nodes are always under ``@graph``. ``engine`` as in
+    :func:`compact_expanded`.
     """
-    from pyld import jsonld
-
     ctx = _context_ref(context)
-    expanded = expand_quads(stable_quads(quads))
-    loader = RefusingLoader()
-    options = {"documentLoader": loader, "skipExpansion": True, "base": None}
-    doc = _pyld_call(jsonld.compact, expanded, ctx, options, loader=loader, what="compaction")
-    return _with_graph(doc)
+    if isinstance(ctx, dict):
+        ctx = ctx["@context"]
+    return compact_expanded(expand_quads(stable_quads(quads)), ctx, engine=engine)
 
 
 def _with_graph(doc: dict[str, Any]) -> dict[str, Any]:

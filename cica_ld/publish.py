@@ -1,0 +1,1701 @@
+"""Publishing: a static linked-data site for every resource under the base IRI.
+
+:func:`build_site` renders, from a store holding the vocabulary and the data (as
+:func:`cica_ld.dataset.load` returns it), a dict of files:
+
+* for every IRI under the base IRI (``https://w3id.org/cica-ld/id/kazakhstan`` ->
+  ``id/kazakhstan``): an HTML page for people (label, description, memberships, a table of
+  properties with links, incoming links, the sources cited, and the resource's JSON-LD embedded
+  with schema.org terms beside ORG) and documents for machines (``.ttl``, ``.jsonld``, ``.nt``:
+  the resource's concise bounded description);
+* ``index.html``; ``ontology.html`` (+ ``.ttl``/``.jsonld``/``.nt``/``.rdf``: the vocabulary
+  with each class and property, its label, definition and usage count); ``shapes.html`` (+
+  documents); ``dataset.html`` (+ documents: the DCAT and VoID description with counts and the
+  Wikidata linkset); ``dumps/`` (the whole dataset in four formats); ``context.jsonld``;
+* ``.htaccess`` and ``nginx.conf`` (content negotiation), ``sitemap.xml``, ``robots.txt``,
+  ``.nojekyll``, ``404.html``, ``style.css``.
+
+Links between pages are relative, so the site works under any path and from a local folder.
+``base_url`` (``--base-url``) is where the site is hosted: it sets the absolute URLs the site
+states about itself (canonical links, sitemap, download URLs in the dataset description). The
+identifiers (IRIs) never change. Output is deterministic: no timestamps, everything sorted.
+
+The per-resource functions (:func:`resource_graph`, :func:`render_resource_html`,
+:func:`render_index_html`, :func:`dataset_description`) take a store and are what
+``cica-ld serve`` uses to answer one request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from cica_ld import __version__
+from cica_ld.errors import InputError, UsageError
+from cica_ld.jsonld import BASE_IRI
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+ORG = "http://www.w3.org/ns/org#"
+PROV = "http://www.w3.org/ns/prov#"
+TIME = "http://www.w3.org/2006/time#"
+SH = "http://www.w3.org/ns/shacl#"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SCHEMA = "https://schema.org/"
+VANN = "http://purl.org/vocab/vann/"
+WIKIDATA = "http://www.wikidata.org/entity/"
+CICA = BASE_IRI + "ontology#"
+
+RDF_TYPE = RDF + "type"
+#: Site documents that are not resources (a resource IRI mapping to one of them gets no page).
+RESERVED = frozenset(
+    {
+        "index",
+        "404",
+        "dataset",
+        "ontology",
+        "shapes",
+        "context",
+        "dumps",
+        "sitemap",
+        "robots",
+        "style",
+        "nginx",
+        "w3id",
+    }
+)
+#: Formats of the per-resource documents: suffix -> export format.
+RESOURCE_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples"}
+#: The full dumps: file name -> export format.
+DUMPS = {
+    "cica-ld.ttl": "turtle",
+    "cica-ld.nt": "ntriples",
+    "cica-ld.jsonld": "jsonld",
+    "cica-ld.rdf": "rdfxml",
+}
+DEFAULT_TITLE = "CICA knowledge graph"
+DEFAULT_DESCRIPTION = (
+    "A linked-data knowledge graph about the Conference on Interaction and Confidence-Building "
+    "Measures in Asia (CICA): its member, observer and partner states and organisations with "
+    "dated W3C ORG memberships, the chair terms, summits and ministerial meetings with what they "
+    "adopted, the Secretariat, and every fact derived from a cited source."
+)
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
+_LABEL_PROPS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
+_DESCRIPTION_PROPS = (SKOS + "definition", DCT + "description", RDFS + "comment")
+_DATE_PROPS = (
+    TIME + "inXSDDate",
+    TIME + "inXSDgYearMonth",
+    TIME + "inXSDgYear",
+    TIME + "inXSDDateTimeStamp",
+    TIME + "inXSDDateTime",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# IRIs, paths and links
+# ---------------------------------------------------------------------------------------------
+
+
+def normalize_base(url: str) -> str:
+    """``url`` with a trailing slash; a :class:`UsageError` unless it is an http(s) URL."""
+    if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url or ""):
+        raise UsageError(
+            f"not an http(s) URL: {url!r}",
+            hint="give --base-url like https://example.org/cica-ld/",
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def resource_path(iri: str, base_iri: str = BASE_IRI) -> str | None:
+    """The site path (without extension) of the document describing ``iri``, or None.
+
+    ``https://w3id.org/cica-ld/id/kazakhstan`` -> ``id/kazakhstan``; a hash IRI maps to the
+    document of the IRI before ``#``; the base IRI itself to ``index``. None for IRIs outside
+    the base or whose path cannot be a safe file name.
+    """
+    doc = iri.split("#", 1)[0]
+    if not doc.startswith(base_iri):
+        return None
+    rel = doc[len(base_iri) :]
+    if rel == "":
+        return "index"
+    parts = rel.split("/")
+    if all(_SEGMENT.match(p) and p not in (".", "..") for p in parts):
+        return rel
+    return None
+
+
+def _fragment(iri: str) -> str:
+    return iri.split("#", 1)[1] if "#" in iri else ""
+
+
+class _Graph:
+    """Read helpers over a pyoxigraph store (all graphs), with label and date caches."""
+
+    def __init__(self, store: pyoxigraph.Store, base_iri: str = BASE_IRI) -> None:
+        import pyoxigraph
+
+        self.ox = pyoxigraph
+        self.store = store
+        self.base_iri = base_iri
+        self._labels: dict[str, str | None] = {}
+
+    def nn(self, iri: str) -> Any:
+        return self.ox.NamedNode(iri)
+
+    def objects(self, s: Any, p: str) -> list[Any]:
+        subject = self.nn(s) if isinstance(s, str) else s
+        return sorted(
+            {q.object for q in self.store.quads_for_pattern(subject, self.nn(p), None, None)},
+            key=_term_key,
+        )
+
+    def subjects(self, p: str, o: Any) -> list[Any]:
+        obj = self.nn(o) if isinstance(o, str) else o
+        return sorted(
+            {q.subject for q in self.store.quads_for_pattern(None, self.nn(p), obj, None)},
+            key=_term_key,
+        )
+
+    def out(self, s: Any) -> list[Any]:
+        subject = self.nn(s) if isinstance(s, str) else s
+        return list(self.store.quads_for_pattern(subject, None, None, None))
+
+    def incoming(self, o: Any) -> list[Any]:
+        obj = self.nn(o) if isinstance(o, str) else o
+        return list(self.store.quads_for_pattern(None, None, obj, None))
+
+    def types(self, s: Any) -> list[str]:
+        return [t.value for t in self.objects(s, RDF_TYPE) if isinstance(t, self.ox.NamedNode)]
+
+    def literal(self, s: Any, props: Sequence[str]) -> str | None:
+        """The best literal of the first property that has one: English, then untagged."""
+        for p in props:
+            lits = [o for o in self.objects(s, p) if isinstance(o, self.ox.Literal)]
+            if lits:
+                return sorted(lits, key=lambda x: (_lang_rank(x.language), x.value))[0].value
+        return None
+
+    def label(self, iri: str) -> str | None:
+        if iri not in self._labels:
+            self._labels[iri] = self.literal(iri, _LABEL_PROPS)
+        return self._labels[iri]
+
+    def description(self, iri: str) -> str | None:
+        return self.literal(iri, _DESCRIPTION_PROPS)
+
+    def date(self, instant: Any) -> str | None:
+        """The date of a W3C Time instant; for an uncertain instant, its window in words."""
+        for p in _DATE_PROPS:
+            for o in self.objects(instant, p):
+                if isinstance(o, self.ox.Literal):
+                    return o.value
+        windows = self.subjects(TIME + "inside", instant)
+        texts = []
+        for w in windows:
+            lo = self._bound(w, TIME + "hasBeginning")
+            hi = self._bound(w, TIME + "hasEnd")
+            if lo and hi:
+                texts.append(f"between {lo} and {hi}")
+            elif hi:
+                texts.append(f"by {hi}")
+            elif lo:
+                texts.append(f"from {lo}")
+        return " and ".join(texts) or None
+
+    def _bound(self, window: Any, p: str) -> str | None:
+        for b in self.objects(window, p):
+            for dp in _DATE_PROPS:
+                for o in self.objects(b, dp):
+                    return o.value
+        return None
+
+    def when(self, node: Any) -> tuple[str | None, str | None]:
+        """(begin, end) dates of an interval, or (date, None) of an instant."""
+        begins = self.objects(node, TIME + "hasBeginning")
+        ends = self.objects(node, TIME + "hasEnd")
+        if begins or ends:
+            return (
+                self.date(begins[0]) if begins else None,
+                self.date(ends[0]) if ends else None,
+            )
+        return self.date(node), None
+
+
+def _lang_rank(lang: str | None) -> int:
+    return 0 if lang == "en" else 1 if not lang else 2
+
+
+def _term_key(t: Any) -> tuple[int, str, str]:
+    kind = t.__class__.__name__
+    order = {"NamedNode": 0, "BlankNode": 1, "Literal": 2}.get(kind, 3)
+    extra = ""
+    if kind == "Literal":
+        extra = f"{t.datatype.value}@{t.language or ''}"
+    return order, getattr(t, "value", str(t)), extra
+
+
+# ---------------------------------------------------------------------------------------------
+# Resource graphs (concise bounded descriptions)
+# ---------------------------------------------------------------------------------------------
+
+
+def resource_graph(store: pyoxigraph.Store, iri: str) -> list[pyoxigraph.Triple]:
+    """The concise bounded description of ``iri``: its triples, and those of the blank nodes
+    they reach (recursively), sorted. For the document of a hash namespace (an IRI ``X`` with
+    subjects ``X#...``) use :func:`document_graph`."""
+    import pyoxigraph
+
+    seen: set[Any] = set()
+    todo = [pyoxigraph.NamedNode(iri)]
+    out: set[Any] = set()
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        for q in store.quads_for_pattern(s, None, None, None):
+            out.add(pyoxigraph.Triple(q.subject, q.predicate, q.object))
+            if isinstance(q.object, pyoxigraph.BlankNode):
+                todo.append(q.object)
+    return sorted(out, key=_triple_key)
+
+
+def _triple_key(t: Any) -> tuple[Any, ...]:
+    return (
+        _term_key(t.subject),
+        t.predicate.value != RDF_TYPE,
+        t.predicate.value,
+        _term_key(t.object),
+    )
+
+
+def document_graph(store: pyoxigraph.Store, doc_iri: str, subjects: Iterable[str]) -> list[Any]:
+    """The union of the descriptions of ``subjects`` (the resources one document describes)."""
+    out: set[Any] = set()
+    for s in subjects:
+        out.update(resource_graph(store, s))
+    if not subjects:
+        out.update(resource_graph(store, doc_iri))
+    return sorted(out, key=_triple_key)
+
+
+def _serialize(triples: Sequence[Any], fmt: str, *, context: str = "url") -> bytes:
+    import pyoxigraph
+
+    from cica_ld import export
+
+    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
+    return export.export(quads, fmt, context=context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Templates and view models
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+def _render(template: str, **values: Any) -> str:
+    return _environment().get_template(template).render(version=__version__, **values)
+
+
+@dataclass
+class _Page:
+    """What a page needs to make links: its own path and the site around it."""
+
+    path: str  # e.g. "id/kazakhstan" (no extension)
+    g: _Graph
+    base_url: str
+    pages: frozenset[str] | None = None  # site paths that have pages (None: every mappable)
+
+    @property
+    def root(self) -> str:
+        return "../" * self.path.count("/")
+
+    def href(self, iri: str) -> str | None:
+        """A relative link to the page of ``iri`` if the site has one, else ``iri`` itself for
+        http(s) IRIs, else None."""
+        rel = resource_path(iri, self.g.base_iri)
+        if rel is not None and (self.pages is None or rel in self.pages):
+            frag = _fragment(iri)
+            target = "index.html" if rel == "index" else f"{rel}.html"
+            return self.root + target + (f"#{frag}" if frag else "")
+        if iri.startswith(("http://", "https://")):
+            return iri
+        return None
+
+    def url(self, rel: str) -> str:
+        return self.base_url + rel
+
+    def link(self, term: Any) -> dict[str, Any]:
+        """A view of an RDF term: text, href, and a note (datatype or language)."""
+        return {"date": None, "nested": None, **self._link(term)}
+
+    def _link(self, term: Any) -> dict[str, Any]:
+        ox = self.g.ox
+        if isinstance(term, ox.NamedNode):
+            iri = term.value
+            text = self.g.label(iri) or compact(iri)
+            return {"text": text, "href": self.href(iri), "iri": iri, "note": ""}
+        if isinstance(term, ox.BlankNode):
+            return {"text": f"_:{term.value}", "href": None, "iri": "", "note": "blank node"}
+        if isinstance(term, ox.Literal):
+            if term.language:
+                note = f"@{term.language}"
+            elif term.datatype.value == XSD + "string":
+                note = ""
+            else:
+                note = compact(term.datatype.value)
+            href = term.value if term.datatype.value == XSD + "anyURI" else None
+            return {"text": term.value, "href": href, "iri": "", "note": note}
+        return {"text": str(term), "href": None, "iri": "", "note": ""}
+
+
+def compact(iri: str) -> str:
+    """``prefix:local`` with the project prefixes where one applies, else the IRI."""
+    from cica_ld.export import PREFIXES
+
+    best = iri
+    for p, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            candidate = f"{p}:{iri[len(ns) :]}"
+            if len(candidate) < len(best):
+                best = candidate
+    return best
+
+
+def _property_rows(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, Any]]:
+    """Rows (property, values) for one subject; blank-node values nest their own rows."""
+    ox = page.g.ox
+    by_pred: dict[str, list[Any]] = {}
+    for t in triples:
+        if t.subject == subject:
+            by_pred.setdefault(t.predicate.value, []).append(t.object)
+    rows = []
+    for p in sorted(by_pred, key=lambda p: (p != RDF_TYPE, compact(p))):
+        values = []
+        for o in sorted(set(by_pred[p]), key=_term_key):
+            v = page.link(o)
+            if isinstance(o, ox.BlankNode):
+                v["nested"] = _property_rows(page, triples, o)
+            elif isinstance(o, ox.NamedNode) and TIME + "Instant" in _instant_types(page.g, o):
+                v["date"] = page.g.date(o)
+            values.append(v)
+        rows.append({"property": page.link(ox.NamedNode(p)), "objects": values})
+    return rows
+
+
+def _instant_types(g: _Graph, node: Any) -> set[str]:
+    types = set(g.types(node))
+    if any(t.endswith("Instant") for t in types):
+        types.add(TIME + "Instant")
+    return types
+
+
+def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list[dict[str, Any]]:
+    """Memberships that point at ``iri`` with ``link_prop`` (org:organization or org:member),
+    as rows: the other party, role, post, from, to, sources."""
+    g = page.g
+    rows = []
+    for m in g.subjects(link_prop, iri):
+        if ORG + "Membership" not in g.types(m):
+            continue
+        others = g.objects(m, other_prop)
+        roles = g.objects(m, ORG + "role")
+        interval = g.objects(m, ORG + "memberDuring")
+        begin, end = g.when(interval[0]) if interval else (None, None)
+        rows.append(
+            {
+                "membership": page.link(m),
+                "others": [page.link(o) for o in others],
+                "roles": [page.link(r) for r in roles],
+                "posts": [page.link(p) for p in g.objects(m, CICA + "post")],
+                "begin": begin or "",
+                "end": end or "",
+                "sources": [page.link(s) for s in g.objects(m, PROV + "wasDerivedFrom")],
+            }
+        )
+    rows.sort(
+        key=lambda r: (
+            [x["text"] for x in r["roles"]],
+            _date_key(r["begin"]),
+            [x["text"] for x in r["others"]],
+            r["membership"]["iri"],
+        )
+    )
+    return rows
+
+
+_ISO_DATE = re.compile(r"\d{4}(?:-\d{2}){0,2}")
+_ROLE_ORDER = ("member", "observer", "partner")
+
+
+def _date_key(text: str) -> str:
+    """A sort key for a date text: its first ISO date (``between 1992-10-05 and ...``)."""
+    found = _ISO_DATE.search(text or "")
+    return found.group(0) if found else "9999"
+
+
+def _group_by_role(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        key = ", ".join(x["text"] for x in r["roles"]) or "(no role)"
+        groups.setdefault(key, []).append(r)
+
+    def order(key: str) -> tuple[int, str]:
+        return (_ROLE_ORDER.index(key) if key in _ROLE_ORDER else len(_ROLE_ORDER), key)
+
+    return [{"role": k, "rows": groups[k]} for k in sorted(groups, key=order)]
+
+
+def _sources(page: _Page, nodes: Iterable[Any]) -> list[dict[str, Any]]:
+    g = page.g
+    found: set[Any] = set()
+    for n in nodes:
+        found.update(g.objects(n, PROV + "wasDerivedFrom"))
+    out = []
+    for s in sorted(found, key=_term_key):
+        if not isinstance(s, g.ox.NamedNode):
+            continue
+        out.append(
+            {
+                "link": page.link(s),
+                "title": g.literal(s, (DCT + "title",)) or g.label(s.value) or s.value,
+                "publisher": g.literal(s, (DCT + "publisher",)) or "",
+                "date": g.literal(s, (DCT + "date",)) or "",
+                "urls": [o.value for o in g.objects(s, FOAF + "page") if hasattr(o, "value")],
+            }
+        )
+    out.sort(key=lambda x: (x["title"].lower(), x["link"]["iri"]))
+    return out
+
+
+def _incoming(page: _Page, iri: str) -> list[dict[str, Any]]:
+    g = page.g
+    rows = []
+    for q in g.incoming(iri):
+        rows.append({"subject": page.link(q.subject), "property": page.link(q.predicate)})
+    uniq = {(r["subject"]["text"], r["subject"]["iri"], r["property"]["iri"]): r for r in rows}
+    return [uniq[k] for k in sorted(uniq)]
+
+
+# ---------------------------------------------------------------------------------------------
+# schema.org beside ORG: the JSON-LD embedded in each page
+# ---------------------------------------------------------------------------------------------
+
+_SCHEMA_TYPES: dict[str, str] = {
+    CICA + "State": "Country",
+    CICA + "IntergovernmentalOrganization": "GovernmentOrganization",
+    ORG + "FormalOrganization": "Organization",
+    ORG + "Organization": "Organization",
+    ORG + "OrganizationalUnit": "Organization",
+    FOAF + "Person": "Person",
+    CICA + "Event": "Event",
+    CICA + "Meeting": "Event",
+    CICA + "Summit": "Event",
+    CICA + "MinisterialMeeting": "Event",
+    CICA + "SeniorOfficialsCommitteeMeeting": "Event",
+    CICA + "Document": "CreativeWork",
+    CICA + "Source": "CreativeWork",
+    CICA + "Claim": "Claim",
+    CICA + "Initiative": "Project",
+    CICA + "City": "City",
+    CICA + "Place": "Place",
+    ORG + "Membership": "OrganizationRole",
+    SKOS + "Concept": "DefinedTerm",
+    SKOS + "ConceptScheme": "DefinedTermSet",
+    OWL + "Class": "DefinedTerm",
+    OWL + "ObjectProperty": "DefinedTerm",
+    OWL + "DatatypeProperty": "DefinedTerm",
+}
+
+#: The context of the embedded JSON-LD: schema.org as the vocabulary, the project prefixes
+#: for ORG and the rest. Inline (search engines fetch no context); offline-readable.
+EMBED_CONTEXT: dict[str, Any] = {
+    "@vocab": SCHEMA,
+    "cica": CICA,
+    "cicaid": BASE_IRI + "id/",
+    "dcterms": DCT,
+    "foaf": FOAF,
+    "org": ORG,
+    "owl": OWL,
+    "prov": PROV,
+    "rdfs": RDFS,
+    "skos": SKOS,
+    "time": TIME,
+    "wd": WIKIDATA,
+    "xsd": XSD,
+}
+
+
+def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
+    """schema.org triples for ``iri`` (and the role nodes of its memberships), derived from
+    ORG, W3C Time, PROV and the labels: what search engines read."""
+    import pyoxigraph
+
+    g = _Graph(store)
+    nn = pyoxigraph.NamedNode
+    lit = pyoxigraph.Literal
+    out: list[Any] = []
+    s = nn(iri)
+
+    def add(subj: Any, prop: str, obj: Any) -> None:
+        out.append(pyoxigraph.Triple(subj, nn(SCHEMA + prop), obj))
+
+    def describe(node: Any, *, url: str | None = None) -> None:
+        node_iri = node.value
+        types = g.types(node)
+        found = {_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES}
+        specific = found - {"Organization", "Thing"}
+        stypes = sorted(specific or found) or ["Thing"]
+        for t in stypes:
+            out.append(pyoxigraph.Triple(node, nn(RDF_TYPE), nn(SCHEMA + t)))
+        name = g.label(node_iri)
+        if name:
+            add(node, "name", lit(name))
+        if url:
+            add(node, "mainEntityOfPage", nn(url))
+        for same in g.objects(node, OWL + "sameAs"):
+            if isinstance(same, pyoxigraph.NamedNode):
+                add(node, "sameAs", same)
+
+    describe(s, url=page_url)
+    desc = g.description(iri)
+    if desc:
+        add(s, "description", lit(desc))
+    types = set(g.types(s))
+    for src in g.objects(s, PROV + "wasDerivedFrom"):
+        add(s, "citation", src)
+    for page in g.objects(s, FOAF + "page") + g.objects(s, FOAF + "homepage"):
+        add(s, "url", page)
+    if CICA + "Source" in types:
+        publisher = g.literal(s, (DCT + "publisher",))
+        if publisher:
+            p = pyoxigraph.BlankNode("publisher")
+            out.append(pyoxigraph.Triple(p, nn(RDF_TYPE), nn(SCHEMA + "Organization")))
+            add(p, "name", lit(publisher))
+            add(s, "publisher", p)
+        date = g.literal(s, (DCT + "date",))
+        if date:
+            add(s, "datePublished", lit(date))
+    if types & {
+        CICA + t
+        for t in (
+            "Event",
+            "Meeting",
+            "Summit",
+            "MinisterialMeeting",
+            "SeniorOfficialsCommitteeMeeting",
+        )
+    }:
+        for t in g.objects(s, TIME + "hasTime"):
+            begin, end = g.when(t)
+            if begin and not begin.startswith(("between", "by", "from")):
+                add(s, "startDate", lit(begin))
+            if end and not end.startswith(("between", "by", "from")):
+                add(s, "endDate", lit(end))
+        for place in g.objects(s, PROV + "atLocation"):
+            add(s, "location", place)
+            describe(place)
+        for host in g.objects(s, CICA + "host"):
+            add(s, "organizer", host)
+            describe(host)
+    for nat in g.objects(s, CICA + "nationality"):
+        add(s, "nationality", nat)
+        describe(nat)
+
+    def role(m: Any, link: str, other_prop: str, other_link: str) -> None:
+        describe(m)
+        for r in g.objects(m, ORG + "role"):
+            name = g.label(r.value) if isinstance(r, pyoxigraph.NamedNode) else None
+            if name:
+                add(m, "roleName", lit(name))
+        interval = g.objects(m, ORG + "memberDuring")
+        if interval:
+            begin, end = g.when(interval[0])
+            if begin and not begin.startswith(("between", "by", "from")):
+                add(m, "startDate", lit(begin))
+            if end and not end.startswith(("between", "by", "from")):
+                add(m, "endDate", lit(end))
+        for other in g.objects(m, other_prop):
+            add(m, other_link, other)
+            describe(other)
+        add(s, link, m)
+
+    if ORG + "Membership" in types:
+        for member in g.objects(s, ORG + "member"):
+            add(s, "member", member)
+            describe(member)
+        for org in g.objects(s, ORG + "organization"):
+            add(s, "memberOf", org)
+            describe(org)
+    for m in g.subjects(ORG + "organization", s):
+        role(m, "member", ORG + "member", "member")
+    for m in g.subjects(ORG + "member", s):
+        role(m, "memberOf", ORG + "organization", "memberOf")
+    return sorted(set(out), key=_triple_key)
+
+
+def embedded_jsonld(store: pyoxigraph.Store, iri: str, page_url: str) -> str:
+    """The JSON-LD for a page's ``<script type="application/ld+json">``: the resource's
+    description in its own vocabularies plus schema.org, safe to put inside a script element."""
+    import pyoxigraph
+
+    from cica_ld import jsonld
+
+    triples = set(resource_graph(store, iri)) | set(schema_graph(store, iri, page_url))
+    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
+    doc = jsonld.compact_expanded(jsonld.expand_quads(jsonld.stable_quads(quads)), EMBED_CONTEXT)
+    return script_json(doc)
+
+
+def script_json(doc: Any) -> str:
+    """JSON text that can sit inside ``<script>``: ``<``, ``>`` and ``&`` escaped."""
+    from cica_ld.jsonld import canonical_order
+
+    text = json.dumps(canonical_order(doc), indent=1, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+# ---------------------------------------------------------------------------------------------
+
+
+def _head(page: _Page, title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "root": page.root,
+        "canonical": page.url(("index" if page.path == "index" else page.path) + ".html"),
+    }
+
+
+def render_resource_html(
+    store: pyoxigraph.Store,
+    iri: str,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+) -> str:
+    """The HTML page of one resource (``pages``: the site paths that have pages, for links;
+    None means every IRI under the base has one, as when ``cica-ld serve`` answers)."""
+    path = resource_path(iri, base_iri)
+    if path is None:
+        raise InputError(f"{iri} is not under the base IRI {base_iri}")
+    g = _Graph(store, base_iri)
+    page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages)
+    triples = resource_graph(store, iri)
+    subject = g.nn(iri)
+    label = g.label(iri) or compact(iri)
+    types = g.types(iri)
+    as_org = _memberships(page, iri, ORG + "organization", ORG + "member")
+    as_member = _memberships(page, iri, ORG + "member", ORG + "organization")
+    membership_nodes = [g.nn(r["membership"]["iri"]) for r in as_org + as_member]
+    page_url = page.url(path + ".html")
+    return _render(
+        "resource.html",
+        head=_head(page, label),
+        iri=iri,
+        label=label,
+        types=[page.link(g.nn(t)) for t in types],
+        description=g.description(iri) or "",
+        members=_group_by_role(as_org),
+        memberships=_group_by_role(as_member),
+        properties=_property_rows(page, triples, subject),
+        incoming=_incoming(page, iri),
+        sources=_sources(page, [subject, *membership_nodes]),
+        docs=[
+            {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
+            for suffix, fmt in RESOURCE_DOCS.items()
+        ],
+        jsonld=embedded_jsonld(store, iri, page_url),
+    )
+
+
+#: Index sections, in order: (heading, class IRIs).
+INDEX_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Intergovernmental organisations", (CICA + "IntergovernmentalOrganization",)),
+    ("States", (CICA + "State",)),
+    ("Bodies and units", (ORG + "OrganizationalUnit",)),
+    ("Organisations", (ORG + "FormalOrganization", ORG + "Organization")),
+    ("People", (FOAF + "Person",)),
+    ("Posts", (ORG + "Post", CICA + "ChairPost", CICA + "HeadOfSecretariatPost")),
+    ("Summits", (CICA + "Summit",)),
+    ("Ministerial meetings", (CICA + "MinisterialMeeting",)),
+    ("Senior Officials Committee meetings", (CICA + "SeniorOfficialsCommitteeMeeting",)),
+    ("Meetings and events", (CICA + "Meeting", CICA + "Event")),
+    ("Documents", (CICA + "Document",)),
+    ("Decisions", (CICA + "Decision",)),
+    ("Initiatives", (CICA + "Initiative",)),
+    ("Memberships and terms", (ORG + "Membership",)),
+    ("Statistics", (CICA + "MemberCount", CICA + "DatedStatistic")),
+    ("Claims", (CICA + "Claim",)),
+    ("Places", (CICA + "City", CICA + "Place")),
+    ("Sites", (ORG + "Site",)),
+    ("Concepts", (SKOS + "ConceptScheme", SKOS + "Concept")),
+    ("Sources", (CICA + "Source",)),
+    ("Intervals", (TIME + "ProperInterval", TIME + "Interval")),
+    ("Instants", (CICA + "UncertainInstant", TIME + "Instant")),
+)
+
+
+def site_resources(store: pyoxigraph.Store, base_iri: str = BASE_IRI) -> dict[str, list[str]]:
+    """Site path -> the IRIs its document describes, for every IRI under ``base_iri`` that
+    occurs in the store as a subject or object (predicates are documented in the vocabulary
+    page)."""
+    import pyoxigraph
+
+    found: set[str] = set()
+    for q in store.quads_for_pattern(None, None, None, None):
+        for t in (q.subject, q.object, q.graph_name):
+            if isinstance(t, pyoxigraph.NamedNode) and t.value.startswith(base_iri):
+                found.add(t.value)
+    docs: dict[str, list[str]] = {}
+    for iri in sorted(found):
+        rel = resource_path(iri, base_iri)
+        if rel is not None:
+            docs.setdefault(rel, []).append(iri)
+    return docs
+
+
+def render_index_html(
+    store: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    title: str = DEFAULT_TITLE,
+    description: str = DEFAULT_DESCRIPTION,
+    pages: frozenset[str] | None = None,
+) -> str:
+    """The index page: every resource with a page, grouped by class."""
+    g = _Graph(store, base_iri)
+    page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages)
+    docs = site_resources(store, base_iri)
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for rel, iris in docs.items():
+        if rel.split("/", 1)[0] in RESERVED or (pages is not None and rel not in pages):
+            continue
+        for iri in iris:
+            if "#" in iri:
+                continue
+            types = set(g.types(iri))
+            heading = "Other resources"
+            for name, classes in INDEX_GROUPS:
+                if types & set(classes):
+                    heading = name
+                    break
+            entries.setdefault(heading, []).append(page.link(g.nn(iri)))
+    order = [name for name, _ in INDEX_GROUPS] + ["Other resources"]
+    groups = [
+        {
+            "heading": name,
+            "id": re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
+            "entries": sorted(entries[name], key=lambda e: (e["text"].lower(), e["iri"])),
+            "collapsed": name in ("Intervals", "Instants", "Memberships and terms"),
+        }
+        for name in order
+        if name in entries
+    ]
+    return _render(
+        "index.html",
+        head=_head(page, title),
+        title=title,
+        description=description,
+        groups=groups,
+        count=sum(len(x["entries"]) for x in groups),
+        dumps=[{"href": f"dumps/{name}", "format": fmt} for name, fmt in DUMPS.items()],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary and shapes documentation
+# ---------------------------------------------------------------------------------------------
+
+
+def _usage(store: pyoxigraph.Store) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """(instances per class, triples per property, uses as object per IRI) in the store."""
+    import pyoxigraph
+
+    classes: dict[str, set[Any]] = {}
+    props: dict[str, int] = {}
+    objects: dict[str, int] = {}
+    for q in store.quads_for_pattern(None, None, None, None):
+        p = q.predicate.value
+        props[p] = props.get(p, 0) + 1
+        if isinstance(q.object, pyoxigraph.NamedNode):
+            if p == RDF_TYPE:
+                classes.setdefault(q.object.value, set()).add(q.subject)
+            else:
+                objects[q.object.value] = objects.get(q.object.value, 0) + 1
+    return {c: len(s) for c, s in classes.items()}, props, objects
+
+
+def render_vocabulary_html(
+    vocabulary: pyoxigraph.Store,
+    data: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+) -> str:
+    """The vocabulary page: the ontology header, then every class, property and concept of
+    the vocabulary's own namespace with label, definition, hierarchy and usage count in
+    ``data``; then the external terms the data uses, with their counts."""
+    g = _Graph(vocabulary, base_iri)
+    page = _Page(path="ontology", g=g, base_url=normalize_base(base_url), pages=pages)
+    instances, prop_uses, object_uses = _usage(data)
+    ontologies = [s for s in g.subjects(RDF_TYPE, OWL + "Ontology")]
+    onto = ontologies[0].value if ontologies else base_iri + "ontology"
+    namespace = onto + "#"
+    header = {
+        "iri": onto,
+        "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "Vocabulary",
+        "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
+        "version": g.literal(onto, (OWL + "versionInfo",)) or "",
+        "version_iri": [page.link(o) for o in g.objects(onto, OWL + "versionIRI")],
+        "license": [page.link(o) for o in g.objects(onto, DCT + "license")],
+        "creator": g.literal(onto, (DCT + "creator",)) or "",
+        "prefix": g.literal(onto, (VANN + "preferredNamespacePrefix",)) or "",
+        "namespace": g.literal(onto, (VANN + "preferredNamespaceUri",)) or namespace,
+    }
+
+    def term(iri: str, kind: str) -> dict[str, Any]:
+        local = _fragment(iri) or iri.rsplit("/", 1)[-1]
+        if kind == "class":
+            count = instances.get(iri, 0)
+        elif kind == "concept":
+            count = object_uses.get(iri, 0)
+        else:
+            count = prop_uses.get(iri, 0)
+        rel = []
+        for label, p in (
+            ("subclass of", RDFS + "subClassOf"),
+            ("subproperty of", RDFS + "subPropertyOf"),
+            ("domain", RDFS + "domain"),
+            ("range", RDFS + "range"),
+            ("disjoint with", OWL + "disjointWith"),
+            ("in scheme", SKOS + "inScheme"),
+        ):
+            values = [page.link(o) for o in g.objects(iri, p)]
+            if values:
+                rel.append({"label": label, "objects": values})
+        return {
+            "id": local,
+            "iri": iri,
+            "compact": compact(iri),
+            "label": g.label(iri) or local,
+            "definition": g.literal(iri, (SKOS + "definition", RDFS + "comment")) or "",
+            "relations": rel,
+            "count": count,
+        }
+
+    def own(class_iri: str) -> list[str]:
+        return sorted(
+            s.value
+            for s in g.subjects(RDF_TYPE, class_iri)
+            if isinstance(s, g.ox.NamedNode) and s.value.startswith(namespace)
+        )
+
+    concept_iris = set(own(SKOS + "Concept")) | set(own(SKOS + "ConceptScheme"))
+    sections = [
+        {
+            "id": "classes",
+            "heading": "Classes",
+            "count_label": "instances",
+            "terms": [term(i, "class") for i in own(OWL + "Class")],
+        },
+        {
+            "id": "object-properties",
+            "heading": "Object properties",
+            "count_label": "triples",
+            "terms": [term(i, "property") for i in own(OWL + "ObjectProperty")],
+        },
+        {
+            "id": "datatype-properties",
+            "heading": "Datatype properties",
+            "count_label": "triples",
+            "terms": [term(i, "property") for i in own(OWL + "DatatypeProperty")],
+        },
+        {
+            "id": "concepts",
+            "heading": "Concept schemes and concepts",
+            "count_label": "uses as a value",
+            "terms": [term(i, "concept") for i in sorted(concept_iris)],
+        },
+    ]
+    declared = {t["iri"] for s in sections for t in s["terms"]}
+    external_classes = sorted(c for c in instances if not c.startswith(namespace))
+    external_props = sorted(p for p in prop_uses if not p.startswith(namespace))
+    external = [
+        {"link": page.link(g.nn(c)), "kind": "class", "count": instances[c]}
+        for c in external_classes
+    ] + [
+        {"link": page.link(g.nn(p)), "kind": "property", "count": prop_uses[p]}
+        for p in external_props
+    ]
+    return _render(
+        "vocabulary.html",
+        head=_head(page, header["title"]),
+        header=header,
+        sections=sections,
+        external=external,
+        undeclared=sorted(
+            i
+            for i in set(instances) | set(prop_uses)
+            if i.startswith(namespace) and i not in declared
+        ),
+        docs=[{"href": f"ontology{s}", "format": f} for s, f in VOCAB_DOCS.items()],
+    )
+
+
+VOCAB_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples", ".rdf": "rdfxml"}
+
+_SHAPE_SKIP = frozenset(
+    {
+        RDF_TYPE,
+        RDFS + "label",
+        RDFS + "comment",
+        RDFS + "isDefinedBy",
+        SH + "property",
+        SH + "sparql",
+        SH + "message",
+        SH + "severity",
+        SH + "path",
+        SH + "name",
+        SH + "description",
+    }
+)
+
+
+def render_shapes_html(
+    shapes: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+) -> str:
+    """The shapes page: each node shape with its targets, constraints, property shapes
+    (path, constraints, message, severity) and SPARQL constraints."""
+    from cica_ld.shacl_model import path_to_sparql
+
+    g = _Graph(shapes, base_iri)
+    page = _Page(path="shapes", g=g, base_url=normalize_base(base_url), pages=pages)
+    ox = g.ox
+
+    def nt(t: Any) -> str:
+        return f"<{t.value}>" if isinstance(t, ox.NamedNode) else str(t)
+
+    def objects_nt(s: str, p: str) -> list[str]:
+        node = ox.NamedNode(s[1:-1]) if s.startswith("<") else ox.BlankNode(s[2:])
+        return [nt(o) for o in g.objects(node, p)]
+
+    def path_text(node: Any) -> str:
+        text = path_to_sparql(nt(node), objects_nt)
+        return re.sub(r"<([^>]+)>", lambda m: compact(m.group(1)), text)
+
+    def list_items(node: Any) -> list[Any]:
+        out: list[Any] = []
+        seen: set[Any] = set()
+        while node not in seen and not (
+            isinstance(node, ox.NamedNode) and node.value == RDF + "nil"
+        ):
+            seen.add(node)
+            first = g.objects(node, RDF + "first")
+            if not first:
+                break
+            out.append(first[0])
+            rest = g.objects(node, RDF + "rest")
+            if not rest:
+                break
+            node = rest[0]
+        return out
+
+    def value_view(o: Any) -> dict[str, Any]:
+        if isinstance(o, ox.BlankNode) and g.objects(o, RDF + "first"):
+            return {
+                "date": None,
+                "nested": None,
+                "text": " ".join(page.link(i)["text"] for i in list_items(o)),
+                "href": None,
+                "iri": "",
+                "note": "list",
+            }
+        return page.link(o)
+
+    def constraints(node: Any) -> list[dict[str, Any]]:
+        rows = []
+        by_p: dict[str, list[Any]] = {}
+        for q in g.out(node):
+            if q.predicate.value not in _SHAPE_SKIP:
+                by_p.setdefault(q.predicate.value, []).append(q.object)
+        for p in sorted(by_p, key=compact):
+            rows.append(
+                {
+                    "name": compact(p),
+                    "objects": [value_view(o) for o in sorted(by_p[p], key=_term_key)],
+                }
+            )
+        return rows
+
+    def severity(node: Any) -> str:
+        sev = g.objects(node, SH + "severity")
+        return compact(sev[0].value).removeprefix("sh:") if sev else "Violation"
+
+    def sparql(node: Any) -> list[dict[str, Any]]:
+        out = []
+        for c in g.objects(node, SH + "sparql"):
+            out.append(
+                {
+                    "link": page.link(c),
+                    "id": _fragment(c.value) if isinstance(c, ox.NamedNode) else "",
+                    "message": g.literal(c, (SH + "message",)) or "",
+                    "severity": severity(c),
+                    "select": g.literal(c, (SH + "select", SH + "ask")) or "",
+                    "comment": g.literal(c, (RDFS + "comment",)) or "",
+                }
+            )
+        return out
+
+    node_shapes = []
+    for s in g.subjects(RDF_TYPE, SH + "NodeShape"):
+        props = []
+        for ps in g.objects(s, SH + "property"):
+            paths = g.objects(ps, SH + "path")
+            props.append(
+                {
+                    "link": page.link(ps),
+                    "id": _fragment(ps.value) if isinstance(ps, ox.NamedNode) else "",
+                    "path": path_text(paths[0]) if paths else "",
+                    "constraints": constraints(ps),
+                    "message": g.literal(ps, (SH + "message",)) or "",
+                    "severity": severity(ps),
+                }
+            )
+        props.sort(key=lambda p: (p["path"], p["link"]["iri"]))
+        iri = s.value if isinstance(s, ox.NamedNode) else ""
+        node_shapes.append(
+            {
+                "id": _fragment(iri),
+                "iri": iri,
+                "label": g.label(iri) if iri else str(s),
+                "comment": g.literal(s, (RDFS + "comment", SH + "description")) or "",
+                "message": g.literal(s, (SH + "message",)) or "",
+                "severity": severity(s),
+                "constraints": constraints(s),
+                "properties": props,
+                "sparql": sparql(s),
+            }
+        )
+    node_shapes.sort(key=lambda n: (n["label"] or "").lower())
+    ontologies = g.subjects(RDF_TYPE, OWL + "Ontology")
+    onto = ontologies[0].value if ontologies else base_iri + "shapes"
+    return _render(
+        "shapes.html",
+        head=_head(page, "Shapes"),
+        header={
+            "iri": onto,
+            "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "SHACL shapes",
+            "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
+            "version": g.literal(onto, (OWL + "versionInfo",)) or "",
+        },
+        shapes=node_shapes,
+        docs=[{"href": f"shapes{s}", "format": f} for s, f in RESOURCE_DOCS.items()],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The dataset description: DCAT + VoID
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A downloadable file of the dataset: its site path, export format and size in bytes."""
+
+    path: str
+    format: str
+    size: int
+
+
+def dataset_description(
+    store: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    title: str = DEFAULT_TITLE,
+    description: str = DEFAULT_DESCRIPTION,
+    distributions: Sequence[Distribution] = (),
+    license_iri: str | None = None,
+) -> list[pyoxigraph.Triple]:
+    """The DCAT and VoID description of the data in ``store``: a ``dcat:Dataset`` and
+    ``void:Dataset`` with counts (triples, entities, classes, properties, distinct subjects
+    and objects), class and property partitions, the vocabularies used, the linkset to
+    Wikidata (``owl:sameAs``), and one ``dcat:Distribution`` per dump."""
+    import pyoxigraph
+
+    from cica_ld.export import MEDIA_TYPES, PREFIXES
+
+    base_url = normalize_base(base_url)
+    nn = pyoxigraph.NamedNode
+    integer = nn(XSD + "integer")
+    ds = nn(base_iri + "dataset")
+    out: list[Any] = []
+
+    def add(s: Any, p: str, o: Any) -> None:
+        out.append(pyoxigraph.Triple(s, nn(p), o))
+
+    def num(n: int) -> Any:
+        return pyoxigraph.Literal(str(n), datatype=integer)
+
+    def text(v: str, lang: str | None = "en") -> Any:
+        return pyoxigraph.Literal(v, language=lang) if lang else pyoxigraph.Literal(v)
+
+    triples = 0
+    subjects: set[Any] = set()
+    objects: set[Any] = set()
+    entities: set[str] = set()
+    classes: dict[str, set[Any]] = {}
+    props: dict[str, int] = {}
+    links = 0
+    for q in store.quads_for_pattern(None, None, None, None):
+        triples += 1
+        subjects.add(q.subject)
+        objects.add(q.object)
+        p = q.predicate.value
+        props[p] = props.get(p, 0) + 1
+        if isinstance(q.subject, pyoxigraph.NamedNode) and q.subject.value.startswith(base_iri):
+            entities.add(q.subject.value)
+        if p == RDF_TYPE and isinstance(q.object, pyoxigraph.NamedNode):
+            classes.setdefault(q.object.value, set()).add(q.subject)
+        if (
+            p == OWL + "sameAs"
+            and isinstance(q.object, pyoxigraph.NamedNode)
+            and q.object.value.startswith(WIKIDATA)
+        ):
+            links += 1
+    if license_iri is None:
+        for q in store.quads_for_pattern(None, nn(DCT + "license"), None, None):
+            if (
+                isinstance(q.subject, pyoxigraph.NamedNode)
+                and q.subject.value == base_iri + "ontology"
+            ):
+                license_iri = q.object.value
+    add(ds, RDF_TYPE, nn(DCAT + "Dataset"))
+    add(ds, RDF_TYPE, nn(VOID + "Dataset"))
+    add(ds, DCT + "title", text(title))
+    add(ds, DCT + "description", text(description))
+    if license_iri:
+        add(ds, DCT + "license", nn(license_iri))
+    add(ds, DCT + "conformsTo", nn(base_iri + "ontology"))
+    add(ds, DCAT + "landingPage", nn(base_url + "index.html"))
+    add(ds, FOAF + "homepage", nn(base_url + "index.html"))
+    add(ds, VOID + "uriSpace", text(base_iri, None))
+    add(ds, VOID + "triples", num(triples))
+    add(ds, VOID + "entities", num(len(entities)))
+    add(ds, VOID + "classes", num(len(classes)))
+    add(ds, VOID + "properties", num(len(props)))
+    add(ds, VOID + "distinctSubjects", num(len(subjects)))
+    add(ds, VOID + "distinctObjects", num(len(objects)))
+    for example in ("id/cica",):
+        if base_iri + example in entities:
+            add(ds, VOID + "exampleResource", nn(base_iri + example))
+    vocabularies = set()
+    for iri in list(props) + list(classes):
+        for ns in PREFIXES.values():
+            if iri.startswith(ns) and iri != ns:
+                vocabularies.add(ns)
+    for ns in sorted(vocabularies):
+        add(ds, VOID + "vocabulary", nn(ns))
+    for c in sorted(classes):
+        part = nn(f"{base_iri}dataset#class-{_slug(c)}")
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", nn(c))
+        add(part, VOID + "entities", num(len(classes[c])))
+    for p in sorted(props):
+        part = nn(f"{base_iri}dataset#property-{_slug(p)}")
+        add(ds, VOID + "propertyPartition", part)
+        add(part, VOID + "property", nn(p))
+        add(part, VOID + "triples", num(props[p]))
+    linkset = nn(base_iri + "dataset#wikidata-links")
+    wikidata = nn(base_iri + "dataset#wikidata")
+    add(ds, VOID + "subset", linkset)
+    add(linkset, RDF_TYPE, nn(VOID + "Linkset"))
+    add(linkset, DCT + "title", text("Links to Wikidata"))
+    add(linkset, VOID + "linkPredicate", nn(OWL + "sameAs"))
+    add(linkset, VOID + "subjectsTarget", ds)
+    add(linkset, VOID + "objectsTarget", wikidata)
+    add(linkset, VOID + "triples", num(links))
+    add(wikidata, RDF_TYPE, nn(VOID + "Dataset"))
+    add(wikidata, DCT + "title", text("Wikidata"))
+    add(wikidata, FOAF + "homepage", nn("https://www.wikidata.org/"))
+    add(wikidata, VOID + "uriSpace", text(WIKIDATA, None))
+    for d in distributions:
+        node = nn(f"{base_iri}dataset#dump-{d.format}")
+        url = nn(base_url + d.path)
+        media = MEDIA_TYPES[d.format]
+        add(ds, DCAT + "distribution", node)
+        add(ds, VOID + "dataDump", url)
+        add(node, RDF_TYPE, nn(DCAT + "Distribution"))
+        add(node, DCT + "title", text(f"{title} ({media})"))
+        add(node, DCAT + "downloadURL", url)
+        add(node, DCAT + "accessURL", url)
+        add(node, DCAT + "mediaType", nn(f"https://www.iana.org/assignments/media-types/{media}"))
+        add(node, DCT + "format", text(media, None))
+        add(
+            node,
+            DCAT + "byteSize",
+            pyoxigraph.Literal(str(d.size), datatype=nn(XSD + "nonNegativeInteger")),
+        )
+        if license_iri:
+            add(node, DCT + "license", nn(license_iri))
+    return sorted(set(out), key=_triple_key)
+
+
+def _slug(iri: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", compact(iri)).strip("-")
+
+
+def dataset_schema_jsonld(
+    description: Sequence[Any], base_iri: str = BASE_IRI, base_url: str = BASE_IRI
+) -> str:
+    """schema.org ``Dataset`` JSON-LD (for search engines) from a DCAT description."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in description)
+    g = _Graph(store, base_iri)
+    ds = base_iri + "dataset"
+    doc: dict[str, Any] = {
+        "@context": {"@vocab": SCHEMA},
+        "@type": "Dataset",
+        "@id": ds,
+        "name": g.literal(ds, (DCT + "title",)) or DEFAULT_TITLE,
+        "description": g.literal(ds, (DCT + "description",)) or "",
+        "url": normalize_base(base_url) + "dataset.html",
+        "isAccessibleForFree": True,
+        "keywords": ["CICA", "Asia", "intergovernmental organisation", "W3C ORG", "linked data"],
+        "creator": {"@type": "Organization", "name": "cica-ld developers"},
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "encodingFormat": g.literal(d, (DCT + "format",)) or "",
+                "contentUrl": g.objects(d, DCAT + "downloadURL")[0].value,
+            }
+            for d in g.objects(ds, DCAT + "distribution")
+        ],
+    }
+    licenses = g.objects(ds, DCT + "license")
+    if licenses:
+        doc["license"] = licenses[0].value
+    return script_json(doc)
+
+
+def render_dataset_html(
+    description: Sequence[Any],
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+) -> str:
+    """The dataset page: title, counts, distributions, linkset, class and property partitions."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in description)
+    g = _Graph(store, base_iri)
+    page = _Page(path="dataset", g=g, base_url=normalize_base(base_url), pages=pages)
+    ds = base_iri + "dataset"
+
+    def one(s: str, p: str) -> str:
+        vals = g.objects(s, p)
+        return vals[0].value if vals else ""
+
+    counts = [
+        (name, one(ds, VOID + key))
+        for name, key in (
+            ("triples", "triples"),
+            ("entities", "entities"),
+            ("classes", "classes"),
+            ("properties", "properties"),
+            ("distinct subjects", "distinctSubjects"),
+            ("distinct objects", "distinctObjects"),
+        )
+    ]
+    dists = [
+        {
+            "title": one(d.value, DCT + "title"),
+            "url": one(d.value, DCAT + "downloadURL"),
+            "href": one(d.value, DCAT + "downloadURL").removeprefix(page.base_url),
+            "format": one(d.value, DCT + "format"),
+            "size": one(d.value, DCAT + "byteSize"),
+        }
+        for d in g.objects(ds, DCAT + "distribution")
+    ]
+    linksets = [
+        {
+            "title": one(x.value, DCT + "title"),
+            "predicate": compact(one(x.value, VOID + "linkPredicate")),
+            "triples": one(x.value, VOID + "triples"),
+        }
+        for x in g.objects(ds, VOID + "subset")
+    ]
+    classes = sorted(
+        (
+            {
+                "link": page.link(g.nn(one(p.value, VOID + "class"))),
+                "count": int(one(p.value, VOID + "entities")),
+            }
+            for p in g.objects(ds, VOID + "classPartition")
+        ),
+        key=lambda r: (-r["count"], r["link"]["text"].lower()),
+    )
+    properties = sorted(
+        (
+            {
+                "link": page.link(g.nn(one(p.value, VOID + "property"))),
+                "count": int(one(p.value, VOID + "triples")),
+            }
+            for p in g.objects(ds, VOID + "propertyPartition")
+        ),
+        key=lambda r: (-r["count"], r["link"]["text"].lower()),
+    )
+    return _render(
+        "dataset.html",
+        head=_head(page, one(ds, DCT + "title") or "Dataset"),
+        iri=ds,
+        title=one(ds, DCT + "title"),
+        description=one(ds, DCT + "description"),
+        license=[page.link(o) for o in g.objects(ds, DCT + "license")],
+        counts=counts,
+        distributions=dists,
+        linksets=linksets,
+        vocabularies=[page.link(o) for o in g.objects(ds, VOID + "vocabulary")],
+        classes=classes,
+        properties=properties,
+        docs=[{"href": f"dataset{s}", "format": f} for s, f in RESOURCE_DOCS.items()],
+        jsonld=dataset_schema_jsonld(description, base_iri, page.base_url),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Content negotiation rules, sitemap
+# ---------------------------------------------------------------------------------------------
+
+
+def htaccess() -> str:
+    """Apache rules: each IRI path answers with the representation its Accept header asks
+    for (JSON-LD, Turtle, N-Triples, RDF/XML where there is one, else HTML)."""
+    return _render("htaccess.txt")
+
+
+def nginx_conf(base_path: str = "/") -> str:
+    """An nginx snippet doing the same content negotiation under ``base_path``."""
+    return _render("nginx.conf.txt", base_path=base_path)
+
+
+def sitemap(urls: Iterable[str]) -> str:
+    return _render("sitemap.xml", urls=sorted(set(urls)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole site
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Site:
+    """A built site: file path (relative, ``/``-separated) -> content, plus what was left out."""
+
+    files: dict[str, bytes]
+    pages: tuple[str, ...]
+    skipped: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What :func:`write_site` wrote."""
+
+    out: Path
+    files: int
+    bytes: int
+    pages: int
+    skipped: tuple[str, ...]
+
+
+def build_site(
+    store: pyoxigraph.Store,
+    *,
+    vocabulary: pyoxigraph.Store,
+    shapes: pyoxigraph.Store | None = None,
+    base_url: str = BASE_IRI,
+    base_iri: str = BASE_IRI,
+    title: str = DEFAULT_TITLE,
+    description: str = DEFAULT_DESCRIPTION,
+) -> Site:
+    """Render the static site for the data in ``store`` (vocabulary included, as
+    :func:`cica_ld.dataset.load` gives it); ``vocabulary`` is documented in ``ontology.html``
+    and ``shapes`` (if given) in ``shapes.html``."""
+    import pyoxigraph
+
+    from cica_ld import export, jsonld
+
+    base_url = normalize_base(base_url)
+    files: dict[str, bytes] = {}
+    docs = site_resources(store, base_iri)
+    special = {"index", "ontology", "shapes", "dataset"}
+    # the vocabulary's version IRI (ontology/0.1.0) gets the vocabulary documents too
+    version_docs = sorted(
+        rel
+        for q in vocabulary.quads_for_pattern(
+            None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None
+        )
+        if isinstance(q.object, pyoxigraph.NamedNode)
+        for rel in [resource_path(q.object.value, base_iri)]
+        if rel is not None and rel.startswith("ontology/")
+    )
+    resource_docs = {
+        rel: iris for rel, iris in docs.items() if rel.split("/", 1)[0] not in RESERVED
+    }
+    skipped = {
+        t.value
+        for q in store.quads_for_pattern(None, None, None, None)
+        for t in (q.subject, q.object)
+        if isinstance(t, pyoxigraph.NamedNode)
+        and t.value.startswith(base_iri)
+        and resource_path(t.value, base_iri) is None
+    }
+    skipped |= {
+        iri
+        for rel, iris in docs.items()
+        if rel not in resource_docs and rel not in special and rel not in version_docs
+        for iri in iris
+    }
+    pages = frozenset(
+        [*resource_docs, "index", "ontology", "dataset", *version_docs]
+        + (["shapes"] if shapes is not None else [])
+    )
+
+    # per-resource pages and documents
+    for rel, iris in sorted(resource_docs.items()):
+        main = [i for i in iris if "#" not in i]
+        iri = main[0] if main else base_iri + rel
+        if "#" in "".join(iris) and not main:
+            iri = iris[0]
+        files[f"{rel}.html"] = render_resource_html(
+            store, iri, base_url, base_iri=base_iri, pages=pages
+        ).encode("utf-8")
+        triples = document_graph(store, base_iri + rel, iris)
+        for suffix, fmt in RESOURCE_DOCS.items():
+            files[f"{rel}{suffix}"] = _serialize(triples, fmt)
+
+    # vocabulary, shapes, context
+    vocab_quads = export.all_quads(vocabulary)
+    vocab_html = render_vocabulary_html(vocabulary, store, base_url, base_iri=base_iri, pages=pages)
+    for rel in ["ontology", *version_docs]:
+        html = vocab_html if rel == "ontology" else _rebase_html(vocab_html, rel)
+        files[f"{rel}.html"] = html.encode("utf-8")
+        for suffix, fmt in VOCAB_DOCS.items():
+            files[f"{rel}{suffix}"] = export.export(vocab_quads, fmt)
+    if shapes is not None:
+        files["shapes.html"] = render_shapes_html(
+            shapes, base_url, base_iri=base_iri, pages=pages
+        ).encode("utf-8")
+        shape_quads = export.all_quads(shapes)
+        for suffix, fmt in RESOURCE_DOCS.items():
+            files[f"shapes{suffix}"] = export.export(shape_quads, fmt)
+    files["context.jsonld"] = jsonld.context_path().read_bytes()
+
+    # dumps and the dataset description
+    data_quads = export.all_quads(store)
+    distributions = []
+    for name, fmt in DUMPS.items():
+        payload = export.export(data_quads, fmt)
+        files[f"dumps/{name}"] = payload
+        distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
+    desc = dataset_description(
+        store,
+        base_url,
+        base_iri=base_iri,
+        title=title,
+        description=description,
+        distributions=distributions,
+    )
+    for suffix, fmt in RESOURCE_DOCS.items():
+        files[f"dataset{suffix}"] = _serialize(desc, fmt)
+    files["dataset.html"] = render_dataset_html(
+        desc, base_url, base_iri=base_iri, pages=pages
+    ).encode("utf-8")
+
+    # index and the files around it
+    files["index.html"] = render_index_html(
+        store, base_url, base_iri=base_iri, title=title, description=description, pages=pages
+    ).encode("utf-8")
+    files["404.html"] = _render(
+        "404.html", head={"title": "Not found", "root": "", "canonical": base_url + "404.html"}
+    ).encode("utf-8")
+    files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
+    files[".htaccess"] = htaccess().encode("utf-8")
+    files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
+    if base_url != base_iri:
+        files["w3id.htaccess"] = _render(
+            "w3id.htaccess.txt",
+            base_iri=base_iri,
+            base_url=base_url,
+            name=base_iri.rstrip("/").rsplit("/", 1)[-1],
+        ).encode("utf-8")
+    files[".nojekyll"] = b""
+    html_pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
+    files["sitemap.xml"] = sitemap(
+        base_url + ("" if p == "index.html" else p) for p in html_pages
+    ).encode("utf-8")
+    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {base_url}sitemap.xml\n".encode()
+    return Site(
+        files=dict(sorted(files.items())),
+        pages=tuple(sorted(pages)),
+        skipped=tuple(sorted(skipped)),
+    )
+
+
+def _rebase_html(html: str, rel: str) -> str:
+    """The vocabulary page moved from ``ontology`` to ``rel`` (deeper): relative links fixed."""
+    prefix = "../" * rel.count("/")
+    return re.sub(
+        r'(href|src)="(?!https?:|#|mailto:)([^"]*)"',
+        lambda m: f'{m.group(1)}="{prefix}{m.group(2)}"',
+        html,
+    )
+
+
+SITE_MARKER = ".cica-ld-site"
+
+
+def write_site(site: Site, out: str | Path) -> PublishResult:
+    """Write ``site`` to the folder ``out``, atomically: into a new folder beside it, then
+    swapped in. ``out`` must not exist, be empty, or hold a site written before (it has the
+    marker file ``.cica-ld-site``): a folder of other files is never replaced."""
+    target = Path(out)
+    if target.exists():
+        if not target.is_dir():
+            raise InputError("is a file, expected a folder for the site", path=target)
+        if any(target.iterdir()) and not (target / SITE_MARKER).is_file():
+            raise InputError(
+                "the folder is not empty and was not written by cica-ld publish",
+                path=target,
+                hint="choose a new or empty folder for --out",
+            )
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError("cannot write: the parent folder does not exist", path=target)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=target) from None
+    total = 0
+    try:
+        for rel, content in site.files.items():
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            total += len(content)
+        (tmp / SITE_MARKER).write_text(f"written by cica-ld {__version__} publish\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        old = None
+        if target.exists():
+            old = parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise InputError(f"cannot write the site: {exc.strerror or exc}", path=target) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise
+    return PublishResult(
+        out=target,
+        files=len(site.files),
+        bytes=total,
+        pages=sum(1 for p in site.files if p.endswith(".html")),
+        skipped=site.skipped,
+    )
+
+
+def publish(
+    out: str | Path,
+    *,
+    data: Sequence[str | Path] | None = None,
+    input_format: str | None = None,
+    ontology: Sequence[str | Path] | None = None,
+    shapes: Sequence[str | Path] | None = None,
+    base_url: str = BASE_IRI,
+    title: str = DEFAULT_TITLE,
+) -> PublishResult:
+    """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``."""
+    import pyoxigraph
+
+    from cica_ld import dataset
+
+    base_url = normalize_base(base_url)
+    ds = dataset.load(data, input_format=input_format, ontology=ontology)
+    vocab = pyoxigraph.Store()
+    for f in (
+        dataset.expand_paths(ontology)
+        if ontology is not None
+        else dataset.bundled_files("ontology")
+    ):
+        vocab.extend(dataset.parse_file(f))
+    shape_store = None
+    shape_files = (
+        dataset.expand_paths(shapes) if shapes is not None else dataset.bundled_files("shapes")
+    )
+    if shape_files:
+        shape_store = pyoxigraph.Store()
+        for f in shape_files:
+            shape_store.extend(dataset.parse_file(f))
+    site = build_site(
+        ds.store, vocabulary=vocab, shapes=shape_store, base_url=base_url, title=title
+    )
+    return write_site(site, out)
