@@ -11,6 +11,7 @@ from cica_ld.cli import load as _load  # noqa: F401  (registers `load`)
 from cica_ld.cli import publish as _publish  # noqa: F401  (registers `publish`)
 from cica_ld.cli import query as _query  # noqa: F401  (registers `query`, `queries`)
 from cica_ld.cli import serve as _serve  # noqa: F401  (registers `serve`)
+from cica_ld.cli import validate as _validate  # noqa: F401  (registers `validate`)
 from cica_ld.cli.app import app
 
 

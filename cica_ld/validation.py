@@ -1,0 +1,1351 @@
+"""SHACL validation: load data, shapes and ontology, check the shapes graph, run an engine, and
+return a :class:`ValidationReport` whose results carry the source location of their focus node.
+
+Engines (``engine=``):
+
+* ``pyshacl``, the reference: the pyoxigraph stores are handed to pySHACL as rdflib graphs
+  (serialized as N-Triples and parsed, keeping a map of blank node ids so results point back at
+  the same blank nodes), and pySHACL's report graph is read into :class:`ValidationResult`.
+* ``native``: :mod:`cica_ld.shacl`, the fast engine that compiles shapes to SPARQL on pyoxigraph
+  (imported only when asked for).
+
+What is validated. The data files are one data graph (the union of their graphs). The ontology
+reaches the validator as the ontology graph: its subclass axioms count for ``sh:class`` and
+``sh:targetClass``, but its own triples never make results: targets are evaluated over the data
+only (plus, with ``inference``, what is inferred about the data's own nodes). A shapes graph that
+is itself invalid (against the syntax rules of SHACL, as in the W3C SHACL-for-SHACL shapes, and
+SHACL-SPARQL queries that do not parse) is an input error naming the shape and why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from cica_ld import dataset
+from cica_ld.errors import InputError, UsageError
+from cica_ld.locations import Location, SourceLocator, SourceSpec
+from cica_ld.shacl_model import SH, Severity, ValidationResult, path_to_sparql
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+    import rdflib
+
+ENGINES: tuple[str, ...] = ("native", "pyshacl")
+#: The engine used when none is named (the lead flips this to "native" once both agree).
+DEFAULT_ENGINE = "pyshacl"
+INFERENCE: tuple[str, ...] = ("none", "rdfs", "owlrl")
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+#: Prefixes every report may use to abbreviate IRIs (the files' own prefixes are added).
+WELL_KNOWN_PREFIXES: dict[str, str] = {
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "sh": SH,
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "time": "http://www.w3.org/2006/time#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "schema": "https://schema.org/",
+    "cica": "https://w3id.org/cica-ld/ontology#",
+    "cicash": "https://w3id.org/cica-ld/shapes#",
+    "cicaid": "https://w3id.org/cica-ld/id/",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result and where its focus node stands in the sources (if known)."""
+
+    result: ValidationResult
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What was validated: the files loaded (in order), or the endpoint."""
+
+    data: tuple[dataset.SourceFile, ...] = ()
+    shapes: tuple[dataset.SourceFile, ...] = ()
+    ontology: tuple[dataset.SourceFile, ...] = ()
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of a validation run.
+
+    ``findings`` are sorted by location (file in load order, line, column), then by focus node
+    and shape. ``conforms`` is SHACL's ``sh:conforms`` (no result at all); ``passed`` applies
+    ``fail_on``: nothing at or above that severity.
+    """
+
+    findings: tuple[Finding, ...]
+    fail_on: Severity = Severity.VIOLATION
+    engine: str = DEFAULT_ENGINE
+    inference: str = "none"
+    sources: Sources = field(default_factory=Sources)
+    shape_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    prefixes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    seconds: float = 0.0
+
+    @property
+    def results(self) -> tuple[ValidationResult, ...]:
+        return tuple(f.result for f in self.findings)
+
+    @property
+    def conforms(self) -> bool:
+        return not self.findings
+
+    @property
+    def counts(self) -> dict[Severity, int]:
+        """Number of results per severity (every severity present, most severe first)."""
+        out = {s: 0 for s in sorted(Severity, reverse=True)}
+        for f in self.findings:
+            out[f.result.severity] += 1
+        return out
+
+    @property
+    def failing(self) -> int:
+        """How many results are at or above ``fail_on``."""
+        return sum(1 for f in self.findings if f.result.severity >= self.fail_on)
+
+    @property
+    def passed(self) -> bool:
+        return self.failing == 0
+
+    def shape_name(self, term: str) -> str:
+        """A readable name of a source shape (prefixed IRI; for a blank-node property shape, the
+        node shape it belongs to and its path)."""
+        return self.shape_names.get(term) or abbreviate(term, self.prefixes)
+
+
+def abbreviate(term: str, prefixes: Mapping[str, str]) -> str:
+    """``<iri>`` as ``prefix:local`` where a prefix fits and the local name is simple (also the
+    datatype of a literal, ``"1"^^xsd:integer``); other terms unchanged."""
+    if term.startswith('"') and term.endswith(">") and '"^^<' in term:
+        lexical, _, datatype = term.rpartition("^^")
+        return f"{lexical}^^{abbreviate(datatype, prefixes)}"
+    if not term.startswith("<") or not term.endswith(">"):
+        return term
+    iri = term[1:-1]
+    best = ""
+    best_ns = ""
+    for name, ns in prefixes.items():
+        if iri.startswith(ns) and len(ns) > len(best_ns):
+            local = iri[len(ns) :]
+            if _SIMPLE_LOCAL.fullmatch(local):
+                best, best_ns = f"{name}:{local}", ns
+    return best or term
+
+
+_SIMPLE_LOCAL = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?")
+
+
+def abbreviate_path(path: str, prefixes: Mapping[str, str]) -> str:
+    """A SPARQL path with its IRIs abbreviated."""
+    return re.sub(r"<[^<>\s]*>", lambda m: abbreviate(m.group(0), prefixes), path)
+
+
+class ShapesGraphError(InputError):
+    """The shapes graph is not a valid SHACL shapes graph (exit 2): names the shape and why."""
+
+    def __init__(self, problems: Sequence[tuple[str, Location | None]]) -> None:
+        self.problems = list(problems)
+        why, loc = self.problems[0]
+        more = len(self.problems) - 1
+        hint = None
+        if more:
+            listed = "; ".join(
+                f"{p_loc}: {p_why}" if p_loc else p_why for p_why, p_loc in self.problems[1:4]
+            )
+            hint = f"{more} more problem{'s' if more > 1 else ''} in the shapes graph: {listed}"
+            if more > 3:
+                hint += "; ..."
+        super().__init__(
+            f"invalid shapes graph: {why}",
+            path=loc.path if loc else None,
+            line=loc.line if loc else None,
+            column=loc.column if loc else None,
+            hint=hint,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+@dataclass
+class LoadedGraph:
+    """One graph (data, shapes or ontology): its store and the files it came from."""
+
+    store: pyoxigraph.Store
+    files: list[dataset.SourceFile]
+    specs: list[SourceSpec]
+
+    def locator(self) -> SourceLocator:
+        return SourceLocator(self.specs, self.store)
+
+
+def display_path(path: Path) -> str:
+    """A file as reports show it: as the user named it (relative stays relative)."""
+    return str(path)
+
+
+def load_graph(files: Sequence[Path], input_format: str | None = None) -> LoadedGraph:
+    """Load files (in order) into one store, every triple in the default graph (the named
+    graphs of TriG, N-Quads and JSON-LD files are merged into it)."""
+    import pyoxigraph
+
+    store = pyoxigraph.Store()
+    loaded: list[dataset.SourceFile] = []
+    specs: list[SourceSpec] = []
+    default = pyoxigraph.DefaultGraph()
+    for f in files:
+        fmt = dataset.format_for(f, input_format)
+        base = f.resolve().as_uri()
+        if fmt in dataset.QUAD_FORMATS:
+            quads = dataset.parse_file(f, fmt, base_iri=base)
+            store.extend(
+                q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                for q in quads
+            )
+            loaded.append(dataset.SourceFile(path=f, format=fmt, quads=len(quads)))
+        else:
+            loaded.append(dataset.load_file(store, f, fmt, base_iri=base))
+        specs.append(SourceSpec(path=f, format=fmt, base_iri=base, display=display_path(f)))
+    return LoadedGraph(store=store, files=loaded, specs=specs)
+
+
+def _files(paths: Sequence[str | Path] | None, kind: str) -> list[Path]:
+    if paths is None:
+        return dataset.bundled_files(kind)
+    return dataset.expand_paths(paths)
+
+
+_PREFIX_DECL = re.compile(
+    r"(?:@prefix|(?i:prefix))\s+([A-Za-z][\w.\-]*|):\s*<([^<>\s]*)>", re.MULTILINE
+)
+
+
+def file_prefixes(specs: Sequence[SourceSpec]) -> dict[str, str]:
+    """Prefixes declared near the top of the Turtle/TriG files (for abbreviating IRIs)."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        if spec.format not in ("turtle", "trig", "n3"):
+            continue
+        try:
+            with open(spec.path, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(65536)
+        except OSError:
+            continue
+        for name, ns in _PREFIX_DECL.findall(head):
+            if name and ns.startswith(("http:", "https:", "urn:")):
+                out.setdefault(name, ns)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry points
+
+
+def validate(
+    data: Sequence[str | Path] | None = None,
+    shapes: Sequence[str | Path] | None = None,
+    ontology: Sequence[str | Path] | None = None,
+    *,
+    input_format: str | None = None,
+    inference: str = "none",
+    engine: str | None = None,
+    fail_on: Severity | str = Severity.VIOLATION,
+    endpoint: str | None = None,
+    timeout: float = 60.0,
+) -> ValidationReport:
+    """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
+
+    ``data``, ``shapes`` and ``ontology`` are files or folders; ``None`` means the embedded
+    CICA data, shapes and vocabulary; an empty ``ontology`` means no ontology graph.
+    ``input_format`` applies to the data files. Raises :class:`InputError` (missing file, syntax
+    error, an invalid shapes graph, a bad option value) and, for an endpoint,
+    :class:`~cica_ld.errors.EndpointError`.
+    """
+    started = time.perf_counter()
+    engine = check_engine(engine)
+    inference = check_inference(inference)
+    fail_on = check_fail_on(fail_on)
+    if endpoint is not None and data is not None:
+        raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
+    shapes_graph = load_graph(_files(shapes, "shapes"))
+    onto_graph = load_graph(_files(ontology, "ontology")) if ontology != [] else None
+    check_shapes_graph(shapes_graph)
+    prefixes = dict(WELL_KNOWN_PREFIXES)
+    prefixes.update(file_prefixes(shapes_graph.specs))
+    if onto_graph is not None:
+        prefixes.update(file_prefixes(onto_graph.specs))
+
+    if endpoint is not None:
+        results = _run_endpoint(endpoint, shapes_graph, onto_graph, timeout=timeout)
+        findings = [Finding(r) for r in results]
+        data_files: tuple[dataset.SourceFile, ...] = ()
+    else:
+        data_graph = load_graph(_files(data, "data"), input_format)
+        prefixes.update(file_prefixes(data_graph.specs))
+        results = run_engine(
+            engine,
+            data_graph.store,
+            shapes_graph.store,
+            onto_graph.store if onto_graph is not None else None,
+            inference=inference,
+        )
+        findings = locate_results(results, data_graph, onto_graph)
+        data_files = tuple(data_graph.files)
+    return ValidationReport(
+        findings=tuple(sort_findings(findings, data_files)),
+        fail_on=fail_on,
+        engine=engine,
+        inference=inference,
+        sources=Sources(
+            data=data_files,
+            shapes=tuple(shapes_graph.files),
+            ontology=tuple(onto_graph.files) if onto_graph is not None else (),
+            endpoint=endpoint,
+        ),
+        shape_names=MappingProxyType(
+            shape_names({f.result.source_shape for f in findings}, shapes_graph.store, prefixes)
+        ),
+        prefixes=MappingProxyType(prefixes),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def check_engine(engine: str | None) -> str:
+    engine = DEFAULT_ENGINE if engine is None else engine
+    if engine not in ENGINES:
+        raise UsageError(
+            f"unknown engine {engine!r}", hint=f"use --engine with one of: {', '.join(ENGINES)}"
+        )
+    return engine
+
+
+def check_inference(inference: str) -> str:
+    if inference not in INFERENCE:
+        raise UsageError(
+            f"unknown inference {inference!r}",
+            hint=f"use --inference with one of: {', '.join(INFERENCE)}",
+        )
+    return inference
+
+
+def check_fail_on(fail_on: Severity | str) -> Severity:
+    if isinstance(fail_on, Severity):
+        return fail_on
+    try:
+        return Severity.parse(fail_on)
+    except KeyError:
+        raise UsageError(
+            f"unknown severity {fail_on!r}",
+            hint="use --fail-on with one of: violation, warning, info",
+        ) from None
+
+
+def _native() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("cica_ld.shacl")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("cica_ld.shacl",):
+            raise UsageError(
+                "the native engine is not available in this version of cica-ld",
+                hint="use --engine pyshacl",
+            ) from None
+        raise
+
+
+def run_engine(
+    engine: str,
+    data: pyoxigraph.Store,
+    shapes: pyoxigraph.Store,
+    ontology: pyoxigraph.Store | None,
+    *,
+    inference: str = "none",
+) -> list[ValidationResult]:
+    """Run one engine over the stores; results in the engine's order."""
+    if check_engine(engine) == "native":
+        return list(_native().validate(data, shapes, ontology, inference=inference))
+    return validate_with_pyshacl(data, shapes, ontology, inference=inference)
+
+
+def _run_endpoint(
+    endpoint: str, shapes: LoadedGraph, ontology: LoadedGraph | None, *, timeout: float
+) -> list[ValidationResult]:
+    native = _native()
+    run = getattr(native, "validate_endpoint", None)
+    if run is None:
+        raise UsageError(
+            "validation against an endpoint is not available in this version of cica-ld"
+        )
+    return list(
+        run(
+            endpoint,
+            shapes.store,
+            ontology.store if ontology is not None else None,
+            timeout=timeout,
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Locations and order
+
+
+def locate_results(
+    results: Sequence[ValidationResult], data: LoadedGraph, ontology: LoadedGraph | None
+) -> list[Finding]:
+    """Attach the source location of each result's focus node (data files first, then the
+    ontology's)."""
+    if not results:
+        return []
+    focus = {r.focus_node for r in results}
+    where = data.locator().locate(focus)
+    missing = focus - set(where)
+    if missing and ontology is not None:
+        where.update(ontology.locator().locate(missing))
+    return [Finding(r, where.get(r.focus_node)) for r in results]
+
+
+def sort_findings(
+    findings: Sequence[Finding], files: Sequence[dataset.SourceFile] = ()
+) -> list[Finding]:
+    """Findings in report order: by file (load order), line, column; unlocated ones last."""
+    order = {display_path(f.path): i for i, f in enumerate(files)}
+
+    def key(f: Finding) -> tuple:
+        r = f.result
+        loc = f.location
+        where: tuple = (
+            (0, order.get(loc.path, len(order)), loc.path, loc.line or 0, loc.column or 0)
+            if loc is not None
+            else (1, 0, "", 0, 0)
+        )
+        return (
+            *where,
+            -int(r.severity),
+            r.focus_node,
+            r.source_shape,
+            r.constraint_component,
+            r.path or "",
+            r.value or "",
+            r.message or "",
+        )
+
+    return sorted(findings, key=key)
+
+
+def shape_names(
+    shapes: set[str] | frozenset[str], store: pyoxigraph.Store, prefixes: Mapping[str, str]
+) -> dict[str, str]:
+    """Readable, run-independent names of source shapes: a prefixed IRI, or for a blank-node
+    shape, the shape that owns it (``sh:property``) and its path, e.g.
+    ``cicash:MembershipShape/org:role``."""
+    objects = _store_objects(store)
+    subjects = _store_subjects(store)
+    out: dict[str, str] = {}
+
+    def name(term: str, depth: int) -> str:
+        if term.startswith("<") or depth > 8:
+            return abbreviate(term, prefixes)
+        path = objects(term, SH + "path")
+        path_text = abbreviate_path(path_to_sparql(path[0], objects), prefixes) if path else ""
+        owners = subjects(term, SH + "property") or subjects(term, SH + "node")
+        for link in ("or", "and", "xone", "not", "qualifiedValueShape"):
+            if owners:
+                break
+            owners = _list_owners(term, link, store)
+        owner = name(sorted(owners)[0], depth + 1) if owners else "[]"
+        return f"{owner}/{path_text}" if path_text else f"{owner}/[]"
+
+    for s in shapes:
+        out[s] = name(s, 0)
+    return out
+
+
+def _list_owners(term: str, link: str, store: pyoxigraph.Store) -> list[str]:
+    """Shapes that have ``term`` as a member of their sh:or/sh:and/sh:xone list, or as their
+    sh:not / sh:qualifiedValueShape."""
+    import pyoxigraph
+
+    node = _to_term(term)
+    if link in ("not", "qualifiedValueShape"):
+        return [
+            str(q.subject)
+            for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(SH + link), node)
+        ]
+    query = (
+        f"SELECT ?s ?t WHERE {{ ?s <{SH}{link}> ?l . ?l <{RDF}rest>*/<{RDF}first> ?m . "
+        "FILTER(?m = ?t) }"
+    )
+    return [
+        str(row["s"]) for row in store.query(query, substitutions={pyoxigraph.Variable("t"): node})
+    ]
+
+
+def _to_term(term: str) -> Any:
+    import pyoxigraph
+
+    if term.startswith("<"):
+        return pyoxigraph.NamedNode(term[1:-1])
+    if term.startswith("_:"):
+        return pyoxigraph.BlankNode(term[2:])
+    raise ValueError(f"not a node: {term}")
+
+
+def _store_objects(store: pyoxigraph.Store) -> Callable[[str, str], list[str]]:
+    import pyoxigraph
+
+    def objects(subject: str, predicate: str) -> list[str]:
+        if not subject.startswith(("<", "_:")):
+            return []
+        return [
+            str(q.object)
+            for q in store.quads_for_pattern(
+                _to_term(subject), pyoxigraph.NamedNode(predicate), None
+            )
+        ]
+
+    return objects
+
+
+def _store_subjects(store: pyoxigraph.Store) -> Callable[[str, str], list[str]]:
+    import pyoxigraph
+
+    def subjects(obj: str, predicate: str) -> list[str]:
+        return [
+            str(q.subject)
+            for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(predicate), _to_term(obj))
+        ]
+
+    return subjects
+
+
+# ---------------------------------------------------------------------------------------------
+# The pySHACL adapter
+
+
+@contextlib.contextmanager
+def _literals_as_written() -> Iterator[None]:
+    """rdflib normally rewrites literals to a canonical form ("01"^^xsd:integer -> "1"); keep
+    them as written, so values in results are the data's own (as the native engine reports)."""
+    import rdflib
+
+    before = rdflib.NORMALIZE_LITERALS
+    rdflib.NORMALIZE_LITERALS = False
+    try:
+        yield
+    finally:
+        rdflib.NORMALIZE_LITERALS = before
+
+
+@contextlib.contextmanager
+def _sparql_parsed_once() -> Iterator[None]:
+    """pySHACL hands rdflib the text of a SPARQL constraint once per focus node, and rdflib
+    parses it every time (about 0.1 s for a long query: most of a run on real shapes). While
+    pySHACL runs, parse each distinct query once and reuse it (what rdflib's own prepareQuery
+    does); evaluation is untouched."""
+    from rdflib.plugins.sparql import processor
+
+    original = processor.SPARQLProcessor.query
+    cache: dict[tuple, Any] = {}
+
+    def query(
+        self: Any,
+        strOrQuery: Any,
+        initBindings: Any = None,
+        initNs: Any = None,
+        base: Any = None,
+        DEBUG: bool = False,
+    ) -> Any:
+        if isinstance(strOrQuery, str):
+            key = (strOrQuery, base, tuple(sorted((initNs or {}).items())))
+            prepared = cache.get(key)
+            if prepared is None:
+                prepared = cache[key] = processor.translateQuery(
+                    processor.parseQuery(strOrQuery), base, initNs
+                )
+            strOrQuery = prepared
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
+def _to_rdflib(store: pyoxigraph.Store) -> tuple[rdflib.Graph, dict[str, Any]]:
+    """The store's default graph as an rdflib Graph, and the map from the store's blank node ids
+    to rdflib's (N-Triples out, N-Triples in: fast, and exact)."""
+    import pyoxigraph
+    import rdflib
+
+    payload = store.dump(
+        format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph()
+    )
+    graph = rdflib.Graph()
+    ids: dict[str, Any] = {}
+    if payload:
+        graph.parse(data=payload.decode("utf-8"), format="nt", bnode_context=ids)
+    return graph, ids
+
+
+def _nt(term: Any, back: Mapping[Any, str]) -> str:
+    """An rdflib term in N-Triples syntax (blank nodes mapped back to the store's ids)."""
+    import pyoxigraph
+    import rdflib
+
+    if isinstance(term, rdflib.URIRef):
+        return f"<{term}>"
+    if isinstance(term, rdflib.BNode):
+        return f"_:{back.get(term, str(term))}"
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return str(pyoxigraph.Literal(str(term), language=term.language))
+        if term.datatype is not None:
+            return str(pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(term.datatype)))
+        return str(pyoxigraph.Literal(str(term)))
+    return str(term)
+
+
+def validate_with_pyshacl(
+    data: pyoxigraph.Store,
+    shapes: pyoxigraph.Store,
+    ontology: pyoxigraph.Store | None,
+    *,
+    inference: str = "none",
+) -> list[ValidationResult]:
+    """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
+
+    The ontology goes in as pySHACL's ontology graph (``ont_graph``, as ``pyshacl -e``); results
+    whose focus node is not a target in the data itself are dropped (see the module doc).
+    """
+    import pyshacl
+    import rdflib
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
+
+    with _literals_as_written(), _sparql_parsed_once():
+        data_g, data_ids = _to_rdflib(data)
+        shapes_g, shape_ids = _to_rdflib(shapes)
+        onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
+        data_nodes = set(data_g.subjects()) if inference != "none" else set()
+        try:
+            _conforms, report, _text = pyshacl.validate(
+                data_g,
+                shacl_graph=shapes_g,
+                ont_graph=onto_g,
+                inference=inference,
+                inplace=True,  # data_g is ours: no need for pySHACL to copy it
+                abort_on_first=False,
+                allow_infos=True,
+                allow_warnings=True,
+                advanced=False,
+                debug=False,
+            )
+        except (ConstraintLoadError, ShapeLoadError) as exc:
+            raise ShapesGraphError([(_one_line(str(exc)), None)]) from None
+        except ReportableRuntimeError as exc:
+            raise InputError(f"pySHACL: {_one_line(str(exc))}") from None
+
+    back: dict[Any, str] = {v: k for k, v in data_ids.items()}
+    back.update({v: k for k, v in shape_ids.items()})
+    sh = rdflib.Namespace(SH)
+
+    def objects_in(graph: rdflib.Graph) -> Callable[[str, str], list[str]]:
+        by_nt: dict[str, Any] = {}
+
+        def objects(subject: str, predicate: str) -> list[str]:
+            node = by_nt.get(subject)
+            if node is None:
+                return []
+            out = []
+            for o in graph.objects(node, rdflib.URIRef(predicate)):
+                nt = _nt(o, back)
+                by_nt[nt] = o
+                out.append(nt)
+            return out
+
+        def start(node: Any) -> str:
+            nt = _nt(node, back)
+            by_nt[nt] = node
+            return nt
+
+        objects.start = start  # type: ignore[attr-defined]
+        return objects
+
+    read_path = objects_in(report)
+    results: list[ValidationResult] = []
+    for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = report.value(r, sh.focusNode)
+        shape = report.value(r, sh.sourceShape)
+        component = report.value(r, sh.sourceConstraintComponent)
+        if focus is None or shape is None or component is None:
+            continue
+        path_node = report.value(r, sh.resultPath)
+        path = None
+        if path_node is not None:
+            path = path_to_sparql(read_path.start(path_node), read_path)  # type: ignore[attr-defined]
+        value = report.value(r, sh.value)
+        constraint = report.value(r, sh.sourceConstraint)
+        severity = report.value(r, sh.resultSeverity)
+        results.append(
+            ValidationResult(
+                focus_node=_nt(focus, back),
+                source_shape=_nt(shape, back),
+                constraint_component=str(component),
+                severity=Severity.from_iri(str(severity)) if severity else Severity.VIOLATION,
+                path=path,
+                value=_nt(value, back) if value is not None else None,
+                message=_pick_message(list(report.objects(r, sh.resultMessage))),
+                source_constraint=_nt(constraint, back) if constraint is not None else None,
+            )
+        )
+    typed = None
+    if inference != "none":
+        typed = _InferredView(data_g, data_nodes, back)
+    keep = _DataTargets(data, shapes, ontology, typed)
+    return [r for r in results if keep(r)]
+
+
+def _pick_message(messages: list[Any]) -> str | None:
+    if not messages:
+        return None
+    for m in messages:
+        if getattr(m, "language", None) in (None, "en") or str(
+            getattr(m, "language", "")
+        ).startswith("en"):
+            return str(m)
+    return str(messages[0])
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _InferredView:
+    """What pySHACL's inference added, seen from the data's own nodes (types, triples)."""
+
+    def __init__(self, graph: rdflib.Graph, data_nodes: set[Any], back: Mapping[Any, str]):
+        import rdflib
+
+        self.graph = graph
+        self.nodes = {_nt(n, back) for n in data_nodes}
+        self._rdflib = rdflib
+        self._fwd: dict[str, Any] = {}
+        for n in data_nodes:
+            self._fwd[_nt(n, back)] = n
+        self.back = back
+
+    def node(self, term: str) -> Any:
+        rdflib = self._rdflib
+        if term in self._fwd:
+            return self._fwd[term]
+        if term.startswith("<"):
+            return rdflib.URIRef(term[1:-1])
+        return None
+
+    def types(self, term: str) -> set[str]:
+        n = self.node(term)
+        if n is None or term not in self.nodes:
+            return set()
+        return {_nt(t, self.back) for t in self.graph.objects(n, self._rdflib.RDF.type)}
+
+    def superclasses(self, cls: str) -> set[str]:
+        n = self.node(cls)
+        if n is None:
+            return {cls}
+        sub = self._rdflib.RDFS.subClassOf
+        return {_nt(t, self.back) for t in self.graph.transitive_objects(n, sub)} | {cls}
+
+    def has_subject(self, term: str, predicate: str) -> bool:
+        n = self.node(term)
+        if n is None or term not in self.nodes:
+            return False
+        return (n, self._rdflib.URIRef(predicate), None) in self.graph
+
+    def has_object(self, term: str, predicate: str) -> bool:
+        n = self.node(term)
+        if n is None:
+            return False
+        return (None, self._rdflib.URIRef(predicate), n) in self.graph
+
+
+class _DataTargets:
+    """Decides whether a result's focus node is a target of its shape in the data itself.
+
+    A node is targeted by ``sh:targetNode`` always; by ``sh:targetClass C`` (or the implicit
+    class target) if the data types it with a subclass of C (subclass axioms from data and
+    ontology); by ``sh:targetSubjectsOf``/``sh:targetObjectsOf p`` if the data uses it so. With
+    inference, inferred triples about the data's own subjects count too.
+    """
+
+    def __init__(
+        self,
+        data: pyoxigraph.Store,
+        shapes: pyoxigraph.Store,
+        ontology: pyoxigraph.Store | None,
+        inferred: _InferredView | None,
+    ) -> None:
+        self.data = data
+        self.shapes = shapes
+        self.ontology = ontology
+        self.inferred = inferred
+        self.objects = _store_objects(shapes)
+        self.subjects = _store_subjects(shapes)
+        self._supers: dict[str, set[str]] = {}
+        self._decided: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, result: ValidationResult) -> bool:
+        key = (result.focus_node, result.source_shape)
+        decided = self._decided.get(key)
+        if decided is None:
+            roots = {result.source_shape} | set(self.subjects(result.source_shape, SH + "property"))
+            decided = any(self._targets(root, result.focus_node) for root in roots)
+            self._decided[key] = decided
+        return decided
+
+    def _targets(self, shape: str, focus: str) -> bool | None:
+        objects = self.objects
+        if objects(shape, SH + "target"):
+            return True  # SPARQL-based targets are not evaluated here: keep
+        nodes = objects(shape, SH + "targetNode")
+        classes = set(objects(shape, SH + "targetClass"))
+        types = set(objects(shape, RDF + "type"))
+        if f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types:
+            classes.add(shape)
+        subjects_of = objects(shape, SH + "targetSubjectsOf")
+        objects_of = objects(shape, SH + "targetObjectsOf")
+        if not (nodes or classes or subjects_of or objects_of):
+            return False
+        if focus in nodes:
+            return True
+        if classes:
+            for t in self._types(focus):
+                if self._superclasses(t) & classes:
+                    return True
+        if not focus.startswith(("<", "_:")):
+            return bool(objects_of) and any(self._is_object(focus, p) for p in objects_of)
+        return any(self._is_subject(focus, p) for p in subjects_of) or any(
+            self._is_object(focus, p) for p in objects_of
+        )
+
+    def _types(self, focus: str) -> set[str]:
+        if self.inferred is not None:
+            return self.inferred.types(focus)
+        if not focus.startswith(("<", "_:")):
+            return set()
+        import pyoxigraph
+
+        return {
+            str(q.object)
+            for q in self.data.quads_for_pattern(
+                _to_term(focus), pyoxigraph.NamedNode(RDF + "type"), None
+            )
+        }
+
+    def _superclasses(self, cls: str) -> set[str]:
+        found = self._supers.get(cls)
+        if found is not None:
+            return found
+        if self.inferred is not None:
+            found = self.inferred.superclasses(cls)
+        else:
+            stores = [self.data] + ([self.ontology] if self.ontology is not None else [])
+            found = {cls}
+            todo = [cls]
+            readers = [_store_objects(s) for s in stores]
+            while todo:
+                c = todo.pop()
+                for read in readers:
+                    for sup in read(c, RDFS + "subClassOf"):
+                        if sup not in found:
+                            found.add(sup)
+                            todo.append(sup)
+        self._supers[cls] = found
+        return found
+
+    def _is_subject(self, focus: str, predicate: str) -> bool:
+        if not predicate.startswith("<"):
+            return False
+        if self.inferred is not None:
+            return self.inferred.has_subject(focus, predicate[1:-1])
+        import pyoxigraph
+
+        pattern = self.data.quads_for_pattern(
+            _to_term(focus), pyoxigraph.NamedNode(predicate[1:-1]), None
+        )
+        return any(True for _ in pattern)
+
+    def _is_object(self, focus: str, predicate: str) -> bool:
+        if not predicate.startswith("<"):
+            return False
+        if self.inferred is not None:
+            return self.inferred.has_object(focus, predicate[1:-1]) and self._in_data(focus)
+        import pyoxigraph
+
+        obj = _parse_term(focus)
+        if obj is None:
+            return False
+        return any(
+            True
+            for _ in self.data.quads_for_pattern(None, pyoxigraph.NamedNode(predicate[1:-1]), obj)
+        )
+
+    def _in_data(self, focus: str) -> bool:
+        obj = _parse_term(focus)
+        if obj is None:
+            return False
+        return any(True for _ in self.data.quads_for_pattern(None, None, obj)) or (
+            focus.startswith(("<", "_:"))
+            and any(True for _ in self.data.quads_for_pattern(obj, None, None))
+        )
+
+
+def _parse_term(term: str) -> Any:
+    """A term in N-Triples syntax as a pyoxigraph term (None if it does not parse)."""
+    import pyoxigraph
+
+    try:
+        if term.startswith(("<", "_:")):
+            return _to_term(term)
+        quad = next(
+            iter(
+                pyoxigraph.parse(
+                    f"<urn:x:s> <urn:x:p> {term} .", format=pyoxigraph.RdfFormat.N_TRIPLES
+                )
+            )
+        )
+        return quad.object
+    except (SyntaxError, ValueError, StopIteration):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Is the shapes graph itself valid?
+#
+# The syntax rules of SHACL (https://www.w3.org/TR/shacl/#syntax-rules) as the W3C "SHACL for
+# SHACL" shapes graph states them (shapes, parameters, lists, paths), checked directly over the
+# store for speed and for messages that name the rule; plus what the SHACL-SPARQL rules ask of
+# sh:select (one query, that parses, with the prefixes it declares), sh:pattern (a regular
+# expression SPARQL's REGEX accepts) and references to shapes that are defined nowhere.
+
+_SHAPE_SUBJECT_PARAMS = tuple(
+    [
+        "targetClass",
+        "targetNode",
+        "targetObjectsOf",
+        "targetSubjectsOf",
+        "and",
+        "class",
+        "closed",
+        "datatype",
+        "disjoint",
+        "equals",
+        "flags",
+        "hasValue",
+        "ignoredProperties",
+        "in",
+        "languageIn",
+        "lessThan",
+        "lessThanOrEquals",
+        "maxCount",
+        "maxExclusive",
+        "maxInclusive",
+        "maxLength",
+        "minCount",
+        "minExclusive",
+        "minInclusive",
+        "minLength",
+        "node",
+        "nodeKind",
+        "not",
+        "or",
+        "pattern",
+        "property",
+        "qualifiedMaxCount",
+        "qualifiedMinCount",
+        "qualifiedValueShape",
+        "qualifiedValueShapesDisjoint",
+        "sparql",
+        "uniqueLang",
+        "xone",
+    ]
+)
+_SHAPE_OBJECT_PARAMS = ("node", "not", "property", "qualifiedValueShape")
+_PROPERTY_ONLY = (
+    "lessThan",
+    "lessThanOrEquals",
+    "maxCount",
+    "minCount",
+    "qualifiedValueShape",
+    "uniqueLang",
+)
+_COUNTS = (
+    "maxCount",
+    "minCount",
+    "maxLength",
+    "minLength",
+    "qualifiedMaxCount",
+    "qualifiedMinCount",
+)
+_PARAM_RULES: dict[str, tuple[str, ...]] = {
+    "targetNode": ("iri-or-literal",),
+    "targetClass": ("iri",),
+    "targetSubjectsOf": ("iri",),
+    "targetObjectsOf": ("iri",),
+    "severity": ("max1", "iri"),
+    "message": ("text",),
+    "deactivated": ("max1", "true-false"),
+    "and": ("list",),
+    "or": ("list",),
+    "xone": ("list",),
+    "class": ("iri",),
+    "closed": ("max1", "boolean"),
+    "ignoredProperties": ("max1", "list", "iri-members"),
+    "datatype": ("max1", "iri"),
+    "disjoint": ("iri",),
+    "equals": ("iri",),
+    "lessThan": ("iri",),
+    "lessThanOrEquals": ("iri",),
+    "in": ("max1", "list"),
+    "languageIn": ("max1", "list", "string-members"),
+    "maxExclusive": ("max1", "literal"),
+    "maxInclusive": ("max1", "literal"),
+    "minExclusive": ("max1", "literal"),
+    "minInclusive": ("max1", "literal"),
+    "nodeKind": ("max1", "node-kind"),
+    "pattern": ("max1", "string", "regex"),
+    "flags": ("max1", "string"),
+    "qualifiedValueShape": ("max1",),
+    "qualifiedValueShapesDisjoint": ("max1", "boolean"),
+    "uniqueLang": ("max1", "boolean"),
+    **{c: ("max1", "count") for c in _COUNTS},
+}
+_NODE_KINDS = frozenset(
+    f"<{SH}{k}>"
+    for k in ("BlankNode", "IRI", "Literal", "BlankNodeOrIRI", "BlankNodeOrLiteral", "IRIOrLiteral")
+)
+_PATH_KEYS = ("inversePath", "zeroOrMorePath", "oneOrMorePath", "zeroOrOnePath")
+
+
+class _Graph:
+    """A small in-memory index of a (small) graph: subject -> predicate -> objects."""
+
+    def __init__(self, store: pyoxigraph.Store) -> None:
+        self.spo: dict[str, dict[str, list[Any]]] = {}
+        self.pos: dict[str, list[tuple[str, Any]]] = {}
+        for q in store.quads_for_pattern(None, None, None, None):
+            s, p = str(q.subject), q.predicate.value
+            self.spo.setdefault(s, {}).setdefault(p, []).append(q.object)
+            self.pos.setdefault(p, []).append((s, q.object))
+
+    def values(self, node: str, predicate: str) -> list[Any]:
+        return self.spo.get(node, {}).get(predicate, [])
+
+    def subjects(self, predicate: str) -> list[str]:
+        return [s for s, _ in self.pos.get(predicate, [])]
+
+    def objects(self, predicate: str) -> list[Any]:
+        return [o for _, o in self.pos.get(predicate, [])]
+
+    def list_items(self, head: Any) -> tuple[list[Any], str | None]:
+        """The members of a well-formed RDF list, or why it is not one."""
+        items: list[Any] = []
+        node = str(head)
+        seen: set[str] = set()
+        while node != f"<{RDF}nil>":
+            if not node.startswith("_:") and not node.startswith("<"):
+                return items, f"is not a list (found {node})"
+            if node in seen:
+                return items, "is a list with a cycle"
+            seen.add(node)
+            first = self.values(node, RDF + "first")
+            rest = self.values(node, RDF + "rest")
+            if len(first) != 1 or len(rest) != 1:
+                return (
+                    items,
+                    "is not a well-formed list (each node needs one rdf:first and one rdf:rest)",
+                )
+            items.append(first[0])
+            node = str(rest[0])
+        if self.values(node, RDF + "first") or self.values(node, RDF + "rest"):
+            return items, "is not a well-formed list (rdf:nil has rdf:first or rdf:rest)"
+        return items, None
+
+
+def shapes_graph_problems(store: pyoxigraph.Store) -> list[tuple[str, str]]:
+    """(shape, why) for every syntax rule of SHACL the shapes graph breaks (empty if valid)."""
+    import pyoxigraph
+
+    g = _Graph(store)
+    problems: list[tuple[str, str]] = []
+    shapes: dict[str, None] = {}  # ordered set
+    for t in ("NodeShape", "PropertyShape"):
+        for s, o in g.pos.get(RDF + "type", []):
+            if str(o) == f"<{SH}{t}>":
+                shapes[s] = None
+    for param in _SHAPE_SUBJECT_PARAMS:
+        for s in g.subjects(SH + param):
+            shapes[s] = None
+    as_property: set[str] = set()
+    as_node: set[str] = set()
+    for param in _SHAPE_OBJECT_PARAMS:
+        for o in g.objects(SH + param):
+            if not isinstance(o, pyoxigraph.Literal):
+                shapes[str(o)] = None
+                (as_property if param == "property" else as_node if param == "node" else set()).add(
+                    str(o)
+                )
+    for param in ("and", "or", "xone"):
+        for o in g.objects(SH + param):
+            members, _why = g.list_items(o)
+            for m in members:
+                if not isinstance(m, pyoxigraph.Literal):
+                    shapes[str(m)] = None
+    for shape in shapes:
+        for why in _shape_problems(g, shape, shape in as_property, shape in as_node):
+            problems.append((shape, why))
+    return problems
+
+
+def _shape_problems(g: _Graph, shape: str, as_property: bool, as_node: bool) -> Iterator[str]:
+    import pyoxigraph
+
+    Lit, BN, NN = pyoxigraph.Literal, pyoxigraph.BlankNode, pyoxigraph.NamedNode
+    props = g.spo.get(shape, {})
+    types = {str(t) for t in g.values(shape, RDF + "type")}
+    paths = g.values(shape, SH + "path")
+    if len(paths) > 1:
+        yield f"has {len(paths)} values of sh:path (a property shape has exactly one)"
+    elif paths:
+        why = _path_problem(g, paths[0], 0)
+        if why:
+            yield f"sh:path {why}"
+        if f"<{SH}NodeShape>" in types:
+            yield "is a sh:NodeShape but has a sh:path (node shapes have none)"
+        if as_node:
+            yield "is the value of sh:node, so it must be a node shape, but it has a sh:path"
+    else:
+        if as_property:
+            yield "is the value of sh:property but has no sh:path"
+        elif f"<{SH}PropertyShape>" in types:
+            yield "is a sh:PropertyShape but has no sh:path"
+        for param in _PROPERTY_ONLY:
+            if SH + param in props:
+                yield f"sh:{param} is only allowed in a property shape (this shape has no sh:path)"
+    if shape.startswith("_:") and (f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types):
+        yield "is a class and a shape (an implicit class target), so it must be an IRI"
+    for param, rules in _PARAM_RULES.items():
+        values = props.get(SH + param)
+        if not values:
+            continue
+        label = f"sh:{param}"
+        if "max1" in rules and len(values) > 1:
+            yield f"{label} has {len(values)} values (at most one)"
+        for v in values:
+            shown = str(v)
+            if "iri" in rules and not isinstance(v, NN):
+                yield f"{label} must be an IRI, found {shown}"
+            if "iri-or-literal" in rules and isinstance(v, BN):
+                yield f"{label} must be an IRI or a literal, found a blank node"
+            if "literal" in rules and not isinstance(v, Lit):
+                yield f"{label} must be a literal, found {shown}"
+            if "text" in rules and not (
+                isinstance(v, Lit)
+                and (v.language or v.datatype.value in (XSD + "string", RDF + "langString"))
+            ):
+                yield f"{label} must be a string (or a language-tagged string), found {shown}"
+            if "string" in rules and not (
+                isinstance(v, Lit) and not v.language and v.datatype.value == XSD + "string"
+            ):
+                yield f"{label} must be an xsd:string, found {shown}"
+            if "boolean" in rules and not (
+                isinstance(v, Lit) and v.datatype.value == XSD + "boolean"
+            ):
+                yield f"{label} must be an xsd:boolean, found {shown}"
+            if "true-false" in rules and not (
+                isinstance(v, Lit)
+                and v.datatype.value == XSD + "boolean"
+                and v.value in ("true", "false")
+            ):
+                yield f"{label} must be true or false, found {shown}"
+            if "count" in rules:
+                if not (isinstance(v, Lit) and v.datatype.value == XSD + "integer"):
+                    yield f"{label} must be an xsd:integer, found {shown}"
+                elif not re.fullmatch(r"\+?[0-9]+", v.value.strip()):
+                    yield f"{label} must not be negative, found {v.value}"
+            if "node-kind" in rules and shown not in _NODE_KINDS:
+                yield (
+                    f"{label} must be one of sh:BlankNode, sh:IRI, sh:Literal, sh:BlankNodeOrIRI, "
+                    f"sh:BlankNodeOrLiteral, sh:IRIOrLiteral, found {shown}"
+                )
+            if "list" in rules:
+                members, why = g.list_items(v)
+                if why:
+                    yield f"{label} {why}"
+                if "iri-members" in rules and any(not isinstance(m, NN) for m in members):
+                    yield f"{label} must list IRIs only"
+                if "string-members" in rules and any(
+                    not (isinstance(m, Lit) and m.datatype.value == XSD + "string") for m in members
+                ):
+                    yield f"{label} must list xsd:string language tags only"
+            if "regex" in rules and isinstance(v, Lit):
+                flags = g.values(shape, SH + "flags")
+                why = _regex_problem(
+                    v.value, flags[0].value if flags and isinstance(flags[0], Lit) else ""
+                )
+                if why:
+                    yield f"{label} {v.value!r} is not a valid regular expression{why}"
+    # shapes referred to but defined nowhere (a typo leaves a constraint that never fails)
+    refs: list[Any] = []
+    for param in ("node", "property", "qualifiedValueShape", "not"):
+        refs += g.values(shape, SH + param)
+    for param in ("and", "or", "xone"):
+        for head in g.values(shape, SH + param):
+            refs += g.list_items(head)[0]
+    for ref in refs:
+        if isinstance(ref, NN) and str(ref) not in g.spo:
+            yield f"refers to the shape {ref}, which the shapes graph does not define"
+        if isinstance(ref, Lit):
+            yield f"refers to a literal {ref} where a shape is expected"
+    for constraint in g.values(shape, SH + "sparql"):
+        yield from _sparql_problems(g, constraint)
+
+
+def _path_problem(g: _Graph, node: Any, depth: int) -> str | None:
+    import pyoxigraph
+
+    if isinstance(node, pyoxigraph.NamedNode):
+        return None
+    if isinstance(node, pyoxigraph.Literal):
+        return f"must be an IRI or a path, found the literal {node}"
+    if depth > 32:
+        return "is nested too deeply (a cycle?)"
+    key = str(node)
+    props = g.spo.get(key, {})
+    if RDF + "first" in props:
+        members, why = g.list_items(node)
+        if why:
+            return why
+        if len(members) < 2:
+            return "is a sequence path with fewer than two members"
+        for m in members:
+            why = _path_problem(g, m, depth + 1)
+            if why:
+                return why
+        return None
+    kinds = [k for k in (*_PATH_KEYS, "alternativePath") if SH + k in props]
+    if len(kinds) != 1 or len(props) != 1 or len(props[SH + kinds[0]]) != 1:
+        return (
+            f"{key} is not a well-formed path (a list, or exactly one of sh:inversePath, "
+            "sh:alternativePath, sh:zeroOrMorePath, sh:oneOrMorePath, sh:zeroOrOnePath)"
+        )
+    value = props[SH + kinds[0]][0]
+    if kinds[0] == "alternativePath":
+        members, why = g.list_items(value)
+        if why:
+            return f"sh:alternativePath {why}"
+        if len(members) < 2:
+            return "sh:alternativePath lists fewer than two paths"
+        for m in members:
+            why = _path_problem(g, m, depth + 1)
+            if why:
+                return why
+        return None
+    return _path_problem(g, value, depth + 1)
+
+
+def _regex_problem(pattern: str, flags: str) -> str | None:
+    """Whether SPARQL's REGEX (XPath regular expressions, as the engines run them) accepts it."""
+    import pyoxigraph
+
+    # the literals' N-Triples forms are valid SPARQL literals (escaped): nothing is injected
+    pat, flg = pyoxigraph.Literal(pattern), pyoxigraph.Literal(flags)
+    query = f'SELECT (REGEX("", {pat}, {flg}) AS ?ok) WHERE {{}}'
+    rows = list(pyoxigraph.Store().query(query))
+    if rows and rows[0]["ok"] is not None:
+        return None
+    return f" (with flags {flags!r})" if flags else ""
+
+
+def _sparql_problems(g: _Graph, constraint: Any) -> Iterator[str]:
+    import pyoxigraph
+
+    if isinstance(constraint, pyoxigraph.Literal):
+        yield f"sh:sparql must be a node with sh:select, found the literal {constraint}"
+        return
+    key = str(constraint)
+    selects = g.values(key, SH + "select")
+    if len(selects) != 1:
+        yield f"a sh:sparql constraint has {len(selects)} values of sh:select (exactly one)"
+        return
+    select = selects[0]
+    if not isinstance(select, pyoxigraph.Literal):
+        yield f"sh:select must be a string, found {select}"
+        return
+    declared: list[str] = []
+    for prefixes_node in g.values(key, SH + "prefixes"):
+        for decl in g.values(str(prefixes_node), SH + "declare"):
+            name = g.values(str(decl), SH + "prefix")
+            ns = g.values(str(decl), SH + "namespace")
+            if len(name) == 1 and len(ns) == 1:
+                declared.append(f"PREFIX {name[0].value}: <{ns[0].value}>")
+    text = "\n".join([*declared, select.value])
+    try:
+        pyoxigraph.Store().query(text)
+    except SyntaxError as exc:
+        msg = str(exc).split("\n", 1)[0]
+        if "Prefix not found" in str(exc):
+            msg = (
+                "a prefix is not declared (declare it with sh:declare and point sh:prefixes at it)"
+            )
+        elif len(msg) > 160:
+            msg = msg[:160] + "..."
+        yield f"sh:select is not valid SPARQL: {msg}"
+    except (ValueError, OSError, RuntimeError):  # parsed, but failed on the empty store: fine
+        pass
+    if not re.search(r"SELECT\b", select.value, re.IGNORECASE):
+        yield "sh:select must be a SELECT query"
+    elif not re.search(r"[$?]this\b", select.value):
+        yield "sh:select does not mention $this (the focus node)"
+
+
+def check_shapes_graph(graph: LoadedGraph) -> None:
+    """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL, each
+    problem located at the shape it is about."""
+    problems = shapes_graph_problems(graph.store)
+    if not problems:
+        return
+    prefixes = dict(WELL_KNOWN_PREFIXES)
+    prefixes.update(file_prefixes(graph.specs))
+    names = shape_names({s for s, _ in problems}, graph.store, prefixes)
+    where = graph.locator().locate({s for s, _ in problems})
+    located = [(f"{names.get(s, s)}: {why}", where.get(s)) for s, why in problems]
+    located.sort(key=lambda p: (p[1] is None, p[1] or Location(""), p[0]))
+    raise ShapesGraphError(located)
