@@ -22,12 +22,18 @@ The app (:func:`create_app`) is a Starlette application served by uvicorn (:func
 * **Result cap.** At most ``max_results`` solutions (or triples) are returned; a truncated
   response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses).
 * ``/id/...`` and every other path under the base IRI: the resource with that IRI
-  (``base_url`` + path), by content negotiation (HTML when the publishing module is installed,
-  Turtle, JSON-LD, N-Triples, RDF/XML; ``?format=`` overrides ``Accept``; a file suffix such as
-  ``/id/cica.ttl`` names the document directly). The server answers ``200`` directly (no 303
-  round trip) with ``Vary: Accept`` and a ``Content-Location`` naming the document served;
-  ``404`` for an IRI the data does not describe.
-* ``/`` and ``/.well-known/void``: the dataset description (VoID/DCAT).
+  (``base_iri`` + path; a hash IRI's terms are served with their document, so ``/ontology``
+  holds the vocabulary), by content negotiation: Turtle (the default for ``*/*``), the HTML page
+  of ``cica-ld publish`` (browsers ask for text/html), JSON-LD (compacted with the project
+  context, inlined), N-Triples, RDF/XML; ``?format=`` overrides ``Accept``; a file suffix as in
+  the published site (``/id/cica.ttl``, ``/id/cica.html``) names the document directly. The
+  server answers ``200`` directly (no 303 round trip) with ``Vary: Accept`` and a
+  ``Content-Location`` naming the document served; ``404`` for an IRI the data does not
+  describe. Rendered documents are cached (the data never changes while serving).
+* The rest of the published site, rendered on request: ``/`` (the index page, or the dataset
+  description in RDF), ``/dataset`` (DCAT/VoID, with ``void:sparqlEndpoint``), the vocabulary
+  and shapes pages (``/ontology.html``, ``/shapes.html``), ``/dumps/...``, ``/context.jsonld``,
+  ``/style.css``; ``/.well-known/void`` is the dataset description in RDF.
 * CORS is open (``*``, no credentials) so browser clients such as YASGUI can query it.
 """
 
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -58,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cica_ld.dataset import LoadedDataset
 
 #: The base IRI of the CICA knowledge graph (resources live under ``id/``).
-DEFAULT_BASE_URL = "https://w3id.org/cica-ld/"
+DEFAULT_BASE_IRI = "https://w3id.org/cica-ld/"
 DEFAULT_QUERY_TIMEOUT = 10.0
 DEFAULT_MAX_RESULTS = 10_000
 #: Extra seconds a worker gets past the timeout before it is killed.
@@ -849,6 +856,19 @@ def describe(
     return sorted(seen, key=str)
 
 
+def _mentioned(store: pyoxigraph.Store, iri: str) -> bool:
+    """Whether ``iri`` occurs in the data as an object or a graph name (a resource the site
+    has a page for even when nothing is said about it, like ``cica-ld publish``)."""
+    import pyoxigraph
+
+    node = pyoxigraph.NamedNode(iri)
+    for _ in store.quads_for_pattern(None, None, node, None):
+        return True
+    for _ in store.quads_for_pattern(None, None, None, node):
+        return True
+    return False
+
+
 class RenderCache:
     """Rendered resource documents by (IRI, format), least recently used first out.
 
@@ -860,17 +880,17 @@ class RenderCache:
 
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._items: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> bytes | None:
+    def get(self, key: tuple[str, ...]) -> bytes | None:
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
             return body
 
-    def put(self, key: tuple[str, str], body: bytes) -> None:
+    def put(self, key: tuple[str, ...], body: bytes) -> None:
         if len(body) > self.max_bytes // 4:
             return
         with self._lock:
@@ -887,9 +907,9 @@ class RenderCache:
 class _HashIndex:
     """Document IRI -> its ``#`` subjects under the base (built once, on first use)."""
 
-    def __init__(self, store: pyoxigraph.Store, base_url: str) -> None:
+    def __init__(self, store: pyoxigraph.Store, base_iri: str) -> None:
         self.store = store
-        self.base_url = base_url
+        self.base_iri = base_iri
         self._map: dict[str, list[Any]] | None = None
         self._lock = threading.Lock()
 
@@ -906,7 +926,7 @@ class _HashIndex:
             "SELECT DISTINCT ?s ?base WHERE { ?s ?p ?o "
             "FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?base) && CONTAINS(STR(?s), '#')) }"
         )
-        subs = {pyoxigraph.Variable("base"): pyoxigraph.Literal(self.base_url)}
+        subs = {pyoxigraph.Variable("base"): pyoxigraph.Literal(self.base_iri)}
         out: dict[str, list[Any]] = {}
         for sol in self.store.query(q, substitutions=subs, use_default_graph_as_union=True):
             s = sol["s"]
@@ -923,7 +943,8 @@ class _HashIndex:
 class ServerConfig:
     """The settings a running app uses (exposed as ``app.state.config``)."""
 
-    base_url: str = DEFAULT_BASE_URL
+    base_iri: str = DEFAULT_BASE_IRI
+    base_url: str | None = None
     query_timeout: float = DEFAULT_QUERY_TIMEOUT
     max_results: int = DEFAULT_MAX_RESULTS
     workers: int = 2
@@ -936,10 +957,15 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _with_slash(url: str) -> str:
+    return url if url.endswith(("/", "#")) else url + "/"
+
+
 def create_app(
     dataset: LoadedDataset | pyoxigraph.Store,
     *,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str | None = None,
+    base_iri: str = DEFAULT_BASE_IRI,
     query_timeout: float = DEFAULT_QUERY_TIMEOUT,
     max_results: int = DEFAULT_MAX_RESULTS,
     workers: int | None = None,
@@ -947,10 +973,13 @@ def create_app(
 ) -> Starlette:
     """The Starlette app serving ``dataset`` (see the module docstring for the routes).
 
-    ``base_url`` is the IRI prefix the paths map onto (``/id/x`` -> ``base_url + "id/x"``).
-    ``workers`` worker processes run the queries (default: :func:`default_workers`); ``0`` runs
-    them in threads of this process (no hard timeout). Workers start with the app's lifespan:
-    use ``TestClient(app)`` as a context manager, or :func:`run`.
+    ``base_iri`` is the IRI prefix the paths map onto (``/id/x`` -> ``base_iri + "id/x"``).
+    ``base_url`` is where clients reach the server (behind a proxy, say), used for the absolute
+    URLs it states about itself (service description, dataset description, canonical links);
+    None takes it from each request. ``workers`` worker processes run the queries (default:
+    :func:`default_workers`); ``0`` runs them in threads of this process (no hard timeout).
+    Workers start with the app's lifespan: :func:`run`, :func:`fetch`, or an ASGI client that
+    runs the lifespan.
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -958,8 +987,6 @@ def create_app(
     from starlette.routing import Route
 
     store = getattr(dataset, "store", dataset)
-    if not base_url.endswith(("/", "#")):
-        base_url += "/"
     if query_timeout <= 0:
         raise ValueError("query_timeout must be positive")
     if max_results < 1:
@@ -973,7 +1000,8 @@ def create_app(
             store, workers=n_workers, timeout=query_timeout, max_results=max_results
         )
     config = ServerConfig(
-        base_url=base_url,
+        base_iri=_with_slash(base_iri),
+        base_url=_with_slash(base_url) if base_url else None,
         query_timeout=query_timeout,
         max_results=max_results,
         workers=n_workers,
@@ -1004,8 +1032,7 @@ def create_app(
     routes = [
         Route("/sparql", handlers.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/.well-known/void", handlers.void, methods=["GET"], name="void"),
-        Route("/", handlers.index, methods=["GET"], name="index"),
-        Route("/{path:path}", handlers.resource, methods=["GET"], name="resource"),
+        Route("/{path:path}", handlers.site, methods=["GET"], name="site"),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.config = config
@@ -1032,7 +1059,7 @@ class _Handlers:
         self.store = store
         self.config = config
         self.executor = executor
-        self.hashes = _HashIndex(store, config.base_url)
+        self.hashes = _HashIndex(store, config.base_iri)
         self.cache = RenderCache()
 
     # ---- /sparql ---------------------------------------------------------------------------
@@ -1117,7 +1144,7 @@ class _Handlers:
         )
 
     def _service_description(self, request: Request) -> Response:
-        endpoint = str(request.url_for("sparql"))
+        endpoint = self._public(request) + "sparql"
         fmt = _choose(
             QueryRequest("", request.headers.get("accept"), request.query_params.get("format")),
             GRAPH_FORMATS,
@@ -1127,106 +1154,194 @@ class _Handlers:
         triples = service_description(
             endpoint,
             triples=self.config.triples,
-            void_url=str(request.url_for("void")),
+            void_url=self._public(request) + ".well-known/void",
         )
         body = serialize_triples(triples, fmt)
         return _rdf_response(body, fmt, headers={"Vary": "Accept"})
 
-    # ---- resources -------------------------------------------------------------------------
+    # ---- the site: resources, pages, documents --------------------------------------------
 
-    async def resource(self, request: Request) -> Response:
+    def _public(self, request: Request) -> str:
+        """The server's public base URL (``--base-url``, else from the request)."""
+        return self.config.base_url or str(request.base_url)
+
+    async def site(self, request: Request) -> Response:
         import anyio.to_thread
 
-        path = request.path_params["path"]
-        return await anyio.to_thread.run_sync(self._resource_sync, request, path)
-
-    def _resource_sync(self, request: Request, path: str) -> Response:
-        iri = self.config.base_url + path
-        if path == "context.jsonld":
-            from cica_ld import jsonld
-
-            if iri == jsonld.CONTEXT_URL:  # the published JSON-LD context, bundled
-                body = jsonld.dumps(jsonld.load_context())
-                return _rdf_response(body, JSONLD, headers={"Cache-Control": "max-age=3600"})
-        forced: Format | None = None
-        triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
-        if not triples:
-            # /id/x.ttl: the document of /id/x in one format
-            for f in (*_resource_offers(), RESULTS_JSON):
-                if f.suffix and path.endswith(f.suffix) and len(path) > len(f.suffix):
-                    candidate = iri[: -len(f.suffix)]
-                    found = describe(
-                        self.store, candidate, hash_subjects=self.hashes.get(candidate)
-                    )
-                    if found and f in _resource_offers():
-                        iri, triples, forced = candidate, found, f
-                    break
-        if not triples:
-            return _text(404, f"no resource {iri} in this dataset")
-        return self._negotiated(request, iri, triples, forced)
-
-    def _negotiated(
-        self,
-        request: Request,
-        iri: str,
-        triples: list[pyoxigraph.Triple],
-        forced: Format | None,
-    ) -> Response:
-        offers = _resource_offers()
-        key = request.query_params.get("format")
-        if forced is not None:
-            fmt: Format | None = forced
-        elif key:
-            fmt = format_by_key(key, offers)
-        else:
-            fmt = negotiate(request.headers.get("accept"), offers)
-        if fmt is None:
-            return _text(406, _not_acceptable_message(offers, f"<{iri}>"))
-        headers = {"Vary": "Accept", "Content-Location": self._local_path(iri) + fmt.suffix}
-        body = self.cache.get((iri, fmt.name))
-        if body is None:
-            if fmt is HTML:
-                body = _render_html(self.store, iri, triples, self.config)
-            elif fmt is JSONLD:
-                body = _render_jsonld(self.store, iri, triples)
-            else:
-                body = serialize_triples(triples, fmt)
-            self.cache.put((iri, fmt.name), body)
-        return _rdf_response(body, fmt, headers=headers)
-
-    def _local_path(self, iri: str) -> str:
-        return "/" + iri[len(self.config.base_url) :]
-
-    # ---- dataset description -------------------------------------------------------------
+        return await anyio.to_thread.run_sync(self._site_sync, request)
 
     async def void(self, request: Request) -> Response:
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(self._void_sync, request, False)
+        return await anyio.to_thread.run_sync(self._dataset_doc, request, None, GRAPH_FORMATS)
 
-    async def index(self, request: Request) -> Response:
-        import anyio.to_thread
+    def _site_sync(self, request: Request) -> Response:
+        path = request.path_params.get("path", "")
+        pub = _publish_module()
+        base = self.config.base_iri
+        if path in ("", "index", "index.html"):
+            forced = HTML if path == "index.html" else None
+            if forced and pub is None:
+                return _text(404, "no HTML pages: the publishing module is not installed")
+            return self._dataset_doc(request, forced, _page_offers())
+        if path == "context.jsonld":
+            from cica_ld import jsonld
 
-        return await anyio.to_thread.run_sync(self._void_sync, request, True)
+            if base + path == jsonld.CONTEXT_URL:  # the published JSON-LD context, bundled
+                body = jsonld.dumps(jsonld.load_context())
+                return _rdf_response(body, JSONLD, headers={"Cache-Control": "max-age=3600"})
+        if pub is not None and path == "style.css":
+            from starlette.responses import Response
 
-    def _void_sync(self, request: Request, index: bool) -> Response:
-        offers = _resource_offers() if index else GRAPH_FORMATS
+            css = (Path(pub.__file__).parent / "templates" / "style.css").read_bytes()
+            return Response(css, media_type="text/css; charset=utf-8")
+        if pub is not None and path.startswith("dumps/") and path[6:] in pub.DUMPS:
+            return self._dump(path[6:], pub)
+        name, forced = _split_suffix(path)
+        if forced is HTML and pub is None:
+            return _text(404, "no HTML pages: the publishing module is not installed")
+        if name == "dataset":
+            return self._dataset_doc(request, forced, _page_offers())
+        if pub is not None and name in ("ontology", "shapes") and base == pub.BASE_IRI:
+            page = self._site_page(request, name, forced)
+            if page is not None:
+                return page
+        iri = base + name
+        triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
+        if not triples and forced is not None and not _mentioned(self.store, iri):
+            # an IRI that itself ends like a suffix
+            iri, forced = base + path, None
+            triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
+        if not triples and not _mentioned(self.store, iri):
+            return _text(404, f"no resource {iri} in this dataset")
+        return self._resource(request, iri, triples, forced)
+
+    def _choose_format(
+        self, request: Request, forced: Format | None, offers: Sequence[Format], what: str
+    ) -> Format | Response:
+        if forced is not None:
+            return forced
         key = request.query_params.get("format")
         fmt = (
             format_by_key(key, offers) if key else negotiate(request.headers.get("accept"), offers)
         )
         if fmt is None:
-            return _text(406, _not_acceptable_message(offers, "the dataset description"))
-        triples = dataset_description(
-            self.store,
-            base_url=self.config.base_url,
-            endpoint=str(request.url_for("sparql")),
-        )
-        if fmt is HTML:
-            body = _render_index_html(self.store, self.config)
-        else:
-            body = serialize_triples(triples, fmt)
+            return _text(406, _not_acceptable_message(offers, what))
+        return fmt
+
+    def _resource(
+        self, request: Request, iri: str, triples: list[Any], forced: Format | None
+    ) -> Response:
+        fmt = self._choose_format(request, forced, _page_offers(), f"<{iri}>")
+        if not isinstance(fmt, Format):
+            return fmt
+        public = self._public(request)
+        headers = {"Vary": "Accept", "Content-Location": self._local_path(iri) + fmt.suffix}
+        key = (iri, fmt.name, public)
+        body = self.cache.get(key)
+        if body is None:
+            if fmt is HTML:
+                body = _render_html(self.store, iri, public, self.config)
+            elif fmt is JSONLD:
+                body = _render_jsonld(triples)
+            else:
+                body = serialize_triples(triples, fmt)
+            self.cache.put(key, body)
+        return _rdf_response(body, fmt, headers=headers)
+
+    def _local_path(self, iri: str) -> str:
+        return "/" + iri[len(self.config.base_iri) :].split("#", 1)[0]
+
+    def _dataset_doc(
+        self, request: Request, forced: Format | None, offers: Sequence[Format]
+    ) -> Response:
+        """The dataset description (DCAT/VoID) in RDF, or the index / dataset page in HTML."""
+        fmt = self._choose_format(request, forced, offers, "the dataset description")
+        if not isinstance(fmt, Format):
+            return fmt
+        public = self._public(request)
+        endpoint = public + "sparql"
+        path = request.url.path.strip("/")
+        page = "dataset" if path.startswith("dataset") else "index"
+        key = (f"<{page}>", fmt.name, public)
+        body = self.cache.get(key)
+        if body is None:
+            triples = self._description(public, endpoint)
+            pub = _publish_module()
+            if fmt is HTML and page == "index":
+                html = pub.render_index_html(self.store, public, base_iri=self.config.base_iri)
+                body = html.encode("utf-8")
+            elif fmt is HTML:
+                html = pub.render_dataset_html(triples, public, base_iri=self.config.base_iri)
+                body = html.encode("utf-8")
+            elif fmt is JSONLD:
+                body = _render_jsonld(triples)
+            else:
+                body = serialize_triples(triples, fmt)
+            self.cache.put(key, body)
         return _rdf_response(body, fmt, headers={"Vary": "Accept"})
+
+    def _description(self, public: str, endpoint: str) -> list[Any]:
+        import pyoxigraph
+
+        pub = _publish_module()
+        if pub is None:
+            return dataset_description(self.store, base_iri=self.config.base_iri, endpoint=endpoint)
+        triples = pub.dataset_description(self.store, public, base_iri=self.config.base_iri)
+        ds = pyoxigraph.NamedNode(self.config.base_iri + "dataset")
+        triples.append(
+            pyoxigraph.Triple(ds, pyoxigraph.NamedNode(_VOID + "sparqlEndpoint"),
+                              pyoxigraph.NamedNode(endpoint))
+        )  # fmt: skip
+        return triples
+
+    def _site_page(self, request: Request, name: str, forced: Format | None) -> Response | None:
+        """The vocabulary or shapes page (HTML); None lets RDF requests fall through to the
+        resource (the ontology's hash terms) or to 404 (shapes are not in the dataset)."""
+        fmt = forced
+        if fmt is None:
+            key = request.query_params.get("format")
+            offers = _page_offers()
+            fmt = (
+                format_by_key(key, offers)
+                if key
+                else negotiate(request.headers.get("accept"), offers)
+            )
+        if fmt is not HTML:
+            if name == "shapes" and fmt is not None:
+                triples = _bundled_store("shapes").quads_for_pattern(None, None, None, None)
+                body = serialize_triples([q.triple for q in triples], fmt)
+                return _rdf_response(body, fmt, headers={"Vary": "Accept"})
+            return None
+        public = self._public(request)
+        key = (f"<{name}>", "html", public)
+        body = self.cache.get(key)
+        if body is None:
+            pub = _publish_module()
+            base = self.config.base_iri
+            if name == "ontology":
+                html = pub.render_vocabulary_html(
+                    _bundled_store("ontology"), self.store, public, base_iri=base
+                )
+            else:
+                html = pub.render_shapes_html(_bundled_store("shapes"), public, base_iri=base)
+            body = html.encode("utf-8")
+            self.cache.put(key, body)
+        return _rdf_response(body, HTML, headers={"Vary": "Accept"})
+
+    def _dump(self, name: str, pub: Any) -> Response:
+        from cica_ld import export
+
+        fmt_name = pub.DUMPS[name]
+        fmt = next(f for f in (*GRAPH_FORMATS,) if f.name == fmt_name)
+        key = (f"<dumps/{name}>", fmt.name, "")
+        body = self.cache.get(key)
+        if body is None:
+            body = export.export(list(self.store), fmt_name, context="url")
+            self.cache.put(key, body)
+        return _rdf_response(
+            body, fmt, headers={"Content-Disposition": f'inline; filename="{name}"'}
+        )
 
 
 _READ_ONLY = (
@@ -1242,39 +1357,51 @@ def _rdf_response(body: bytes, fmt: Format, headers: dict[str, str] | None = Non
 
 
 def _publish_module() -> Any | None:
-    """The publishing module, if it offers per-resource rendering (it lands separately)."""
+    """The publishing module (HTML pages, DCAT/VoID), if this installation has it."""
     try:
-        from cica_ld import publish  # type: ignore[attr-defined]
-    except ImportError:
+        from cica_ld import publish
+    except ImportError:  # pragma: no cover - it ships with cica-ld
         return None
-    return publish if hasattr(publish, "render_resource_html") else None
+    return publish
 
 
-def _resource_offers() -> tuple[Format, ...]:
+def _page_offers() -> tuple[Format, ...]:
+    """What a resource or page can be served as, in server preference order (Turtle first, so
+    ``*/*`` gets data; browsers name text/html and get the page)."""
     if _publish_module() is not None:
         return (TURTLE, HTML, JSONLD, NTRIPLES, RDFXML)
     return (TURTLE, JSONLD, NTRIPLES, RDFXML)
 
 
-def _render_html(
-    store: pyoxigraph.Store, iri: str, triples: list[Any], config: ServerConfig
-) -> bytes:
+#: Path suffix -> the format it names (``/id/cica.ttl``).
+SUFFIXES: dict[str, Format] = {f.suffix: f for f in (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)}
+
+
+def _split_suffix(path: str) -> tuple[str, Format | None]:
+    for suffix, fmt in SUFFIXES.items():
+        if path.endswith(suffix) and len(path) > len(suffix):
+            return path[: -len(suffix)], fmt
+    return path, None
+
+
+@functools.lru_cache(maxsize=4)
+def _bundled_store(kind: str) -> pyoxigraph.Store:
+    """The bundled ontology or shapes in a store of their own (for the documentation pages)."""
+    from cica_ld import dataset
+
+    return dataset.load(dataset.bundled_files(kind), include_ontology=False).store
+
+
+def _render_html(store: pyoxigraph.Store, iri: str, public: str, config: ServerConfig) -> bytes:
     publish = _publish_module()
     assert publish is not None
-    out = publish.render_resource_html(store, iri, base_url=config.base_url)
-    return out.encode("utf-8") if isinstance(out, str) else out
+    out = publish.render_resource_html(store, iri, public, base_iri=config.base_iri)
+    return out.encode("utf-8")
 
 
-def _render_index_html(store: pyoxigraph.Store, config: ServerConfig) -> bytes:
-    publish = _publish_module()
-    assert publish is not None
-    out = publish.render_index_html(store, base_url=config.base_url)
-    return out.encode("utf-8") if isinstance(out, str) else out
-
-
-def _render_jsonld(store: pyoxigraph.Store, iri: str, triples: list[Any]) -> bytes:
-    """The resource as JSON-LD compacted with the project context, inlined so the document
-    stands alone (a client needs nothing else, online or not)."""
+def _render_jsonld(triples: Sequence[Any]) -> bytes:
+    """Triples as JSON-LD compacted with the project context, inlined so the document stands
+    alone (a client needs nothing else, online or not)."""
     import pyoxigraph
 
     from cica_ld import jsonld
@@ -1341,14 +1468,15 @@ def service_description(
 
 
 def dataset_description(
-    store: pyoxigraph.Store, *, base_url: str, endpoint: str
+    store: pyoxigraph.Store, *, base_iri: str, endpoint: str
 ) -> list[pyoxigraph.Triple]:
-    """A VoID description of the served dataset (counts computed from the store)."""
+    """A minimal VoID description (counts computed from the store), used when the publishing
+    module (the full DCAT/VoID description) is not installed."""
     import pyoxigraph
 
     nn = pyoxigraph.NamedNode
     integer = nn("http://www.w3.org/2001/XMLSchema#integer")
-    ds = nn(base_url + "dataset")
+    ds = nn(base_iri + "dataset")
 
     def count(q: str) -> pyoxigraph.Literal:
         sol = next(iter(store.query(q, use_default_graph_as_union=True)))
@@ -1357,7 +1485,7 @@ def dataset_description(
     out = [
         pyoxigraph.Triple(ds, nn(_RDF_TYPE), nn(_VOID + "Dataset")),
         pyoxigraph.Triple(ds, nn(_VOID + "sparqlEndpoint"), nn(endpoint)),
-        pyoxigraph.Triple(ds, nn(_VOID + "uriSpace"), pyoxigraph.Literal(base_url)),
+        pyoxigraph.Triple(ds, nn(_VOID + "uriSpace"), pyoxigraph.Literal(base_iri)),
         pyoxigraph.Triple(ds, nn(_VOID + "triples"), count("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")),
         pyoxigraph.Triple(
             ds,
@@ -1495,7 +1623,7 @@ def run(
 
 
 __all__ = [
-    "DEFAULT_BASE_URL",
+    "DEFAULT_BASE_IRI",
     "FetchResult",
     "Format",
     "QueryRequest",

@@ -18,6 +18,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -630,19 +631,155 @@ def test_hash_namespace_document_serves_its_terms(client: AppClient) -> None:
 def test_dataset_description_at_well_known_void_and_index(
     client: AppClient, store: ox.Store
 ) -> None:
-    for url in ("/.well-known/void", "/"):
+    ds = nn(BASE + "dataset")
+    for url in ("/.well-known/void", "/", "/dataset", "/dataset.ttl"):
         r = client.get(url, headers={"accept": "text/turtle"})
         assert r.status_code == 200, url
         g = ox.Store()
         g.load(r.content, format=ox.RdfFormat.TURTLE)
-        datasets = [
-            q.subject for q in g.quads_for_pattern(None, nn(RDF_TYPE), nn(VOID + "Dataset"))
-        ]
-        assert datasets, url
-        triples = next(g.quads_for_pattern(datasets[0], nn(VOID + "triples"), None)).object
+        assert ox.Quad(ds, nn(RDF_TYPE), nn(VOID + "Dataset")) in g, url
+        assert ox.Quad(ds, nn(RDF_TYPE), nn("http://www.w3.org/ns/dcat#Dataset")) in g, url
+        triples = next(g.quads_for_pattern(ds, nn(VOID + "triples"), None)).object
         assert int(triples.value) == len({(q.subject, q.predicate, q.object) for q in store})
-        endpoint = next(g.quads_for_pattern(datasets[0], nn(VOID + "sparqlEndpoint"), None))
+        endpoint = next(g.quads_for_pattern(ds, nn(VOID + "sparqlEndpoint"), None))
         assert endpoint.object == nn("http://testserver/sparql")
+
+
+def test_base_url_sets_the_urls_the_server_states(store: ox.Store) -> None:
+    app = server.create_app(store, workers=0, base_url="https://data.example.org/cica")
+    c = AppClient(app)
+    try:
+        sd = c.get("/sparql")
+        g = ox.Store()
+        g.load(sd.content, format=ox.RdfFormat.TURTLE)
+        svc = nn("https://data.example.org/cica/sparql")
+        assert ox.Quad(svc, nn(SD + "endpoint"), svc) in g
+        void = c.get("/.well-known/void", headers={"accept": "application/n-triples"})
+        assert b"<https://data.example.org/cica/sparql>" in void.content
+    finally:
+        c.close()
+
+
+def test_other_base_iri_maps_paths_onto_it() -> None:
+    s = ox.Store()
+    s.add(ox.Quad(nn(EX + "things/t1"), nn(EX + "p"), ox.Literal("one")))
+    app = server.create_app(s, workers=0, base_iri=EX)
+    c = AppClient(app)
+    try:
+        r = c.get("/things/t1", headers={"accept": "application/n-triples"})
+        assert r.status_code == 200
+        assert [q.triple for q in ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)] == [
+            ox.Triple(nn(EX + "things/t1"), nn(EX + "p"), ox.Literal("one"))
+        ]
+        assert c.get("/id/alpha").status_code == 404
+    finally:
+        c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages of `cica-ld publish`, served
+# ---------------------------------------------------------------------------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = dict(attrs)
+        if tag == "a" and d.get("href"):
+            self.links.append(str(d["href"]))
+        if tag == "link" and d.get("rel") == "stylesheet" and d.get("href"):
+            self.links.append(str(d["href"]))
+        self._in_title = tag == "title"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+
+def page(body: bytes) -> _Links:
+    parser = _Links()
+    parser.feed(body.decode("utf-8"))
+    return parser
+
+
+def test_browsers_get_the_html_page(client: AppClient) -> None:
+    for url in ("/id/alpha", "/id/alpha.html", "/id/alpha?format=html"):
+        r = client.get(url, headers={"accept": BROWSER})
+        assert r.status_code == 200, url
+        assert r.headers["content-type"].startswith("text/html")
+        assert r.headers["content-location"] == "/id/alpha.html"
+        assert "Alpha" in page(r.content).title
+    # curl's */* gets data, not the page
+    r = client.get("/id/alpha", headers={"accept": "*/*"})
+    assert r.headers["content-type"].startswith("text/turtle")
+
+
+def test_site_pages_are_served(client: AppClient) -> None:
+    for url in ("/", "/index.html", "/dataset.html", "/ontology.html", "/shapes.html"):
+        r = client.get(url, headers={"accept": BROWSER})
+        assert r.status_code == 200, url
+        assert r.headers["content-type"].startswith("text/html"), url
+    css = client.get("/style.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
+    index = page(client.get("/", headers={"accept": BROWSER}).content)
+    assert "id/alpha.html" in index.links
+    assert "id/beta.html" in index.links
+
+
+def test_dump_is_the_whole_dataset(client: AppClient, store: ox.Store) -> None:
+    r = client.get("/dumps/cica-ld.nt")
+    assert r.status_code == 200
+    got = canonical(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))
+    assert got == canonical(q.triple for q in store)
+
+
+@pytest.mark.slow
+def test_crawl_of_the_served_site_finds_no_broken_link() -> None:
+    """Follow every relative link from the index of the real dataset (pages and documents)."""
+    from urllib.parse import urljoin, urlsplit
+
+    from cica_ld import dataset
+
+    app = server.create_app(dataset.load(), workers=0)
+    c = AppClient(app)
+    try:
+        seen: set[str] = set()
+        todo = ["/index.html"]
+        broken: list[str] = []
+        while todo:
+            url = todo.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            r = c.get(url, headers={"accept": BROWSER})
+            if r.status_code != 200:
+                broken.append(f"{url}: {r.status_code}")
+                continue
+            if not r.headers["content-type"].startswith("text/html"):
+                continue
+            for href in page(r.content).links:
+                target = urljoin("http://testserver" + url, href)
+                parts = urlsplit(target)
+                if parts.netloc != "testserver":
+                    continue
+                todo.append(parts.path)
+        assert not broken, broken[:10]
+        assert len(seen) > 100
+        assert "/id/kazakhstan.html" in seen
+        assert "/id/kazakhstan.ttl" in seen
+    finally:
+        c.close()
 
 
 def test_cors_lets_browser_clients_query(client: AppClient) -> None:
@@ -811,3 +948,17 @@ def test_render_cache_evicts_least_recently_used_by_bytes() -> None:
     assert cache.get(("a", "turtle")) == b"x" * 20
     cache.put(("huge", "turtle"), b"h" * 60)  # over a quarter of the budget: not kept
     assert cache.get(("huge", "turtle")) is None
+
+
+def test_an_iri_only_pointed_at_has_a_page_but_an_unknown_one_is_404() -> None:
+    s = ox.Store()
+    s.add(ox.Quad(nn(ID + "x"), nn(EX + "p"), nn(ID + "only-object")))
+    c = AppClient(server.create_app(s, workers=0))
+    try:
+        r = c.get("/id/only-object", headers={"accept": "application/n-triples"})
+        assert r.status_code == 200
+        assert list(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)) == []
+        assert c.get("/id/only-object", headers={"accept": BROWSER}).status_code == 200
+        assert c.get("/id/nowhere").status_code == 404
+    finally:
+        c.close()

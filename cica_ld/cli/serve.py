@@ -22,10 +22,19 @@ def serve_cmd(
     port: Annotated[
         int, typer.Option("--port", help="TCP port (0 picks a free one).", min=0, max=65535)
     ] = 8000,
-    base_url: Annotated[
+    base_iri: Annotated[
         str,
-        typer.Option("--base-url", help="IRI prefix the paths map onto: /id/x is <BASE-URL>id/x."),
+        typer.Option("--base-iri", help="IRI prefix the paths map onto: /id/x is <BASE-IRI>id/x."),
     ] = "https://w3id.org/cica-ld/",
+    base_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--base-url",
+            help="Where clients reach this server (e.g. behind a proxy), for the absolute URLs "
+            "it states about itself; default: from each request.",
+            show_default=False,
+        ),
+    ] = None,
     query_timeout: Annotated[
         float,
         typer.Option("--query-timeout", help="Seconds a query may run before 503.", min=0.01),
@@ -76,8 +85,8 @@ def serve_cmd(
 
     ds = dataset.load(data, input_format=input_format)
     web = server.create_app(
-        ds, base_url=base_url, query_timeout=query_timeout, max_results=max_results,
-        workers=workers,
+        ds, base_url=base_url, base_iri=base_iri, query_timeout=query_timeout,
+        max_results=max_results, workers=workers,
     )  # fmt: skip
     if get is not None:
         result = server.fetch(web, get, accept=accept)
