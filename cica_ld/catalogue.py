@@ -182,12 +182,19 @@ def get(name: str, folder: Path = QUERIES_DIR) -> NamedQuery:
     """The named query ``name``; an unknown name raises :class:`InputError` with close matches."""
     folder = Path(folder)
     path = folder / f"{name}.rq"
-    if _NAME_RE.match(name) and path.is_file():
+    if _NAME_RE.match(name) and _is_file(path):
         return load_named(path)
     cat = catalogue(folder)
     close = difflib.get_close_matches(name, list(cat), n=3, cutoff=0.5)
     hint = f"did you mean: {', '.join(close)}?" if close else "run 'cica-ld queries' for the list"
     raise InputError(f"unknown query name {name!r}", hint=hint)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, an embedded NUL byte
+        return False
 
 
 def render_catalogue(queries: dict[str, NamedQuery]) -> str:
@@ -198,7 +205,7 @@ def render_catalogue(queries: dict[str, NamedQuery]) -> str:
     for q in queries.values():
         lines.append(f"{q.name}: {q.title}")
         if q.description:
-            lines.extend(_wrap(q.description, "    "))
+            lines.extend(_wrap(q.description, "    ", hanging=""))
         for p in q.params:
             default = "required" if p.default is None else f"default {p.default}"
             text = f"--param {p.name}=... ({default})"
@@ -209,9 +216,9 @@ def render_catalogue(queries: dict[str, NamedQuery]) -> str:
     return "\n".join(lines)
 
 
-def _wrap(text: str, indent: str, width: int = 96) -> list[str]:
+def _wrap(text: str, indent: str, width: int = 96, hanging: str = "  ") -> list[str]:
     import textwrap
 
     return textwrap.wrap(
-        text, width=width, initial_indent=indent, subsequent_indent=indent + "  "
+        text, width=width, initial_indent=indent, subsequent_indent=indent + hanging
     ) or [indent]

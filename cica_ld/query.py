@@ -211,7 +211,7 @@ def resolve_query(
         return QuerySource(text=text, origin="<stdin>")
     if _catalogue.is_query_name(spec):
         named_path = Path(catalogue_dir) / f"{spec}.rq"
-        if named_path.is_file():
+        if _is_file(named_path):
             named = _catalogue.load_named(named_path)
             origin = str(named.path)
             return QuerySource(text=named.text, origin=origin, path=named.path, named=named)
