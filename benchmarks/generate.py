@@ -73,48 +73,85 @@ PREFIXES = (
 # ---------------------------------------------------------------------------------------------
 
 _SPARQL = SH + "SPARQLConstraintComponent"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_PROV = "http://www.w3.org/ns/prov#"
+_TIME = "http://www.w3.org/2006/time#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_ORG = "http://www.w3.org/ns/org#"
 
 
 @dataclass(frozen=True)
 class DefectKind:
+    """A kind of defect and the one validation result it must produce.
+
+    `shape` is the sh:sourceShape, `component` the sh:sourceConstraintComponent, `constraint`
+    the sh:sourceConstraint of a SPARQL-based constraint (else None), `path` the sh:resultPath
+    (None where the result has none).
+    """
+
     name: str
     description: str
     shape: str
     component: str
     path: str | None = None
+    constraint: str | None = None
+
+
+def _sparql_kind(name: str, description: str, shape: str, constraint: str) -> DefectKind:
+    return DefectKind(name, description, CICASH + shape, _SPARQL, None, CICASH + constraint)
 
 
 DEFECT_KINDS: tuple[DefectKind, ...] = (
-    DefectKind(
+    _sparql_kind(
         "missing-source",
         "an observer membership without prov:wasDerivedFrom",
-        CICASH + "Membership-wasDerivedFrom",
-        SH + "MinCountConstraintComponent",
-        "http://www.w3.org/ns/prov#wasDerivedFrom",
+        "FactShape",
+        "FactHasSource",
     ),
-    DefectKind(
+    _sparql_kind(
         "end-before-begin",
         "an observer membership interval that ends two years before it begins",
-        CICASH + "IntervalShape",
-        _SPARQL,
+        "IntervalShape",
+        "IntervalEndsAfterItBegins",
     ),
-    DefectKind(
+    _sparql_kind(
         "overlapping-chair-terms",
-        "a chair term that ends a year after the next term of the same organisation begins",
-        CICASH + "ChairTermShape",
-        _SPARQL,
+        "a chair term that ends a year after the next term of the same organisation begins"
+        " (reported on the later term)",
+        "MembershipShape",
+        "ChairTermsDoNotOverlap",
     ),
-    DefectKind(
+    _sparql_kind(
         "chair-not-member",
         "a chair term held by a state with no membership in the organisation",
-        CICASH + "ChairTermShape",
-        _SPARQL,
+        "MembershipShape",
+        "ChairIsMemberThroughout",
+    ),
+    _sparql_kind(
+        "member-and-observer",
+        "a member state also given an overlapping observer membership (reported on the member"
+        " term)",
+        "MembershipShape",
+        "NotMemberAndObserverAtOnce",
+    ),
+    _sparql_kind(
+        "wrong-member-count",
+        "a member count whose value exceeds the memberships active on its date",
+        "MemberCountShape",
+        "MemberCountMatchesMemberships",
+    ),
+    _sparql_kind(
+        "instant-without-date",
+        "an instant (not a cica:UncertainInstant) with no date at all",
+        "InstantShape",
+        "InstantHasDate",
     ),
     DefectKind(
-        "member-and-observer",
-        "a member state that is also given an overlapping observer membership",
-        CICASH + "MembershipShape",
-        _SPARQL,
+        "wrong-date-datatype",
+        "an instant whose time:inXSDDate is a plain string",
+        CICASH + "Instant-inXSDDate",
+        SH + "DatatypeConstraintComponent",
+        _TIME + "inXSDDate",
     ),
     DefectKind(
         "bad-iso-alpha2",
@@ -133,35 +170,30 @@ DEFECT_KINDS: tuple[DefectKind, ...] = (
     DefectKind(
         "bad-wikidata-iri",
         "a state whose owl:sameAs is a Wikidata page URL, not an entity IRI",
-        CICASH + "State-sameAs",
+        CICASH + "Resource-sameAs",
         SH + "PatternConstraintComponent",
-        "http://www.w3.org/2002/07/owl#sameAs",
-    ),
-    DefectKind(
-        "wrong-date-datatype",
-        "an instant whose time:inXSDDate is a plain string",
-        CICASH + "Instant-inXSDDate",
-        SH + "DatatypeConstraintComponent",
-        "http://www.w3.org/2006/time#inXSDDate",
-    ),
-    DefectKind(
-        "instant-without-date",
-        "an instant (not a cica:UncertainInstant) with no date at all",
-        CICASH + "InstantShape",
-        _SPARQL,
+        _OWL + "sameAs",
     ),
     DefectKind(
         "missing-label",
         "a state without rdfs:label",
-        CICASH + "State-label",
+        CICASH + "Resource-label",
         SH + "MinCountConstraintComponent",
-        "http://www.w3.org/2000/01/rdf-schema#label",
+        _RDFS + "label",
     ),
     DefectKind(
-        "wrong-member-count",
-        "a member count whose value differs from the memberships active on its date",
-        CICASH + "MemberCountShape",
-        _SPARQL,
+        "bad-role",
+        "an observer membership whose org:role is not a role of the scheme cica:roles",
+        CICASH + "Membership-role",
+        SH + "InConstraintComponent",
+        _ORG + "role",
+    ),
+    DefectKind(
+        "event-without-time",
+        "a ministerial meeting without time:hasTime",
+        CICASH + "Event-hasTime",
+        SH + "MinCountConstraintComponent",
+        _TIME + "hasTime",
     ),
 )
 KINDS_BY_NAME = {k.name: k for k in DEFECT_KINDS}
@@ -208,6 +240,7 @@ class Meeting:
     city: str
     host: str
     sources: list[str]
+    defect: str | None = None
 
 
 @dataclass
@@ -245,9 +278,20 @@ class State:
 
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def _alpha2(i: int) -> str:
@@ -256,6 +300,56 @@ def _alpha2(i: int) -> str:
 
 def _alpha3(i: int) -> str:
     return _LETTERS[(i // 676) % 26] + _LETTERS[(i // 26) % 26] + _LETTERS[i % 26]
+
+
+OBSERVER_DEFECTS = frozenset(
+    {
+        "missing-source",
+        "end-before-begin",
+        "wrong-date-datatype",
+        "instant-without-date",
+        "bad-role",
+    }
+)
+STATE_DEFECTS = frozenset({"bad-iso-alpha2", "bad-iso-alpha3", "bad-wikidata-iri", "missing-label"})
+
+
+class _Pools:
+    """Shuffled candidates for each defect kind; each node receives at most one defect."""
+
+    def __init__(self, model: _Model, rng: random.Random) -> None:
+        orgs = model.orgs
+        self.observers = [
+            m for o in orgs for m in o.memberships if m.role == "observer" and m.end is None
+        ]
+        self.states = list(model.states)
+        self.orgs = [o for o in orgs if len(o.terms) >= 4]
+        self.plain_members = [
+            (o, m)
+            for o in orgs
+            for m in o.memberships
+            if m.role == "member" and not m.founding and m.end is None
+        ]
+        self.counts = [c for o in orgs for c in o.counts]
+        # meetings that generated no chair term
+        handovers = {t.meeting for o in orgs for t in o.terms}
+        self.meetings = [
+            mt
+            for o in orgs
+            for mt in o.meetings
+            if mt.kind == "ministerial" and mt.slug not in handovers
+        ]
+        for pool in (
+            self.observers,
+            self.states,
+            self.orgs,
+            self.plain_members,
+            self.counts,
+            self.meetings,
+        ):
+            rng.shuffle(pool)
+        self.used_overlap: set[str] = set()
+        self.used_chair: set[str] = set()
 
 
 class _Model:
@@ -291,15 +385,19 @@ class _Model:
         est = self.n_sources * 7 + self.n_cities * 5
         est += sum(6 + len(st.sources) for st in self.states)
         while est + len(self.instants) * 3 < triples:
-            before = est + len(self.instants) * 3
             known = list(self.instants)
+            est_before = est
             est += self._add_org(rng)
-            after = est + len(self.instants) * 3
-            if after - triples > triples - before and len(self.orgs) > 1:
-                # closer to the target without the last organisation: drop it
+            if est + len(self.instants) * 3 > triples and len(self.orgs) > 1:
+                # the last organisation overshoots: drop it and pad with sources instead
                 self.orgs.pop()
                 self.instants = dict.fromkeys(known)
+                est = est_before
                 break
+        # pad with (uncited) sources, 7 triples each, up to the target
+        pad = max(0, triples - est - len(self.instants) * 3) // 7
+        n0 = len(self.sources)
+        self.sources += [f"source-gen-{i:05d}" for i in range(n0 + 1, n0 + pad + 1)]
 
     def _pick_sources(self) -> list[str]:
         rng = self.rng
@@ -325,10 +423,10 @@ class _Model:
         y0 = rng.randrange(1961, 2003, 2)  # odd founding year
         founded = self._date(y0, "date")
         org = Org(slug, n, founded, 2_000_000 + n, self._pick_sources())
-        triples = 2 * (4 + len(org.sources))  # organisation + chair post
+        triples = 9 + 2 * len(org.sources)  # organisation + chair post
         s = self.n_states
         n_members = rng.randint(max(4, s // 6), max(6, s // 3))
-        n_observers = rng.randint(max(1, s // 30), max(2, s // 12))
+        n_observers = rng.randint(max(2, s // 30), max(4, s // 12))
         chosen = rng.sample(self.states, n_members + n_observers)
         n_founding = min(n_members, rng.randint(3, 6))
         for i, st in enumerate(chosen):
@@ -399,7 +497,11 @@ class _Model:
             )
             year += rng.randint(1, 3)
         org.meetings = meetings
-        triples += sum((6 + len(mt.sources)) * (2 if mt.kind == "summit" else 1) for mt in meetings)
+        # a meeting: 6 + sources; a summit's declaration: 5 + sources
+        triples += sum(
+            6 + len(mt.sources) + (5 + len(mt.sources) if mt.kind == "summit" else 0)
+            for mt in meetings
+        )
         # chair terms: a new chair at every other meeting, always a founding member
         starts = meetings[::2]
         for t, mt in enumerate(starts, start=1):
@@ -423,114 +525,95 @@ class _Model:
             c = Count(f"count-members-{slug}-{cy}-07-01", slug, f"{cy}-07-01")
             c.sources = self._pick_sources()
             org.counts.append(c)
-            triples += 7 + len(c.sources)
+            triples += 8 + len(c.sources)
         self.orgs.append(org)
         return triples
 
     # -- defects ------------------------------------------------------------------------------
 
-    def inject(self, rate: float, rng: random.Random) -> list[tuple[DefectKind, object]]:
-        """Choose defect targets (distinct nodes), kinds round-robin; return (kind, target)."""
+    def inject(self, rate: float, rng: random.Random) -> list[tuple[DefectKind, str]]:
+        """Inject defects into distinct nodes, kinds round-robin; return (kind, focus slug).
+
+        Every kind appears at least once when `rate` > 0; otherwise about `rate` times the
+        number of fact nodes (memberships, terms, states, meetings) get a defect.
+        """
         if rate <= 0:
             return []
-        n_fact = sum(len(o.memberships) + len(o.terms) for o in self.orgs) + len(self.states)
+        n_fact = len(self.states) + sum(
+            len(o.memberships) + len(o.terms) + len(o.meetings) for o in self.orgs
+        )
         n = max(len(DEFECT_KINDS), round(rate * n_fact))
-        observers = [
-            m for o in self.orgs for m in o.memberships if m.role == "observer" and m.end is None
-        ]
-        rng.shuffle(observers)
-        states = list(self.states)
-        rng.shuffle(states)
-        orgs = [o for o in self.orgs if len(o.terms) >= 3]
-        rng.shuffle(orgs)
-        plain_members = [
-            (o, m)
-            for o in self.orgs
-            for m in o.memberships
-            if m.role == "member" and not m.founding and m.end is None
-        ]
-        rng.shuffle(plain_members)
-        counts = [c for o in self.orgs for c in o.counts]
-        rng.shuffle(counts)
-        used_orgs_overlap: set[str] = set()
-        used_orgs_chair: set[str] = set()
-        out: list[tuple[DefectKind, object]] = []
+        pools = _Pools(self, rng)
+        out: list[tuple[DefectKind, str]] = []
         for i in range(n):
             kind = DEFECT_KINDS[i % len(DEFECT_KINDS)]
-            target = self._take(
-                kind.name,
-                observers,
-                states,
-                orgs,
-                plain_members,
-                counts,
-                used_orgs_overlap,
-                used_orgs_chair,
-            )
-            if target is not None:
-                out.append((kind, target))
+            focus = self._take(kind.name, pools)
+            if focus is not None:
+                out.append((kind, focus))
         return out
 
-    def _take(self, kind, observers, states, orgs, plain_members, counts, used_ov, used_ch):
-        if kind in (
-            "missing-source",
-            "end-before-begin",
-            "wrong-date-datatype",
-            "instant-without-date",
-        ):
-            if not observers:
+    def _take(self, kind: str, pools: _Pools) -> str | None:
+        if kind in OBSERVER_DEFECTS:
+            if not pools.observers:
                 return None
-            m = observers.pop()
+            m = pools.observers.pop()
             m.defect = kind
             if kind == "end-before-begin":
                 m.end = self._date(int(m.begin[:4]) - 2, "date")
-            return m
-        if kind in ("bad-iso-alpha2", "bad-iso-alpha3", "bad-wikidata-iri", "missing-label"):
-            if not states:
+                return m.slug + "-interval"
+            if kind in ("wrong-date-datatype", "instant-without-date"):
+                return m.slug + "-begin"
+            return m.slug
+        if kind in STATE_DEFECTS:
+            if not pools.states:
                 return None
-            st = states.pop()
+            st = pools.states.pop()
             st.defect = kind
-            return st
+            return st.slug
+        if kind == "event-without-time":
+            if not pools.meetings:
+                return None
+            mt = pools.meetings.pop()
+            mt.defect = kind
+            return mt.slug
         if kind == "overlapping-chair-terms":
-            for o in orgs:
-                if o.slug in used_ov:
+            for o in pools.orgs:
+                if o.slug in pools.used_overlap:
                     continue
-                # term k (not the last, not term 1 nor defective) ends one year after k+1 begins
-                cands = [t for t in o.terms[1:-2] if t.defect is None]
-                if not cands:
-                    continue
-                t = cands[0]
-                nxt = o.terms[t.n]
-                y = int(nxt.begin[:4]) + 1
-                if nxt.end is not None and f"{y:04d}" + nxt.begin[4:] >= nxt.end:
-                    continue
-                used_ov.add(o.slug)
-                t.defect = kind
-                t.end = f"{y:04d}" + nxt.begin[4:]
-                self.instants[t.end] = None
-                return t
+                # term k (neither the first nor one of the last two) ends a year after term
+                # k+1 begins, still before term k+1 ends: reported on term k+1
+                for t in o.terms[1:-2]:
+                    nxt = o.terms[t.n]
+                    end = f"{int(nxt.begin[:4]) + 1:04d}" + nxt.begin[4:]
+                    if t.defect or nxt.defect or nxt.end is None or end >= nxt.end:
+                        continue
+                    pools.used_overlap.add(o.slug)
+                    t.defect = kind
+                    t.end = end
+                    self.instants[end] = None
+                    nxt.defect = kind + "-focus"
+                    return nxt.slug
             return None
         if kind == "chair-not-member":
-            for o in orgs:
-                if o.slug in used_ch:
-                    continue
-                cands = [t for t in o.terms[1:] if t.defect is None]
-                if not cands:
+            for o in pools.orgs:
+                if o.slug in pools.used_chair:
                     continue
                 inside = {m.member for m in o.memberships}
-                outsiders = [s for s in self.states if s.slug not in inside]
-                if not outsiders:
+                outsiders = [st for st in self.states if st.slug not in inside]
+                cands = [t for t in o.terms[1:] if t.defect is None]
+                if not cands or not outsiders:
                     continue
-                used_ch.add(o.slug)
+                pools.used_chair.add(o.slug)
                 t = cands[-1]
                 t.defect = kind
                 t.member = outsiders[0].slug
-                return t
+                return t.slug
             return None
         if kind == "member-and-observer":
-            if not plain_members:
+            if not pools.plain_members:
                 return None
-            o, m = plain_members.pop()
+            o, m = pools.plain_members.pop()
+            m.defect = kind + "-focus"
             extra = Membership(
                 f"membership-{m.member}-{o.slug}-observer",
                 m.member,
@@ -542,13 +625,13 @@ class _Model:
                 defect=kind,
             )
             o.memberships.append(extra)
-            return extra
+            return m.slug
         if kind == "wrong-member-count":
-            if not counts:
+            if not pools.counts:
                 return None
-            c = counts.pop()
+            c = pools.counts.pop()
             c.defect = kind
-            return c
+            return c.slug
         raise AssertionError(kind)
 
     def finish_counts(self) -> None:
@@ -617,7 +700,7 @@ class _Writer:
             self.triples += o.count(" , ") + 1
         parts.append(".\n\n")
         self.buf.append("".join(parts))
-        self.line += len(props) + 3
+        self.line += len(props) + 4  # subject, type, properties, ".", blank line
         self._maybe_flush()
 
     def _maybe_flush(self) -> None:
@@ -639,21 +722,9 @@ def _instant_slug(iso: str) -> str:
     return "instant-" + iso
 
 
-_ROLE_LABEL = {"member": "member", "observer": "observer", "partner": "partner", "chair": "chair"}
-
-
-def _write_model(
-    model: _Model, out: TextIO, defects: list[tuple[DefectKind, object]]
-) -> list[dict]:
+def _write_model(model: _Model, out: TextIO, defects: list[tuple[DefectKind, str]]) -> list[dict]:
     w = _Writer(out)
-    focus_slugs: list[str] = []
-    for kind, target in defects:
-        slug = target.slug  # type: ignore[attr-defined]
-        if kind.name == "end-before-begin":
-            slug = slug + "-interval"
-        elif kind.name in ("wrong-date-datatype", "instant-without-date"):
-            slug = slug + "-begin"
-        focus_slugs.append(slug)
+    focus_slugs = [slug for _, slug in defects]
     w.watch = set(focus_slugs)
     w.raw(
         "# Generated by benchmarks/generate.py: synthetic ORG data shaped like the CICA knowledge\n"
@@ -741,6 +812,14 @@ def _write_model(
                     ("cica:host", "cicaid:" + mt.host),
                     ("time:hasTime", "cicaid:" + _instant_slug(mt.date)),
                     ("prov:wasDerivedFrom", _ids(mt.sources)),
+                ]
+                if mt.defect != "event-without-time"
+                else [
+                    ("rdfs:label", _lit(f"{name}: {_ordinal(mt.n)} {what}") + "@en"),
+                    ("cica:meetingOf", "cicaid:" + o.slug),
+                    ("prov:atLocation", "cicaid:" + mt.city),
+                    ("cica:host", "cicaid:" + mt.host),
+                    ("prov:wasDerivedFrom", _ids(mt.sources)),
                 ],
             )
             if mt.kind == "summit":
@@ -794,6 +873,7 @@ def _write_model(
                     ("cica:countedRole", "cica:member"),
                     ("cica:measure", "cica:memberStateCount"),
                     ("cica:value", f'"{c.value}"^^xsd:decimal'),
+                    ("cica:unit", _lit("states")),
                     ("cica:asOf", f'"{c.as_of}"^^xsd:date'),
                     ("prov:wasDerivedFrom", _ids(c.sources)),
                 ],
@@ -808,8 +888,7 @@ def _write_model(
     w.flush()
     model.triples_written = w.triples
     manifest = []
-    for (kind, target), slug in zip(defects, focus_slugs, strict=True):
-        del target
+    for kind, slug in defects:
         manifest.append(
             {
                 "kind": kind.name,
@@ -817,6 +896,7 @@ def _write_model(
                 "focus": ID + slug,
                 "shape": kind.shape,
                 "component": kind.component,
+                "constraint": kind.constraint,
                 "path": kind.path,
                 "line": w.lines[slug],
             }
@@ -825,10 +905,7 @@ def _write_model(
 
 
 def _ordinal(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
@@ -839,7 +916,7 @@ def _write_membership(w: _Writer, m: Membership, org_name: str) -> None:
         ("rdfs:label", _lit(f"{who}: {m.role} of {org_name}") + "@en"),
         ("org:member", "cicaid:" + m.member),
         ("org:organization", "cicaid:" + m.org),
-        ("org:role", "cica:" + _ROLE_LABEL[m.role]),
+        ("org:role", "cica:" + (m.role if m.defect != "bad-role" else "observerState")),
         ("org:memberDuring", "cicaid:" + interval),
     ]
     if m.defect != "missing-source":
