@@ -1027,6 +1027,8 @@ def create_app(
                 allow_headers=["*"],
                 expose_headers=["X-SPARQL-MaxRows", "Content-Location", "Vary"],
                 max_age=600,
+                # Chrome's Private Network Access: a page from the web (YASGUI) may query us
+                allow_private_network=True,
             )
         )
     routes = [

@@ -795,6 +795,18 @@ def test_cors_lets_browser_clients_query(client: AppClient) -> None:
     assert pre.status_code == 200
     assert pre.headers["access-control-allow-origin"] == "*"
     assert "POST" in pre.headers["access-control-allow-methods"]
+    assert "access-control-allow-private-network" not in pre.headers
+    pna = client.request(
+        "OPTIONS",
+        "/sparql",
+        headers={
+            "origin": "https://yasgui.org",
+            "access-control-request-method": "GET",
+            "access-control-request-private-network": "true",
+        },
+    )
+    assert pna.status_code == 200
+    assert pna.headers["access-control-allow-private-network"] == "true"
     r = client.get("/sparql", params={"query": "ASK {}"}, headers={"origin": "https://yasgui.org"})
     assert r.headers["access-control-allow-origin"] == "*"
 
