@@ -86,12 +86,50 @@ def test_help_imports_no_heavy_library():
 
 
 def test_query_path_imports_no_heavy_library():
-    """`cica-ld query` on local data imports neither rdflib, pyshacl, pyld nor httpx."""
+    """`cica-ld query` on local data imports neither rdflib, pyshacl, pyld nor httpx, and no
+    pydantic either (typer would import it to convert option values: see cli/fastparams.py)."""
     data = FIXTURES / "query" / "data"
-    status, modules = _modules_after(["query", "SELECT * WHERE { ?s ?p ?o }", "-d", str(data)])
+    args = ["query", "SELECT * WHERE { ?s ?p ?o }", "-d", str(data), "-p", "s=1", "-f", "csv"]
+    status, modules = _modules_after([*args, "-o", "/dev/null", "--timeout", "5"])
     assert status == 0
     assert "pyoxigraph" in modules
-    assert not modules & {*HEAVY, "httpx"}, modules & {*HEAVY, "httpx"}
+    forbidden = {*HEAVY, "httpx", "pydantic"}
+    assert not modules & forbidden, modules & forbidden
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "0.0 is not in the range x>=0.001."), ("abc", "'abc' is not a valid float.")],
+)
+def test_fast_option_conversion_keeps_typers_checks(value: str, message: str):
+    r = CliRunner().invoke(app, ["query", "ASK {}", "--timeout", value])
+    assert r.exit_code == 2
+    assert message in r.stderr
+    assert typer.core.build_runtime_param._cica_fast  # type: ignore[attr-defined]
+
+
+def test_fast_option_conversion_gives_typed_values(tmp_path: Path):
+    seen = {}
+
+    @app.command("_probe", hidden=True)
+    def probe(
+        paths: list[Path] = typer.Option([], "--path"),
+        number: int = typer.Option(3, "--number", max=10),
+        ratio: float = typer.Option(0.5, "--ratio"),
+        name: str = typer.Option("x", "--name"),
+    ) -> None:
+        seen.update(paths=paths, number=number, ratio=ratio, name=name)
+
+    try:
+        r = CliRunner().invoke(
+            app, ["_probe", "--path", "a", "--path", str(tmp_path), "--number", "7", "--name", "é"]
+        )
+        assert r.exit_code == 0, r.stderr
+        assert seen == {"paths": [Path("a"), tmp_path], "number": 7, "ratio": 0.5, "name": "é"}
+        r = CliRunner().invoke(app, ["_probe", "--number", "11"])
+        assert r.exit_code == 2 and "11 is not in the range x<=10." in r.stderr
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "_probe"]
 
 
 def _declared_scripts() -> dict[str, str]:
