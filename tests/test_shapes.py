@@ -104,7 +104,8 @@ def vocabulary_shape_names() -> frozenset[str]:
 
 @cache
 def ontology_graph():
-    return _graph(_rdf_files(ONTOLOGY_DIR))
+    """The vocabulary: the Turtle files of ontology/ (not the JSON-LD context beside them)."""
+    return _graph(sorted(ONTOLOGY_DIR.glob("*.ttl")))
 
 
 @cache
