@@ -17,6 +17,7 @@ CatalogueOpt = Annotated[
     typer.Option(
         "--catalogue",
         help="Folder of named queries (.rq files) to use instead of the bundled catalogue.",
+        metavar="DIR",
         show_default=False,
     ),
 ]
@@ -37,7 +38,9 @@ def queries_cmd(
     name: Annotated[
         Optional[str],  # noqa: UP045
         typer.Argument(
-            help="Show this query's SPARQL text instead of the list.", show_default=False
+            help="Show this query's SPARQL text instead of the list.",
+            metavar="NAME",
+            show_default=False,
         ),
     ] = None,
     catalogue_dir: CatalogueOpt = None,
@@ -60,7 +63,8 @@ def query_cmd(
     query: Annotated[
         str,
         typer.Argument(
-            help="A named query (see 'cica-ld queries'), a .rq file, SPARQL text, or - for stdin."
+            help="A named query (see 'cica-ld queries'), a .rq file, SPARQL text, or - for stdin.",
+            metavar="QUERY",
         ),
     ],
     data: DataOpt = None,
@@ -72,6 +76,7 @@ def query_cmd(
             "-f",
             help="SELECT/ASK: table (default), csv, tsv, json, xml. CONSTRUCT/DESCRIBE: turtle "
             "(default), ntriples, jsonld, rdfxml. Default with --output: from its extension.",
+            metavar="FORMAT",
             show_default=False,
         ),
     ] = None,
