@@ -577,9 +577,12 @@ def prepare(
         )
     values = _param_values(source, info, params)
     prefixes = {**DEFAULT_PREFIXES, **info.prefixes}
-    bindings = {
-        name: parse_param_value(v, info.prefixes, today=today) for name, v in values.items()
-    }
+    bindings: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            bindings[name] = parse_param_value(value, info.prefixes, today=today)
+        except UsageError as exc:
+            raise UsageError(f"--param {name}: {exc.detail}", hint=exc.hint) from None
     run_text = _bind(text, info, bindings, origin) if bindings else text
     if info.undeclared_defaults:  # the default prefixes the query relies on, for other servers
         decls = " ".join(f"PREFIX {p}: <{DEFAULT_PREFIXES[p]}>" for p in info.undeclared_defaults)
