@@ -225,6 +225,14 @@ def _xml_error_location(path: Path) -> tuple[int, int] | None:
     return None
 
 
+def _jsonld_source(fh: BinaryIO, path: Path) -> bytes:
+    """A JSON-LD file's bytes with bundled remote contexts (the project's) inlined; a context
+    that is not bundled is an :class:`InputError` naming it (nothing is ever fetched)."""
+    from cica_ld.jsonld import resolve_contexts
+
+    return resolve_contexts(fh.read(), path)
+
+
 def parse_file(
     path: str | Path, input_format: str | None = None, *, base_iri: str | None = None
 ) -> list[pyoxigraph.Quad]:
@@ -239,8 +247,9 @@ def parse_file(
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
     with _open(p) as fh:
+        source = _jsonld_source(fh, p) if fmt == "jsonld" else fh
         try:
-            return list(pyoxigraph.parse(fh, format=_rdf_format(fmt), base_iri=base))
+            return list(pyoxigraph.parse(source, format=_rdf_format(fmt), base_iri=base))
         except SyntaxError as exc:
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
@@ -260,8 +269,9 @@ def load_file(
     base = base_iri or p.resolve().as_uri()
     before = len(store)
     with _open(p) as fh:
+        source = _jsonld_source(fh, p) if fmt == "jsonld" else fh
         try:
-            store.load(fh, format=_rdf_format(fmt), base_iri=base)
+            store.load(source, format=_rdf_format(fmt), base_iri=base)
         except SyntaxError as exc:
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:

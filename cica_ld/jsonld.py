@@ -103,7 +103,7 @@ class RefusingLoader:
 
 def _unknown_context_error(url: str, *, path: str | Path | None = None) -> InputError:
     return InputError(
-        f"needs the JSON-LD context {url}, which is not bundled (cica-ld never fetches remote "
+        f"needs the remote @context {url}, which is not bundled (cica-ld never fetches remote "
         "documents)",
         path=path,
         hint=f"inline that context into the document, or use the bundled {CONTEXT_URL}",
