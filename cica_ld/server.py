@@ -288,17 +288,53 @@ def _term_csv(term: Any) -> str:
     return str(term)
 
 
+def _solutions_json(variables: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """SPARQL JSON written as text directly (several times faster than building dicts for
+    json.dumps), each distinct term encoded once."""
+    from json.encoder import encode_basestring as enc
+
+    import pyoxigraph
+
+    named, blank, literal = pyoxigraph.NamedNode, pyoxigraph.BlankNode, pyoxigraph.Literal
+    cache: dict[Any, str] = {}
+
+    def text(term: Any) -> str:
+        out = cache.get(term)
+        if out is not None:
+            return out
+        kind = type(term)
+        if kind is named:
+            out = '{"type":"uri","value":' + enc(term.value) + "}"
+        elif kind is blank:
+            out = '{"type":"bnode","value":' + enc(term.value) + "}"
+        elif kind is literal and not term.language:
+            dt = term.datatype.value
+            extra = "" if dt == XSD_STRING else ',"datatype":' + enc(dt)
+            out = '{"type":"literal","value":' + enc(term.value) + extra + "}"
+        else:  # language-tagged literals (maybe with a direction), triple terms
+            out = json.dumps(_term_json(term), ensure_ascii=False, separators=(",", ":"))
+        cache[term] = out
+        return out
+
+    keys = [enc(v) + ":" for v in variables]
+    parts = [
+        '{"head":{"vars":[' + ",".join(enc(v) for v in variables) + ']},"results":{"bindings":['
+    ]
+    first = True
+    for row in rows:
+        body = ",".join(k + text(t) for k, t in zip(keys, row, strict=True) if t is not None)
+        parts.append(("{" if first else ",{") + body + "}")
+        first = False
+    parts.append("]}}")
+    return "".join(parts).encode("utf-8")
+
+
 def serialize_solutions(
     variables: Sequence[str], rows: Iterable[Sequence[Any]], fmt: Format
 ) -> bytes:
     """SELECT results (``rows`` of terms or None, in ``variables`` order) in a results format."""
     if fmt is RESULTS_JSON:
-        bindings = [
-            {v: _term_json(t) for v, t in zip(variables, row, strict=True) if t is not None}
-            for row in rows
-        ]
-        doc = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
-        return json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        return _solutions_json(variables, rows)
     if fmt is RESULTS_XML:
         parts = [
             '<?xml version="1.0" encoding="UTF-8"?>\n',
