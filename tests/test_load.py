@@ -7,6 +7,7 @@ through `cica-ld query NAME --endpoint URL/query` as on the embedded store.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -309,3 +310,16 @@ def test_target_url() -> None:
         == "http://h/ds/data?graph=http%3A%2F%2Fe.org%2Fg%3Fx%3D1"
     )
     assert graphstore.target_url("http://h/x?a=b", None) == "http://h/x?a=b&default"
+
+
+def test_cli_renders_progress_on_stderr(
+    tmp_path: Path, oxigraph_server: OxigraphServer, monkeypatch: Any
+) -> None:
+    from cica_ld.cli import load as load_cli
+
+    monkeypatch.setattr(load_cli, "_PROGRESS_AFTER", 0.0)  # as if the upload were long
+    data = _file(tmp_path, "d.ttl", f"<{EX}a> <{EX}p> 1 .\n")
+    res = cli("load", "--endpoint", oxigraph_server.store_url, "--data", str(data))
+    assert res.exit_code == 0, res.output
+    assert re.search(r"cica-ld: sent \d+/\d+ triples \(\d+%\), file \d+/\d+", res.stderr)
+    assert res.stdout == ""  # data to stdout, diagnostics to stderr: nothing on stdout here
