@@ -101,6 +101,11 @@ def _triples(path: Path, fmt: str) -> Iterator[object]:
 
     from cica_ld import dataset
 
+    if fmt == "jsonld":
+        # JSON-LD is read whole anyway; the loader inlines the bundled project context
+        for quad in dataset.parse_file(path, fmt):
+            yield quad.triple
+        return
     rdf_format = pyoxigraph.RdfFormat.from_media_type(dataset.MEDIA_TYPES[fmt])
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below

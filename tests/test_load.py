@@ -353,3 +353,21 @@ def test_cli_renders_progress_on_stderr(
     assert res.exit_code == 0, res.output
     assert re.search(r"cica-ld: sent \d+/\d+ triples \(\d+%\), file \d+/\d+", res.stderr)
     assert res.stdout == ""  # data to stdout, diagnostics to stderr: nothing on stdout here
+
+
+def test_jsonld_with_the_project_context_loads_like_the_embedded_loader_reads_it(
+    tmp_path: Path, oxigraph_server: OxigraphServer
+) -> None:
+    doc = _file(
+        tmp_path,
+        "x.jsonld",
+        '{"@context": "https://w3id.org/cica-ld/context.jsonld", "@id": "cicaid:zz", '
+        '"label": "Zed"}',
+    )
+    res = cli("load", "--endpoint", oxigraph_server.store_url, "--graph", GRAPH, "--data", str(doc))
+    assert res.exit_code == 0, res.output
+    rows = sparql(
+        oxigraph_server,
+        f"SELECT ?l WHERE {{ GRAPH <{GRAPH}> {{ <https://w3id.org/cica-ld/id/zz> ?p ?l }} }}",
+    )
+    assert [(r["l"]["value"], r["l"].get("xml:lang")) for r in rows] == [("Zed", "en")]
