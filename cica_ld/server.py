@@ -1125,16 +1125,16 @@ class _Handlers:
             if ctype == "application/sparql-update":
                 return _text(403, _READ_ONLY)
             if ctype == "application/sparql-query":
-                body = await request.body()
-                if len(body) > MAX_BODY_BYTES:
+                body = await _read_body(request)
+                if body is None:
                     return _text(413, f"request body larger than {MAX_BODY_BYTES} bytes")
                 try:
                     query = body.decode("utf-8")
                 except UnicodeDecodeError:
                     return _text(400, "the query is not valid UTF-8")
             elif ctype == "application/x-www-form-urlencoded":
-                body = await request.body()
-                if len(body) > MAX_BODY_BYTES:
+                body = await _read_body(request)
+                if body is None:
                     return _text(413, f"request body larger than {MAX_BODY_BYTES} bytes")
                 try:
                     fields = parse_qsl(
@@ -1380,6 +1380,18 @@ class _Handlers:
         return _rdf_response(
             body, fmt, headers={"Content-Disposition": f'inline; filename="{name}"'}
         )
+
+
+async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
+    """The request body, or None as soon as it grows past ``limit`` (chunked uploads too)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 _READ_ONLY = (

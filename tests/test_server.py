@@ -343,6 +343,18 @@ def test_post_form_and_sparql_query_give_the_same_answer(
     assert parsed(raw.content, ox.QueryResultsFormat.JSON) == want
 
 
+def test_oversized_post_is_413_even_when_chunked(client: AppClient) -> None:
+    big = b"SELECT * WHERE { ?s ?p ?o } #" + b"x" * (server.MAX_BODY_BYTES + 10)
+    ctype = {"content-type": "application/sparql-query"}
+    assert client.post("/sparql", content=big, headers=ctype).status_code == 413
+
+    async def chunks() -> Any:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    assert client.post("/sparql", content=chunks(), headers=ctype).status_code == 413
+
+
 def test_post_with_another_content_type_is_415(client: AppClient) -> None:
     r = client.post("/sparql", content=b"SELECT * {}", headers={"content-type": "text/plain"})
     assert r.status_code == 415
