@@ -420,7 +420,7 @@ class SimpleCompactor:
             if isinstance(value, str) and iri.endswith(_GEN_DELIMS):
                 self.prefixes.append((term, iri))
         self.by_iri = by_iri
-        self._cache: dict[tuple[str, bool], str] = {}
+        self._cache: dict[tuple[str, bool, bool], str] = {}
 
     @staticmethod
     def _expand(value: Any, raw: Mapping[str, Any]) -> str | None:
@@ -438,24 +438,26 @@ class SimpleCompactor:
             return value
         raise _NotSimple(f"relative IRI {value}")
 
-    def iri(self, iri: str, *, vocab: bool) -> str:
-        key = (iri, vocab)
+    def iri(self, iri: str, *, vocab: bool, terms: bool = True) -> str:
+        """Compact ``iri`` (``terms=False``: a property whose values no term matched)."""
+        key = (iri, vocab, terms)
         out = self._cache.get(key)
         if out is None:
-            out = self._cache[key] = self._compact_iri(iri, vocab)
+            out = self._cache[key] = self._compact_iri(iri, vocab, terms)
         return out
 
-    def _compact_iri(self, iri: str, vocab: bool) -> str:
-        if vocab:
+    def _compact_iri(self, iri: str, vocab: bool, terms: bool) -> str:
+        if vocab and terms:
             term = self.by_iri.get(iri)
             if term is not None:
                 d = self.terms[term]
-                if d["type"] is None and (not d["has_language"] or d["language"] is None):
+                # PyLD/jsonld.js select for a null value as for a node reference
+                if d["type"] == "@id" or (d["type"] is None and not d["has_language"]):
                     return term
-            if self.vocab and iri.startswith(self.vocab) and len(iri) > len(self.vocab):
-                suffix = iri[len(self.vocab) :]
-                if suffix not in self.terms:
-                    return suffix
+        if vocab and self.vocab and iri.startswith(self.vocab) and len(iri) > len(self.vocab):
+            suffix = iri[len(self.vocab) :]
+            if suffix not in self.terms:
+                return suffix
         best: str | None = None
         for name, ns in self.prefixes:
             if iri.startswith(ns) and iri != ns:
@@ -517,7 +519,7 @@ class SimpleCompactor:
                     if "@language" in value and value["@language"] != value["@language"].lower():
                         raise _NotSimple("language tag in upper case")
                     d = self._select(key, value)
-                    name = d["term"] if d is not None else self.iri(key, vocab=True)
+                    name = d["term"] if d is not None else self.iri(key, vocab=True, terms=False)
                     if name in (self.id_key, self.type_key) or name.startswith("@"):
                         raise _NotSimple(name)
                     compacted = self._value(d, value)

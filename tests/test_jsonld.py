@@ -391,3 +391,86 @@ def test_no_socket_is_opened_by_export_or_framing(monkeypatch: pytest.MonkeyPatc
     for name in jsonld.frame_names():
         doc = export.export(ds, "jsonld", frame=name)
         assert read_with_pyld(doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast compactor gives exactly what PyLD's compaction gives
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fast_compaction_equals_pyld_on_the_dataset(default_quads: list[Any]) -> None:
+    for context in ("url", "inline"):
+        fast = jsonld.compact(default_quads, context=context, engine="fast")
+        slow = jsonld.compact(default_quads, context=context, engine="pyld")
+        assert jsonld.dumps(fast) == jsonld.dumps(slow)
+
+
+_IRIS = [
+    "https://w3id.org/cica-ld/id/a",
+    "https://w3id.org/cica-ld/id/b",
+    "https://w3id.org/cica-ld/ontology#State",
+    "https://w3id.org/cica-ld/ontology#",
+    "http://www.w3.org/ns/org#member",
+    "http://www.w3.org/ns/org#",
+    "http://www.w3.org/2006/time#inXSDDate",
+    "https://w3id.org/cica-ld/ontology#iso3166Alpha2",
+    "https://w3id.org/cica-ld/ontology#asOf",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://purl.org/dc/terms/publisher",
+    "http://example.org/other#x",
+    "http://www.wikidata.org/entity/Q1",
+    "https://schema.org/name",
+]
+_DATATYPES = [
+    "http://www.w3.org/2001/XMLSchema#date",
+    "http://www.w3.org/2001/XMLSchema#gYear",
+    "http://www.w3.org/2001/XMLSchema#string",
+    "http://www.w3.org/2001/XMLSchema#decimal",
+    "http://www.w3.org/2001/XMLSchema#boolean",
+]
+
+
+def _quad_strategy() -> Any:
+    from hypothesis import strategies as st
+
+    iri = st.sampled_from(_IRIS).map(pyoxigraph.NamedNode)
+    bnode = st.sampled_from(["b1", "b2"]).map(pyoxigraph.BlankNode)
+    lexical = st.sampled_from(["2020-01-01", "2020", "1", "true", "x y", "é"])
+    literal = st.one_of(
+        st.builds(
+            lambda v, d: pyoxigraph.Literal(v, datatype=pyoxigraph.NamedNode(d)),
+            lexical,
+            st.sampled_from(_DATATYPES),
+        ),
+        st.builds(
+            lambda v, lang: pyoxigraph.Literal(v, language=lang),
+            lexical,
+            st.sampled_from(["en", "de", "tr"]),
+        ),
+    )
+    predicate = st.one_of(iri, st.just(pyoxigraph.NamedNode(RDF_TYPE)))
+    graph = st.one_of(st.just(pyoxigraph.DefaultGraph()), iri)
+    return st.builds(
+        pyoxigraph.Quad, st.one_of(iri, bnode), predicate, st.one_of(iri, bnode, literal), graph
+    )
+
+
+def test_fast_compaction_equals_pyld_on_random_graphs() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(_quad_strategy(), min_size=1, max_size=12))
+    def check(quads: list[Any]) -> None:
+        expanded = jsonld.expand_quads(jsonld.stable_quads(quads))
+        for ctx in (CONTEXT_URL, jsonld.load_context()["@context"]):
+            fast = jsonld.compact_expanded(expanded, ctx, engine="fast")
+            slow = jsonld.compact_expanded(expanded, ctx, engine="pyld")
+            assert jsonld.dumps(fast) == jsonld.dumps(slow)
+        from cica_ld.publish import EMBED_CONTEXT
+
+        fast = jsonld.compact_expanded(expanded, EMBED_CONTEXT, engine="fast")
+        slow = jsonld.compact_expanded(expanded, EMBED_CONTEXT, engine="pyld")
+        assert jsonld.dumps(fast) == jsonld.dumps(slow)
+
+    check()
