@@ -770,6 +770,14 @@ class SourceLocator:
         self._anon_cache[key] = result
         return result
 
+    def _pointing_has_first(self, key: str) -> bool:
+        import pyoxigraph
+
+        assert self.store is not None
+        first = pyoxigraph.NamedNode(RDF + "first")
+        node = pyoxigraph.BlankNode(key[2:])
+        return any(True for _ in self.store.quads_for_pattern(node, first, None, None))
+
     def _children(self, ref: str, pred: str) -> list[tuple[int, _Anon]]:
         out: list[tuple[int, _Anon]] = []
         for i, scan in self._scans.items():
@@ -778,6 +786,10 @@ class SourceLocator:
         return out
 
     def _choose(self, key: str, candidates: list[tuple[int, _Anon]]) -> tuple[int, _Anon] | None:
+        if len(candidates) > 1:  # a list node has rdf:first; a '[ ]' node (almost) never
+            is_list = self._pointing_has_first(key)
+            same = [c for c in candidates if (c[1].kind == "list") == is_list]
+            candidates = same or candidates
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
         want = self._store_signature(key)
@@ -798,21 +810,7 @@ class SourceLocator:
         import pyoxigraph
 
         assert self.store is not None
-        store = self.store
-
-        def sig(node: pyoxigraph.BlankNode, depth: int, seen: frozenset[str]) -> tuple:
-            items = []
-            for q in store.quads_for_pattern(node, None, None, None):
-                o = q.object
-                if isinstance(o, pyoxigraph.BlankNode) and depth < 16 and o.value not in seen:
-                    items.append((str(q.predicate), sig(o, depth + 1, seen | {o.value})))
-                elif isinstance(o, pyoxigraph.BlankNode):
-                    items.append((str(q.predicate), "_"))
-                else:
-                    items.append((str(q.predicate), str(o)))
-            return tuple(sorted(items, key=repr))
-
-        return sig(pyoxigraph.BlankNode(key[2:]), 0, frozenset({key[2:]}))
+        return _signature(self.store, pyoxigraph.BlankNode(key[2:]))
 
     def _text_signature(self, i: int, node: _Anon) -> tuple | None:
         """The content of an anonymous node, re-parsed by pyoxigraph from its own text."""
@@ -834,34 +832,41 @@ class SourceLocator:
             )
         except (SyntaxError, ValueError):
             return None
-        by_subject: dict[str, list] = {}
         root = None
         objects: set[str] = set()
         for q in quads:
             if str(q.subject) == "<urn:x-cica-ld:s>":
                 root = q.object
-                continue
-            by_subject.setdefault(str(q.subject), []).append(q)
-            objects.add(str(q.object))
+            else:
+                objects.add(str(q.object))
         if node.top:
             roots = [q.subject for q in quads if str(q.subject) not in objects]
             root = roots[0] if roots else None
         if not isinstance(root, pyoxigraph.BlankNode):
             return None
+        # through a store, as the data went: same literal normalisation, no duplicates
+        store = pyoxigraph.Store()
+        store.extend(quads)
+        return _signature(store, root)
 
-        def sig(n: pyoxigraph.BlankNode, depth: int, seen: frozenset[str]) -> tuple:
-            items = []
-            for q in by_subject.get(str(n), []):
-                o = q.object
-                if isinstance(o, pyoxigraph.BlankNode) and depth < 16 and o.value not in seen:
-                    items.append((str(q.predicate), sig(o, depth + 1, seen | {o.value})))
-                elif isinstance(o, pyoxigraph.BlankNode):
-                    items.append((str(q.predicate), "_"))
-                else:
-                    items.append((str(q.predicate), str(o)))
-            return tuple(sorted(items, key=repr))
 
-        return sig(root, 0, frozenset({root.value}))
+def _signature(store: pyoxigraph.Store, node: pyoxigraph.BlankNode) -> tuple:
+    """What a blank node says, with the blank nodes it points at expanded (a tree)."""
+    import pyoxigraph
+
+    def sig(n: pyoxigraph.BlankNode, depth: int, seen: frozenset[str]) -> tuple:
+        items = []
+        for q in store.quads_for_pattern(n, None, None, None):
+            o = q.object
+            if isinstance(o, pyoxigraph.BlankNode) and depth < 16 and o.value not in seen:
+                items.append((str(q.predicate), sig(o, depth + 1, seen | {o.value})))
+            elif isinstance(o, pyoxigraph.BlankNode):
+                items.append((str(q.predicate), "_"))
+            else:
+                items.append((str(q.predicate), str(o)))
+        return tuple(sorted(items, key=repr))
+
+    return sig(node, 0, frozenset({node.value}))
 
 
 def _overlap(a: tuple, b: tuple) -> float:
