@@ -31,6 +31,7 @@ import contextlib
 import functools
 import json
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -356,7 +357,8 @@ class _Page:
         if rel is not None and (self.pages is None or rel in self.pages):
             frag = _fragment(iri)
             target = "index.html" if rel == "index" else f"{rel}.html"
-            return self.root + target + (f"#{frag}" if frag else "")
+            here = posixpath.dirname(self.path) or "."
+            return posixpath.relpath(target, here) + (f"#{frag}" if frag else "")
         if iri.startswith(("http://", "https://")):
             return iri
         return None
@@ -1048,15 +1050,26 @@ def render_shapes_html(
             node = rest[0]
         return out
 
+    def inline(o: Any, depth: int = 0) -> str:
+        """Text for a term; a blank node (a nested shape, a list) written out in full."""
+        if not isinstance(o, ox.BlankNode) or depth > 5:
+            return page.link(o)["text"] if not isinstance(o, ox.BlankNode) else "[ ... ]"
+        if g.objects(o, RDF + "first"):
+            return "( " + " ".join(inline(i, depth + 1) for i in list_items(o)) + " )"
+        parts = sorted(
+            f"{compact(q.predicate.value)} {inline(q.object, depth + 1)}" for q in g.out(o)
+        )
+        return "[ " + " ; ".join(parts) + " ]"
+
     def value_view(o: Any) -> dict[str, Any]:
-        if isinstance(o, ox.BlankNode) and g.objects(o, RDF + "first"):
+        if isinstance(o, ox.BlankNode):
             return {
                 "date": None,
                 "nested": None,
-                "text": " ".join(page.link(i)["text"] for i in list_items(o)),
+                "text": inline(o),
                 "href": None,
                 "iri": "",
-                "note": "list",
+                "note": "",
             }
         return page.link(o)
 
@@ -1070,7 +1083,9 @@ def render_shapes_html(
             rows.append(
                 {
                     "name": compact(p),
-                    "objects": [value_view(o) for o in sorted(by_p[p], key=_term_key)],
+                    "objects": sorted(
+                        (value_view(o) for o in by_p[p]), key=lambda v: (v["text"], v["iri"])
+                    ),
                 }
             )
         return rows
@@ -1478,6 +1493,8 @@ def build_site(
     from cica_ld import export, jsonld
 
     base_url = normalize_base(base_url)
+    store, vocabulary = _stable_store(store), _stable_store(vocabulary)
+    shapes = _stable_store(shapes) if shapes is not None else None
     files: dict[str, bytes] = {}
     docs = site_resources(store, base_iri)
     special = {"index", "ontology", "shapes", "dataset"}
@@ -1592,6 +1609,21 @@ def build_site(
         pages=tuple(sorted(pages)),
         skipped=tuple(sorted(skipped)),
     )
+
+
+def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:
+    """``store`` itself, or a copy with RDFC-1.0 blank node labels if it has blank nodes (so
+    pages that show blank nodes are the same on every run)."""
+    import pyoxigraph
+
+    from cica_ld.jsonld import stable_quads
+
+    quads = list(store.quads_for_pattern(None, None, None, None))
+    if not any(isinstance(t, pyoxigraph.BlankNode) for q in quads for t in (q.subject, q.object)):
+        return store
+    copy = pyoxigraph.Store()
+    copy.extend(stable_quads(quads))
+    return copy
 
 
 def _rebase_html(html: str, rel: str) -> str:
