@@ -24,7 +24,7 @@ from _publish_support import MINI, canonical, read_with_pyld
 from conftest import free_port
 from typer.testing import CliRunner
 
-from cica_ld import dataset, export, publish
+from cica_ld import dataset, publish
 from cica_ld.cli import app
 from cica_ld.errors import InputError
 
@@ -640,7 +640,6 @@ def test_mini_site_has_pages_for_referenced_only_resources(tmp_path: Path) -> No
     assert "id/azerbaijan.html" in site.files
     assert b"only referred to" in site.files["id/azerbaijan.html"]
     assert site.skipped == ()
-    _ = export  # the exporter is exercised through the site's documents
 
 
 def test_blank_nodes_do_not_make_the_site_differ_between_runs() -> None:
