@@ -633,11 +633,20 @@ class Suite:
                     if cmp["equal"]
                     else f"{cmp['count_a']} results vs {cmp['count_b']} injected defects"
                 )
-        ref = validators.get("pyshacl CLI")
+        # engines against each other: pySHACL is the reference (its CLI, else pySHACL run by
+        # cica-ld --engine pyshacl); where no pySHACL run finished, pyrudof
+        ref_tool = next(
+            (
+                k
+                for k in ("pyshacl CLI", "cica-ld validate --engine pyshacl", "pyrudof")
+                if k in validators
+            ),
+            None,
+        )
         for tool, rows in validators.items():
-            if ref is not None and tool != "pyshacl CLI":
-                cmp = compare(rows, ref)
-                what = f"{size}: {tool} vs pySHACL CLI (focus, shape, component, path, value)"
+            if ref_tool is not None and tool != ref_tool:
+                cmp = compare(rows, validators[ref_tool])
+                what = f"{size}: {tool} vs {ref_tool} (focus, shape, component, path, value)"
                 self.comparisons.append({"what": what, **cmp})
 
         # export: cica-ld, rdflib's JSON-LD serializer with the project context ---------------
@@ -832,9 +841,7 @@ class Suite:
                             )
                         )
         for c in self.comparisons:
-            if ("vs manifest" in c["what"] or "vs pySHACL" in c["what"]) and (
-                "cica-ld" in c["what"]
-            ):
+            if c["what"].split(": ", 1)[-1].startswith("cica-ld validate") and "count_a" in c:
                 self.checks.append(
                     Check(
                         f"same results: {c['what']} (issues 4.6, 7.2)",
