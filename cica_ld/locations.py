@@ -177,9 +177,10 @@ class _Anon:
     id: int
     offset: int  # where it opens ('[' or '(' or, for list nodes after the first, the item)
     end: int  # end of the text span to re-parse (exclusive); only meaningful for roots
-    kind: str  # "bnode" | "list"
+    kind: str  # "bnode" | "list" | "label" (a `_:label` in the text)
     top: bool  # a statement's subject: its span is the whole statement
     snapshot: tuple[dict[str, str], str | None]  # prefixes and base in effect
+    label: str | None = None  # for kind "label": the `_:label` as written
 
 
 @dataclass
@@ -415,18 +416,32 @@ class _TurtleReader:
             key = self.key(kind, value)
             if key is None:
                 raise _Unsupported(f"a literal cannot be a subject: {value!r}")
-            if key not in self.scan.subjects:
+            first = key not in self.scan.subjects
+            if first:
                 self.scan.subjects[key] = start
-            self._pol(("n", key))
+            if key.startswith("_:"):
+                if first:
+                    self._new_anon(start, "label", ("top", ""), "", label=key)
+                self._pol(("l", key))
+            else:
+                self._pol(("n", key))
 
     def _last_end(self) -> int:
         # the end of the token just read (pos, unless a token was peeked since)
         return self.pos if self._peeked is None else self._peeked[2]
 
-    def _new_anon(self, offset: int, kind: str, parent: tuple[str, str], pred: str) -> _Anon | None:
+    def _new_anon(
+        self,
+        offset: int,
+        kind: str,
+        parent: tuple[str, str],
+        pred: str,
+        label: str | None = None,
+    ) -> _Anon | None:
         if not self.anon:
             return None
         node = _Anon(
+            label=label,
             id=self.scan.anon_count,
             offset=offset,
             end=offset,
@@ -496,6 +511,7 @@ class _TurtleReader:
         if key.startswith("_:"):
             if key not in self.scan.label_objects:
                 self.scan.label_objects[key] = start
+            self._new_anon(start, "label", parent, pred, label=key)
         elif key in self.want and key not in self.scan.objects:
             self.scan.objects[key] = start
 
@@ -542,7 +558,12 @@ def _read_turtle(scan: FileScan, base: str | None, want: frozenset[str], anon: b
 _NT_TERM = re.compile(r"<([^>]*)>|(_:[^\s<>\"]+?)(?=[\s.<\"]|$)")
 
 
-def _read_nt(scan: FileScan, want: frozenset[str]) -> None:
+def _nt_key(m: re.Match[str]) -> str:
+    return f"<{_unescape_uchar(m.group(1))}>" if m.group(1) is not None else m.group(2)
+
+
+def _read_nt(scan: FileScan, want: frozenset[str], anon: bool) -> None:
+    """N-Triples / N-Quads: one statement per line; the subject is the line's first term."""
     text = scan.text
     offset = 0
     for line in text.split("\n"):
@@ -551,28 +572,45 @@ def _read_nt(scan: FileScan, want: frozenset[str]) -> None:
             start = offset + (len(line) - len(stripped))
             m = _NT_TERM.match(stripped)
             if m is not None:
-                key = f"<{_unescape_uchar(m.group(1))}>" if m.group(1) is not None else m.group(2)
-                if key not in scan.subjects:
+                key = _nt_key(m)
+                first = key not in scan.subjects
+                if first:
                     scan.subjects[key] = start
-                rest_at = m.end()
-                p = _NT_TERM.match(stripped[rest_at:].lstrip())
-                if p is not None:
-                    after_pred = stripped[rest_at:].lstrip()[p.end() :]
-                    obj_text = after_pred.lstrip()
+                    if anon and key.startswith("_:"):
+                        _add_label(scan, "top:", "", key, start, top=True)
+                rest = stripped[m.end() :].lstrip()
+                p = _NT_TERM.match(rest)
+                if p is not None and (want or anon):
+                    obj_text = rest[p.end() :].lstrip()
                     o = _NT_TERM.match(obj_text)
                     if o is not None:
-                        okey = (
-                            f"<{_unescape_uchar(o.group(1))}>"
-                            if o.group(1) is not None
-                            else o.group(2)
-                        )
+                        okey = _nt_key(o)
                         where = start + (len(stripped) - len(obj_text))
                         if okey.startswith("_:"):
                             if okey not in scan.label_objects:
                                 scan.label_objects[okey] = where
+                            if anon:
+                                ref = ("l:" if key.startswith("_:") else "n:") + key
+                                _add_label(scan, ref, _nt_key(p), okey, where)
                         elif okey in want and okey not in scan.objects:
                             scan.objects[okey] = where
         offset += len(line) + 1
+
+
+def _add_label(
+    scan: FileScan, ref: str, pred: str, label: str, offset: int, *, top: bool = False
+) -> None:
+    node = _Anon(
+        id=scan.anon_count,
+        offset=offset,
+        end=offset,
+        kind="label",
+        top=top,
+        snapshot=({}, None),
+        label=label,
+    )
+    scan.anon_count += 1
+    scan.children.setdefault((ref, pred), []).append(node)
 
 
 # --------------------------------------------------------------------------------------------
@@ -608,6 +646,7 @@ class SourceLocator:
         self._scan_mode: dict[int, tuple[frozenset[str], bool]] = {}
         self._file_terms: dict[int, set[str]] = {}
         self._anon_cache: dict[str, tuple[int, _Anon] | None] = {}
+        self._label_stores: dict[int, pyoxigraph.Store] = {}
 
     # -- reading
     def _scan(self, i: int, want: frozenset[str], anon: bool) -> FileScan:
@@ -625,7 +664,7 @@ class SourceLocator:
             base = spec.base_iri if spec.base_iri is not None else spec.path.resolve().as_uri()
             _read_turtle(scan, base, want, anon)
         elif spec.format in ("ntriples", "nquads"):
-            _read_nt(scan, want)
+            _read_nt(scan, want, anon)
         else:
             scan.supported = False
         self._scans[i] = scan
@@ -706,13 +745,7 @@ class SourceLocator:
                 return Location(self.sources[i].shown)
         return None
 
-    def _is_label(self, key: str) -> bool:
-        return any(key in s.subjects or key in s.label_objects for s in self._scans.values())
-
     def _locate_blank(self, key: str) -> Location | None:
-        if self._is_label(key):
-            # a labelled blank node: where the triple pointing at it names it, else its subject
-            return self._find_object(key) or self._find_subject(key)
         found = self._anon_for(key, 0)
         if found is not None:
             i, node = found
@@ -726,11 +759,10 @@ class SourceLocator:
                 return None
             current = pointing[0]
             seen.add(current)
-            if current.startswith("<") or self._is_label(current):
+            if current.startswith("<"):
                 loc = self._find_subject(current) or self._find_file(current)
                 return Location(loc.path) if loc is not None else None
 
-    # -- anonymous blank nodes
     def _pointing(self, key: str) -> tuple[str, str] | None:
         """(subject, predicate) of a triple whose object is the blank node ``key``."""
         if self.store is None:
@@ -750,25 +782,54 @@ class SourceLocator:
         if depth < 64:
             pointing = self._pointing(key)
             candidates: list[tuple[int, _Anon]] = []
-            if pointing is None:
-                ref = "top:"
-                pred = ""
-                candidates = self._children(ref, pred)
+            if pointing is None and not self._in_store(key):
+                candidates = []
+            elif pointing is None:
+                candidates = self._children("top:", "")
             else:
                 subj, pred = pointing
-                if subj.startswith("<") or (subj.startswith("_:") and self._is_label(subj)):
+                if subj.startswith("<"):
                     candidates = self._children("n:" + subj, pred)
                 else:
                     parent = self._anon_for(subj, depth + 1)
                     if parent is not None:
                         pi, pnode = parent
+                        ref = f"l:{pnode.label}" if pnode.kind == "label" else f"a:{pnode.id}"
                         candidates = [
-                            (pi, c)
-                            for c in self._scans[pi].children.get(("a:" + str(pnode.id), pred), [])
+                            (pi, c) for c in self._scans[pi].children.get((ref, pred), [])
                         ]
             result = self._choose(key, candidates)
         self._anon_cache[key] = result
         return result
+
+    def _labelled_store(self, i: int) -> pyoxigraph.Store:
+        """The file parsed again with its blank node labels kept (pyoxigraph.parse keeps them;
+        loading into a store renames them)."""
+        import pyoxigraph
+
+        store = self._label_stores.get(i)
+        if store is None:
+            from cica_ld.dataset import parse_file
+
+            spec = self.sources[i]
+            store = pyoxigraph.Store()
+            try:
+                store.extend(
+                    pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                    for q in parse_file(spec.path, spec.format, base_iri=spec.base_iri)
+                )
+            except Exception:  # a file that loaded once; no location is no harm
+                store = pyoxigraph.Store()
+            self._label_stores[i] = store
+        return store
+
+    def _in_store(self, key: str) -> bool:
+        import pyoxigraph
+
+        if self.store is None:
+            return False
+        node = pyoxigraph.BlankNode(key[2:])
+        return any(True for _ in self.store.quads_for_pattern(node, None, None, None))
 
     def _pointing_has_first(self, key: str) -> bool:
         import pyoxigraph
@@ -788,7 +849,9 @@ class SourceLocator:
     def _choose(self, key: str, candidates: list[tuple[int, _Anon]]) -> tuple[int, _Anon] | None:
         if len(candidates) > 1:  # a list node has rdf:first; a '[ ]' node (almost) never
             is_list = self._pointing_has_first(key)
-            same = [c for c in candidates if (c[1].kind == "list") == is_list]
+            same = [
+                c for c in candidates if c[1].kind == "label" or (c[1].kind == "list") == is_list
+            ]
             candidates = same or candidates
         if len(candidates) <= 1:
             return candidates[0] if candidates else None
@@ -817,6 +880,8 @@ class SourceLocator:
         import pyoxigraph
 
         scan = self._scans[i]
+        if node.kind == "label":
+            return _signature(self._labelled_store(i), pyoxigraph.BlankNode(str(node.label)[2:]))
         if node.end <= node.offset:
             return None
         prefixes, base = node.snapshot

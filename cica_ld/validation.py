@@ -367,17 +367,30 @@ def check_fail_on(fail_on: Severity | str) -> Severity:
 
 
 def _native() -> Any:
+    """The native engine's module, or a usage error if this build has none."""
     import importlib
 
     try:
-        return importlib.import_module("cica_ld.shacl")
+        module = importlib.import_module("cica_ld.shacl")
     except ModuleNotFoundError as exc:
-        if exc.name in ("cica_ld.shacl",):
-            raise UsageError(
-                "the native engine is not available in this version of cica-ld",
-                hint="use --engine pyshacl",
-            ) from None
-        raise
+        if exc.name != "cica_ld.shacl":
+            raise
+        module = None
+    if module is None or not callable(getattr(module, "validate", None)):
+        raise UsageError(
+            "the native engine is not available in this version of cica-ld",
+            hint="use --engine pyshacl",
+        )
+    return module
+
+
+def native_available() -> bool:
+    """Whether the native engine (cica_ld.shacl.validate) is there."""
+    try:
+        _native()
+    except UsageError:
+        return False
+    return True
 
 
 def run_engine(
@@ -1156,7 +1169,7 @@ def _shape_problems(g: _Graph, shape: str, as_property: bool, as_node: bool) -> 
             yield "is the value of sh:property but has no sh:path"
         elif f"<{SH}PropertyShape>" in types:
             yield "is a sh:PropertyShape but has no sh:path"
-        for param in _PROPERTY_ONLY:
+        for param in _PROPERTY_ONLY if not as_property else ():
             if SH + param in props:
                 yield f"sh:{param} is only allowed in a property shape (this shape has no sh:path)"
     if shape.startswith("_:") and (f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types):
@@ -1220,7 +1233,7 @@ def _shape_problems(g: _Graph, shape: str, as_property: bool, as_node: bool) -> 
                 why = _regex_problem(
                     v.value, flags[0].value if flags and isinstance(flags[0], Lit) else ""
                 )
-                if why:
+                if why is not None:
                     yield f"{label} {v.value!r} is not a valid regular expression{why}"
     # shapes referred to but defined nowhere (a typo leaves a constraint that never fails)
     refs: list[Any] = []
@@ -1247,8 +1260,7 @@ def _path_problem(g: _Graph, node: Any, depth: int) -> str | None:
         return f"must be an IRI or a path, found the literal {node}"
     if depth > 32:
         return "is nested too deeply (a cycle?)"
-    key = str(node)
-    props = g.spo.get(key, {})
+    props = g.spo.get(str(node), {})
     if RDF + "first" in props:
         members, why = g.list_items(node)
         if why:
@@ -1263,8 +1275,9 @@ def _path_problem(g: _Graph, node: Any, depth: int) -> str | None:
     kinds = [k for k in (*_PATH_KEYS, "alternativePath") if SH + k in props]
     if len(kinds) != 1 or len(props) != 1 or len(props[SH + kinds[0]]) != 1:
         return (
-            f"{key} is not a well-formed path (a list, or exactly one of sh:inversePath, "
-            "sh:alternativePath, sh:zeroOrMorePath, sh:oneOrMorePath, sh:zeroOrOnePath)"
+            "is not a well-formed path (an IRI, a list, or a node with exactly one of "
+            "sh:inversePath, sh:alternativePath, sh:zeroOrMorePath, sh:oneOrMorePath, "
+            "sh:zeroOrOnePath)"
         )
     value = props[SH + kinds[0]][0]
     if kinds[0] == "alternativePath":
