@@ -1,0 +1,88 @@
+"""The native SHACL engine: SHACL Core and SHACL-SPARQL compiled to SPARQL, evaluated once over
+all focus nodes of a shape on pyoxigraph (or on a remote SPARQL endpoint).
+
+Public API::
+
+    from cica_ld.shacl import validate, validate_endpoint
+    results = validate(data_store, shapes_store, ontology_store)        # list[ValidationResult]
+    results = validate_endpoint("http://127.0.0.1:7878/query", shapes_store, ontology_store)
+
+What is validated: the data graph is the default graph of ``data`` (or the endpoint's default
+graph); targets are evaluated over it. The ontology graph contributes class membership only:
+its ``rdfs:subClassOf`` axioms count for ``sh:targetClass``, implicit class targets and
+``sh:class``, and its ``rdf:type`` statements count for ``sh:class``; its other triples are not
+seen. ``inference`` other than ``"none"`` is not done by this engine (RDFS/OWL-RL entailment
+would need a second, inferred copy of the data): it raises :class:`~cica_ld.errors.UsageError`.
+
+Errors: a shapes graph the engine cannot use (a malformed path, a SHACL-SPARQL query with
+syntax SHACL forbids, SPARQL-based targets, recursive shapes) raises
+:class:`~cica_ld.shacl.shapes.ShapesError` (an :class:`~cica_ld.errors.InputError`, exit 2);
+an endpoint that fails raises :class:`~cica_ld.errors.EndpointError` (exit 3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cica_ld.errors import UsageError
+from cica_ld.shacl.shapes import ShapesError
+from cica_ld.shacl.sparql_text import SparqlConstraintError
+from cica_ld.shacl_model import Severity, ValidationResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+__all__ = [
+    "Severity",
+    "ShapesError",
+    "SparqlConstraintError",
+    "ValidationResult",
+    "validate",
+    "validate_endpoint",
+]
+
+
+def validate(
+    data: pyoxigraph.Store,
+    shapes: pyoxigraph.Store,
+    ontology: pyoxigraph.Store | None = None,
+    *,
+    inference: str = "none",
+) -> list[ValidationResult]:
+    """Validate the default graph of ``data`` against the shapes in ``shapes``.
+
+    Returns the validation results (an empty list when the data conforms), sorted by focus
+    node, source shape, component, path and value; each distinct result once.
+    """
+    from cica_ld.shacl.backend import LocalBackend
+    from cica_ld.shacl.engine import Engine
+
+    _check_inference(inference)
+    return Engine(LocalBackend(data), shapes, ontology).validate()
+
+
+def validate_endpoint(
+    url: str,
+    shapes: pyoxigraph.Store,
+    ontology: pyoxigraph.Store | None = None,
+    *,
+    timeout: float = 30.0,
+) -> list[ValidationResult]:
+    """Validate the data behind a SPARQL 1.1 Protocol endpoint (read-only SELECT queries).
+
+    The same compiled queries as :func:`validate`; SPARQL constraints that cannot be evaluated
+    over all focus nodes at once are sent once per focus node, with the node written into the
+    query (a blank focus node cannot be named that way and raises an error).
+    """
+    from cica_ld.shacl.backend import RemoteBackend
+    from cica_ld.shacl.engine import Engine
+
+    return Engine(RemoteBackend(url, timeout=timeout), shapes, ontology).validate()
+
+
+def _check_inference(inference: str) -> None:
+    if inference != "none":
+        raise UsageError(
+            f"the native engine does not infer ({inference!r}): it validates the data as given",
+            hint="use --inference none, or --engine pyshacl for RDFS/OWL-RL inference",
+        )

@@ -1,0 +1,113 @@
+"""Where the data graph is: an embedded pyoxigraph store, or a SPARQL endpoint.
+
+Both answer SELECT queries as rows of terms in N-Triples syntax (``None`` for unbound), so the
+engine above them is the same. The local store also evaluates Oxigraph's ``LATERAL`` and
+substitutes pre-bound variables natively (SEP-0007); an endpoint gets standard SPARQL 1.1 only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from cica_ld.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+Row = tuple[str | None, ...]
+
+
+class QueryFailed(InputError):
+    """A generated or user-written query was refused by the SPARQL engine (exit 2: the shapes
+    graph holds a query the engine cannot run)."""
+
+
+class Backend:
+    """The data graph, queried by SPARQL."""
+
+    local = False
+
+    def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:  # pragma: no cover
+        raise NotImplementedError
+
+    def select_bound(
+        self, query: str, variables: Sequence[str], name: str, term: str
+    ) -> Iterator[Row]:  # pragma: no cover
+        """``select`` with the variable ``name`` pre-bound to ``term`` (substitution)."""
+        raise NotImplementedError
+
+
+class LocalBackend(Backend):
+    """An embedded pyoxigraph store; its default graph is the data graph."""
+
+    local = True
+
+    def __init__(self, store: pyoxigraph.Store) -> None:
+        self.store = store
+
+    def _run(self, query: str, **kwargs: object) -> pyoxigraph.QuerySolutions:
+        try:
+            return self.store.query(query, **kwargs)  # type: ignore[arg-type,return-value]
+        except SyntaxError as exc:
+            raise QueryFailed(f"SPARQL syntax error: {exc}\n{query}") from None
+        except (ValueError, OSError) as exc:  # evaluation errors raised by Oxigraph
+            raise QueryFailed(f"SPARQL evaluation failed: {exc}") from None
+
+    def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:
+        import pyoxigraph
+
+        names = [pyoxigraph.Variable(v) for v in variables]
+        for sol in self._run(query):
+            yield tuple(None if (t := sol[v]) is None else str(t) for v in names)
+
+    def select_bound(
+        self, query: str, variables: Sequence[str], name: str, term: str
+    ) -> Iterator[Row]:
+        import pyoxigraph
+
+        from cica_ld.shacl.shapes import to_term
+
+        names = [pyoxigraph.Variable(v) for v in variables]
+        subs = {pyoxigraph.Variable(name): to_term(term)}
+        for sol in self._run(query, substitutions=subs):
+            yield tuple(
+                term if v.value == name else (None if (t := sol[v]) is None else str(t))
+                for v in names
+            )
+
+
+class RemoteBackend(Backend):
+    """A SPARQL 1.1 Protocol endpoint (read-only: only SELECT queries are sent)."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        from cica_ld import endpoint
+
+        self.url = endpoint.check_url(url)
+        self.timeout = timeout
+
+    def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:
+        from cica_ld import endpoint
+
+        solutions = endpoint.select(self.url, query, timeout=self.timeout)
+        import pyoxigraph
+
+        names = [pyoxigraph.Variable(v) for v in variables]
+        for sol in solutions:
+            yield tuple(None if (t := sol[v]) is None else str(t) for v in names)
+
+    def select_bound(
+        self, query: str, variables: Sequence[str], name: str, term: str
+    ) -> Iterator[Row]:
+        """Standard SPARQL has no pre-binding: the term is written into the query text (a blank
+        node cannot be: there is no way to name a store's blank node in a query)."""
+        from cica_ld.shacl.sparql_text import substitute_projection
+
+        if term.startswith("_:"):
+            raise QueryFailed(
+                "a SPARQL constraint that needs per-node evaluation cannot run for a blank "
+                "focus node at a remote endpoint"
+            )
+        text = substitute_projection(query, name, term)
+        for row in self.select(text, [v if v != name else "__cica_unused" for v in variables]):
+            yield tuple(term if v == name else row[i] for i, v in enumerate(variables))

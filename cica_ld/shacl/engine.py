@@ -1,0 +1,1056 @@
+"""The validation engine: SHACL shapes compiled to SPARQL queries evaluated once over all focus
+nodes of a shape (set-based), not once per focus node.
+
+How a shape is checked:
+
+* its focus nodes are a SPARQL group pattern binding ``?this`` (:class:`Focus`): the targets of
+  a shape, or the value nodes of another shape for nested shapes;
+* the value-level components (class, datatype, nodeKind, pattern, lengths, ranges, languageIn,
+  in, and sh:node/not/and/or/xone over shapes that are themselves value-level) become boolean
+  SPARQL expressions, all checked by one query per shape returning only the failing
+  (focus, value) pairs, with a flag per component;
+* cardinalities, hasValue, uniqueLang, the property-pair components, closed and the qualified
+  counts are one aggregate or anti-join query each;
+* shape-valued components over shapes that are not value-level (they have property shapes,
+  SPARQL constraints, counts...) compute the set of nodes that fail the inner shape among the
+  value nodes (by the same machinery, recursively) and combine it with the (focus, value) pairs
+  in Python;
+* ``sh:sparql`` constraints are rewritten by :mod:`cica_ld.shacl.sparql_text` to run once over
+  all focus nodes (or once per focus node inside the store when that could change answers).
+
+The data graph is only read by SPARQL SELECT queries (:mod:`cica_ld.shacl.backend`), so the
+same engine validates an embedded store and a remote endpoint. The ontology graph contributes
+class membership: ``rdfs:subClassOf`` axioms (for ``sh:targetClass``, implicit class targets and
+``sh:class``) and ``rdf:type`` statements (for ``sh:class``); targets come from the data only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cica_ld.shacl import sparql_text
+from cica_ld.shacl.backend import Backend
+from cica_ld.shacl.shapes import (
+    OWL,
+    RDF,
+    RDF_TYPE,
+    RDFS,
+    SH,
+    TRUE,
+    XSD,
+    Shape,
+    ShapesError,
+    ShapesGraph,
+    component,
+    is_literal,
+    literal_value,
+)
+from cica_ld.shacl_model import Severity, ValidationResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph
+
+SPARQL_COMPONENT = SH + "SPARQLConstraintComponent"
+CLOSED = component("closed")
+
+# datatypes whose lexical forms Oxigraph's XPath constructor functions check
+_CASTABLE = frozenset(
+    XSD + n
+    for n in (
+        "boolean",
+        "float",
+        "double",
+        "decimal",
+        "integer",
+        "dateTime",
+        "date",
+        "time",
+        "duration",
+        "yearMonthDuration",
+        "dayTimeDuration",
+        "gYear",
+        "gYearMonth",
+        "gMonth",
+        "gDay",
+        "gMonthDay",
+    )
+)
+# integer types derived from xsd:integer, with their bounds (None: unbounded)
+_INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
+    XSD + "long": (-(2**63), 2**63 - 1),
+    XSD + "int": (-(2**31), 2**31 - 1),
+    XSD + "short": (-(2**15), 2**15 - 1),
+    XSD + "byte": (-(2**7), 2**7 - 1),
+    XSD + "nonNegativeInteger": (0, None),
+    XSD + "positiveInteger": (1, None),
+    XSD + "nonPositiveInteger": (None, 0),
+    XSD + "negativeInteger": (None, -1),
+    XSD + "unsignedLong": (0, 2**64 - 1),
+    XSD + "unsignedInt": (0, 2**32 - 1),
+    XSD + "unsignedShort": (0, 2**16 - 1),
+    XSD + "unsignedByte": (0, 2**8 - 1),
+}
+_NODE_KINDS = {
+    SH + "IRI": "isIRI({v})",
+    SH + "BlankNode": "isBlank({v})",
+    SH + "Literal": "isLiteral({v})",
+    SH + "BlankNodeOrIRI": "(isBlank({v}) || isIRI({v}))",
+    SH + "BlankNodeOrLiteral": "(isBlank({v}) || isLiteral({v}))",
+    SH + "IRIOrLiteral": "(isIRI({v}) || isLiteral({v}))",
+}
+_COMPARISONS = {
+    "minExclusive": ">",
+    "minInclusive": ">=",
+    "maxExclusive": "<",
+    "maxInclusive": "<=",
+}
+_VALUE_LEVEL = (
+    "class",
+    "datatype",
+    "nodeKind",
+    "minExclusive",
+    "minInclusive",
+    "maxExclusive",
+    "maxInclusive",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "languageIn",
+    "in",
+)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The focus nodes of a shape: a SPARQL group pattern that binds ``?this``."""
+
+    pattern: str
+
+    def renamed(self, var: str) -> str:
+        """The pattern with ``?this`` renamed (to nest it inside another pattern)."""
+        return sparql_text.substitute_variable(self.pattern, "this", f"?{var}")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One failure found by a query, before it becomes a :class:`ValidationResult`."""
+
+    focus: str
+    component: str
+    value: str | None = None
+    path: str | None = None  # overrides the shape's path (closed, SPARQL ?path)
+    message: str | None = None
+    source_constraint: str | None = None
+    bindings: tuple[tuple[str, str], ...] = ()
+
+
+class Engine:
+    """Validates a data graph (a :class:`Backend`) against a shapes graph."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        shapes: pyoxigraph.Store,
+        ontology: pyoxigraph.Store | None = None,
+    ) -> None:
+        self.backend = backend
+        self.shapes = ShapesGraph(shapes)
+        self.ontology = ontology
+        self._sub: dict[str, list[str]] | None = None
+        self._onto_types: dict[str, set[str]] | None = None
+        self._closure: dict[str, list[str]] = {}
+        self._expr_cache: dict[tuple[str, str], str | None] = {}
+        self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self._stack: list[str] = []
+        self._fresh = 0
+
+    # -----------------------------------------------------------------------------------------
+    # Entry point
+
+    def validate(self) -> list[ValidationResult]:
+        results: set[ValidationResult] = set()
+        roots = [s for s in self.shapes.target_shapes() if not s.deactivated]
+        # property shapes of top-level node shapes are validated once over the union of their
+        # parents' focus nodes (the results are the same as per parent, without repeats)
+        merged: dict[str, list[Shape]] = {}
+        for shape in roots:
+            self._report(shape, self.target_focus([shape]), results, include_properties=False)
+            for prop in self._property_children(shape):
+                merged.setdefault(prop, []).append(shape)
+        for prop, parents in sorted(merged.items()):
+            pshape = self.shapes.shape(prop)
+            if pshape.deactivated:
+                continue
+            if all(not p.is_property for p in parents):
+                focus = self.target_focus(parents)
+                self._report(pshape, focus, results)
+            else:
+                for p in parents:
+                    focus = self.target_focus([p])
+                    self._report(pshape, self.value_focus(p, focus), results)
+        return sorted(results, key=_result_order)
+
+    def _property_children(self, shape: Shape) -> list[str]:
+        return list(shape.properties)
+
+    # -----------------------------------------------------------------------------------------
+    # Focus nodes
+
+    def target_focus(self, shapes: Iterable[Shape]) -> Focus:
+        """The focus nodes of the targets of ``shapes`` (their union)."""
+        nodes: set[str] = set()
+        classes: set[str] = set()
+        subjects_of: set[str] = set()
+        objects_of: set[str] = set()
+        for s in shapes:
+            nodes.update(n for n in s.target_nodes if not n.startswith("_:"))
+            for c in s.target_classes:
+                classes.update(self.subclasses(c))
+            subjects_of.update(p for p in s.target_subjects_of if p.startswith("<"))
+            objects_of.update(p for p in s.target_objects_of if p.startswith("<"))
+        parts = []
+        if nodes:
+            parts.append(f"{{ VALUES ?this {{ {' '.join(sorted(nodes))} }} }}")
+        cls = sorted(c for c in classes if c.startswith("<"))
+        if len(cls) == 1:
+            parts.append(f"{{ ?this {RDF_TYPE} {cls[0]} }}")
+        elif cls:
+            parts.append(
+                f"{{ ?this {RDF_TYPE} ?__cica_type . VALUES ?__cica_type {{ {' '.join(cls)} }} }}"
+            )
+        parts.extend(f"{{ ?this {p} ?__cica_o }}" for p in sorted(subjects_of))
+        parts.extend(f"{{ ?__cica_s {p} ?this }}" for p in sorted(objects_of))
+        if not parts:
+            return Focus("{ FILTER(false) }")
+        return Focus(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}")
+
+    def value_focus(self, shape: Shape, focus: Focus) -> Focus:
+        """The value nodes of ``shape`` for the focus nodes ``focus``, as focus nodes."""
+        if not shape.is_property:
+            return focus
+        var = self._var("p")
+        return Focus(
+            f"{{ SELECT DISTINCT ?this WHERE {{ {focus.renamed(var)} "
+            f"?{var} {shape.path_sparql} ?this . }} }}"
+        )
+
+    def _var(self, stem: str) -> str:
+        self._fresh += 1
+        return f"__cica_{stem}{self._fresh}"
+
+    # -----------------------------------------------------------------------------------------
+    # Classes
+
+    def _subclass_index(self) -> dict[str, list[str]]:
+        if self._sub is None:
+            sub: dict[str, list[str]] = {}
+            query = f"SELECT ?s ?o WHERE {{ ?s <{RDFS}subClassOf> ?o }}"
+            pairs = list(self.backend.select(query, ["s", "o"]))
+            if self.ontology is not None:
+                pairs += [
+                    (str(r["s"]), str(r["o"]))
+                    for r in self.ontology.query(query)  # type: ignore[index,union-attr]
+                ]
+            for s, o in pairs:
+                if s is not None and o is not None:
+                    sub.setdefault(o, []).append(s)
+            self._sub = sub
+        return self._sub
+
+    def subclasses(self, cls: str) -> list[str]:
+        """``cls`` and every class below it (rdfs:subClassOf*, data and ontology)."""
+        found = self._closure.get(cls)
+        if found is None:
+            index = self._subclass_index()
+            seen = {cls}
+            todo = [cls]
+            while todo:
+                c = todo.pop()
+                for s in index.get(c, []):
+                    if s not in seen:
+                        seen.add(s)
+                        todo.append(s)
+            found = sorted(seen)
+            self._closure[cls] = found
+        return found
+
+    def _ontology_instances(self, classes: list[str]) -> list[str]:
+        if self.ontology is None:
+            return []
+        if self._onto_types is None:
+            types: dict[str, set[str]] = {}
+            for r in self.ontology.query(f"SELECT ?s ?t WHERE {{ ?s {RDF_TYPE} ?t }}"):  # type: ignore[union-attr]
+                s = str(r["s"])  # type: ignore[index]
+                if s.startswith("<"):
+                    types.setdefault(str(r["t"]), set()).add(s)  # type: ignore[index]
+            self._onto_types = types
+        out: set[str] = set()
+        for c in classes:
+            out |= self._onto_types.get(c, set())
+        return sorted(out)
+
+    # -----------------------------------------------------------------------------------------
+    # Value-level expressions
+
+    def value_expr(self, shape: Shape, name: str, value: str, v: str) -> str:
+        """A SPARQL expression true when the term in variable ``v`` satisfies the value-level
+        constraint ``sh:name value`` of ``shape`` (never raises an error: COALESCE)."""
+        if name == "class":
+            classes = [c for c in self.subclasses(value) if c.startswith("<")]
+            if len(classes) == 1:
+                data = f"EXISTS {{ {v} {RDF_TYPE} {classes[0]} }}"
+            else:
+                data = (
+                    f"EXISTS {{ {v} {RDF_TYPE} ?__cica_t . "
+                    f"FILTER(?__cica_t IN ({', '.join(classes)})) }}"
+                )
+            extra = self._ontology_instances(classes)
+            if extra:
+                data = f"({data} || {v} IN ({', '.join(extra)}))"
+            return data
+        if name == "datatype":
+            return _datatype_expr(value, v)
+        if name == "nodeKind":
+            kind = _NODE_KINDS.get(value.strip("<>"))
+            if kind is None:
+                raise ShapesError(f"unknown sh:nodeKind {value}", shape=shape.node)
+            return kind.format(v=v)
+        if name in _COMPARISONS:
+            return f"COALESCE({v} {_COMPARISONS[name]} {value}, false)"
+        if name in ("minLength", "maxLength"):
+            op = ">=" if name == "minLength" else "<="
+            return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {literal_value(value)}, false)"
+        if name == "pattern":
+            flags = shape.param("flags")
+            flag_text = f", {_string(literal_value(flags))}" if flags else ""
+            return (
+                f"COALESCE(!isBlank({v}) && REGEX(STR({v}), {_string(literal_value(value))}"
+                f"{flag_text}), false)"
+            )
+        raise AssertionError(name)
+
+    def list_expr(self, shape: Shape, name: str, members: list[str], v: str) -> str:
+        if name == "in":
+            terms = [m for m in members if not m.startswith("_:")]
+            if not terms:
+                return "false"
+            return "(" + " || ".join(f"sameTerm({v}, {t})" for t in terms) + ")"
+        if name == "languageIn":
+            tags = [_string(literal_value(m)) for m in members]
+            if not tags:
+                return "false"
+            matches = " || ".join(f"langMatches(lang({v}), {t})" for t in tags)
+            return f"COALESCE(isLiteral({v}) && ({matches}), false)"
+        raise AssertionError(name)
+
+    def conforms_expr(self, node: str, v: str) -> str | None:
+        """A SPARQL expression true when ``v`` conforms to the shape ``node``, if the shape is
+        value-level (no path, no property shapes, counts or SPARQL); else None."""
+        key = (node, v)
+        if key in self._expr_cache:
+            return self._expr_cache[key]
+        if node in self._stack:
+            raise ShapesError("recursive shapes are not supported", shape=node)
+        self._stack.append(node)
+        try:
+            out = self._conforms_expr(self.shapes.shape(node), v)
+        finally:
+            self._stack.pop()
+        self._expr_cache[key] = out
+        return out
+
+    def _conforms_expr(self, shape: Shape, v: str) -> str | None:
+        if shape.deactivated:
+            return "true"
+        if shape.is_property or shape.properties or shape.sparql:
+            return None
+        allowed = set(_VALUE_LEVEL) | {
+            "flags",
+            "hasValue",
+            "node",
+            "not",
+            "closed",
+            "ignoredProperties",
+        }
+        if any(name not in allowed for name in shape.params):
+            return None
+        parts: list[str] = []
+        for name in _VALUE_LEVEL:
+            if name in ("in", "languageIn"):
+                for members in shape.lists.get(name, []):
+                    parts.append(self.list_expr(shape, name, members, v))
+                continue
+            for value in shape.params.get(name, []):
+                parts.append(self.value_expr(shape, name, value, v))
+        for value in shape.params.get("hasValue", []):
+            parts.append(f"sameTerm({v}, {value})")
+        for name in ("node", "not"):
+            for ref in shape.params.get(name, []):
+                inner = self.conforms_expr(ref, v)
+                if inner is None:
+                    return None
+                parts.append(inner if name == "node" else f"!({inner})")
+        for name in ("and", "or", "xone"):
+            for members in shape.lists.get(name, []):
+                exprs = [self.conforms_expr(m, v) for m in members]
+                if any(e is None for e in exprs):
+                    return None
+                parts.append(_logical(name, exprs))  # type: ignore[arg-type]
+        if shape.param("closed") == TRUE:
+            parts.append(self._closed_ok(shape, v))
+        return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def _closed_ok(self, shape: Shape, v: str) -> str:
+        allowed = self._closed_allowed(shape)
+        filt = f"FILTER(?__cica_cp NOT IN ({', '.join(allowed)}))" if allowed else ""
+        return f"NOT EXISTS {{ {v} ?__cica_cp ?__cica_co . {filt} }}"
+
+    def _closed_allowed(self, shape: Shape) -> list[str]:
+        allowed: set[str] = set()
+        for prop in shape.properties:
+            p = self.shapes.shape(prop)
+            if p.path is not None and p.path.startswith("<"):
+                allowed.add(p.path)
+        for members in shape.lists.get("ignoredProperties", []):
+            allowed.update(m for m in members if m.startswith("<"))
+        return sorted(allowed)
+
+    # -----------------------------------------------------------------------------------------
+    # Evaluating a shape
+
+    def _report(
+        self,
+        shape: Shape,
+        focus: Focus,
+        out: set[ValidationResult],
+        *,
+        include_properties: bool = True,
+    ) -> None:
+        """Add the results of ``shape`` over ``focus`` to ``out``."""
+        if shape.deactivated:
+            return
+        for hit in self.hits(shape, focus):
+            out.add(self._result(shape, hit))
+        if not include_properties:
+            return
+        children_focus = self.value_focus(shape, focus)
+        for prop in shape.properties:
+            self._report(self.shapes.shape(prop), children_focus, out)
+
+    def _result(self, shape: Shape, hit: Hit) -> ValidationResult:
+        path = hit.path if hit.path is not None else shape.path_sparql
+        message = hit.message
+        if message is None:
+            message = _pick_message(shape.messages)
+            if message is not None:
+                message = _fill_template(message, hit)
+        if message is None:
+            message = _default_message(shape, hit)
+        return ValidationResult(
+            focus_node=hit.focus,
+            source_shape=shape.node,
+            constraint_component=hit.component,
+            severity=shape.severity,
+            path=path,
+            value=hit.value,
+            message=message,
+            source_constraint=hit.source_constraint,
+        )
+
+    def hits(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        """Every failure of the shape's own constraints (not of its property shapes)."""
+        if shape.node in self._stack:
+            raise ShapesError("recursive shapes are not supported", shape=shape.node)
+        self._stack.append(shape.node)
+        try:
+            yield from self._value_level(shape, focus)
+            yield from self._counts(shape, focus)
+            yield from self._has_value(shape, focus)
+            yield from self._unique_lang(shape, focus)
+            yield from self._pairs(shape, focus)
+            yield from self._closed(shape, focus)
+            yield from self._nested(shape, focus)
+            yield from self._qualified(shape, focus)
+            for constraint in shape.sparql:
+                if not constraint.deactivated:
+                    yield from self._sparql(shape, constraint, focus)
+            for comp in self.shapes.components():
+                yield from self._custom(shape, comp, focus)
+        finally:
+            self._stack.pop()
+
+    def failing(self, node: str, focus: Focus) -> frozenset[str]:
+        """The focus nodes (among ``focus``) that do not conform to the shape ``node``."""
+        key = (node, focus.pattern)
+        found = self._failing_cache.get(key)
+        if found is not None:
+            return found
+        shape = self.shapes.shape(node)
+        out: set[str] = set()
+        if not shape.deactivated:
+            out.update(h.focus for h in self.hits(shape, focus))
+            for prop in shape.properties:
+                pshape = self.shapes.shape(prop)
+                if not shape.is_property:
+                    out |= self.failing(prop, focus)
+                    continue
+                # a property shape's property shapes apply to its value nodes
+                bad_values = self.failing(pshape.node, self.value_focus(shape, focus))
+                if bad_values:
+                    for f, val in self._pairs_of(shape, focus):
+                        if val in bad_values:
+                            out.add(f)
+        found = frozenset(out)
+        self._failing_cache[key] = found
+        return found
+
+    def _select(self, query: str, variables: list[str]) -> Iterator[tuple[str | None, ...]]:
+        return self.backend.select(query, variables)
+
+    def _value_pattern(self, shape: Shape) -> str:
+        if shape.is_property:
+            return f"?this {shape.path_sparql} ?value ."
+        return "BIND(?this AS ?value)"
+
+    def _pairs_of(self, shape: Shape, focus: Focus) -> list[tuple[str, str]]:
+        """Every (focus node, value node) pair of the shape."""
+        query = (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {self._value_pattern(shape)} }}"
+        )
+        return [(f, v) for f, v in self._select(query, ["this", "value"]) if f and v]  # type: ignore[misc]
+
+    # -- value-level components, one query
+
+    def _value_checks(self, shape: Shape) -> list[tuple[str, str]]:
+        """(component IRI, expression over ?value) for every value-level constraint."""
+        checks: list[tuple[str, str]] = []
+        for name in _VALUE_LEVEL:
+            if name in ("in", "languageIn"):
+                for members in shape.lists.get(name, []):
+                    checks.append((component(name), self.list_expr(shape, name, members, "?value")))
+                continue
+            for value in shape.params.get(name, []):
+                checks.append((component(name), self.value_expr(shape, name, value, "?value")))
+        for name in ("node", "not"):
+            for ref in shape.params.get(name, []):
+                inner = self.conforms_expr(ref, "?value")
+                if inner is not None:
+                    checks.append((component(name), inner if name == "node" else f"!({inner})"))
+        for name in ("and", "or", "xone"):
+            for members in shape.lists.get(name, []):
+                exprs = [self.conforms_expr(m, "?value") for m in members]
+                if all(e is not None for e in exprs):
+                    checks.append((component(name), _logical(name, exprs)))  # type: ignore[arg-type]
+        if not shape.is_property:
+            for value in shape.params.get("hasValue", []):
+                checks.append(("hasValue-node", f"sameTerm(?value, {value})"))
+        return checks
+
+    def _value_level(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        checks = self._value_checks(shape)
+        if not checks:
+            return
+        binds = "\n".join(
+            f"BIND(COALESCE({expr}, false) AS ?k{i})" for i, (_c, expr) in enumerate(checks)
+        )
+        failing = " || ".join(f"!?k{i}" for i in range(len(checks)))
+        names = [f"k{i}" for i in range(len(checks))]
+        query = (
+            f"SELECT DISTINCT ?this ?value {' '.join('?' + n for n in names)} WHERE {{\n"
+            f"{focus.pattern}\n{self._value_pattern(shape)}\n{binds}\nFILTER({failing})\n}}"
+        )
+        for row in self._select(query, ["this", "value", *names]):
+            f, val = row[0], row[1]
+            if f is None:
+                continue
+            for (comp, _expr), flag in zip(checks, row[2:], strict=True):
+                if flag != TRUE:
+                    if comp == "hasValue-node":
+                        yield Hit(f, component("hasValue"))
+                    else:
+                        yield Hit(f, comp, value=val)
+
+    # -- cardinality
+
+    def _counts(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        if not shape.is_property:
+            return
+        lo = shape.param("minCount")
+        hi = shape.param("maxCount")
+        path = shape.path_sparql
+        if lo is not None:
+            n = int(literal_value(lo))
+            if n == 1:
+                query = (
+                    f"SELECT ?this WHERE {{ {focus.pattern} "
+                    f"FILTER NOT EXISTS {{ ?this {path} ?value }} }}"
+                )
+                for (f,) in self._select(query, ["this"]):
+                    if f is not None:
+                        yield Hit(f, component("minCount"))
+            elif n > 1:
+                query = (
+                    f"SELECT ?this WHERE {{ {focus.pattern} OPTIONAL {{ ?this {path} ?value }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+                )
+                for (f,) in self._select(query, ["this"]):
+                    if f is not None:
+                        yield Hit(f, component("minCount"))
+        if hi is not None:
+            n = int(literal_value(hi))
+            query = (
+                f"SELECT ?this WHERE {{ {focus.pattern} ?this {path} ?value . }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+            )
+            for (f,) in self._select(query, ["this"]):
+                if f is not None:
+                    yield Hit(f, component("maxCount"))
+
+    def _has_value(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        if not shape.is_property:
+            return  # node shapes: a value-level check
+        for value in shape.params.get("hasValue", []):
+            query = (
+                f"SELECT ?this WHERE {{ {focus.pattern} "
+                f"FILTER NOT EXISTS {{ ?this {shape.path_sparql} {value} }} }}"
+            )
+            for (f,) in self._select(query, ["this"]):
+                if f is not None:
+                    yield Hit(f, component("hasValue"))
+
+    def _unique_lang(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        if shape.param("uniqueLang") != TRUE or not shape.is_property:
+            return
+        path = shape.path_sparql
+        query = (
+            f"SELECT DISTINCT ?this ?lang WHERE {{ {focus.pattern} "
+            f"?this {path} ?a . ?this {path} ?b . "
+            f'BIND(LCASE(LANG(?a)) AS ?lang) FILTER(?lang != "" && ?a != ?b && '
+            f"LCASE(LANG(?b)) = ?lang) }}"
+        )
+        for f, _lang in self._select(query, ["this", "lang"]):
+            if f is not None:
+                yield Hit(f, component("uniqueLang"))
+
+    # -- property pairs
+
+    def _pairs(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        vp = self._value_pattern(shape)
+        for other in shape.params.get("equals", []):
+            if shape.is_property:
+                is_value = f"?this {shape.path_sparql} ?value"
+            else:  # the only value node is the focus node itself
+                is_value = "FILTER(sameTerm(?this, ?value))"
+            queries = (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
+                f"FILTER NOT EXISTS {{ ?this {other} ?value }} }}",
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} ?this {other} ?value . "
+                f"FILTER NOT EXISTS {{ {is_value} }} }}",
+            )
+            for query in queries:
+                for f, v in self._select(query, ["this", "value"]):
+                    if f is not None:
+                        yield Hit(f, component("equals"), value=v)
+        for other in shape.params.get("disjoint", []):
+            query = (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
+                f"?this {other} ?value . }}"
+            )
+            for f, v in self._select(query, ["this", "value"]):
+                if f is not None:
+                    yield Hit(f, component("disjoint"), value=v)
+        for name, op in (("lessThan", "<"), ("lessThanOrEquals", "<=")):
+            for other in shape.params.get(name, []):
+                query = (
+                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
+                    f"?this {other} ?__cica_other . "
+                    f"FILTER(!COALESCE(?value {op} ?__cica_other, false)) }}"
+                )
+                for f, v in self._select(query, ["this", "value"]):
+                    if f is not None:
+                        yield Hit(f, component(name), value=v)
+
+    # -- closed
+
+    def _closed(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        if shape.param("closed") != TRUE:
+            return
+        allowed = self._closed_allowed(shape)
+        filt = f"FILTER(?p NOT IN ({', '.join(allowed)}))" if allowed else ""
+        query = (
+            f"SELECT DISTINCT ?this ?p ?o WHERE {{ {focus.pattern} {self._value_pattern(shape)} "
+            f"?value ?p ?o . {filt} }}"
+        )
+        for f, p, o in self._select(query, ["this", "p", "o"]):
+            if f is not None:
+                yield Hit(f, CLOSED, value=o, path=p)
+
+    # -- shape-valued components over shapes that are not value-level
+
+    def _nested(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        pending: list[tuple[str, list[str]]] = []
+        for name in ("node", "not"):
+            for ref in shape.params.get(name, []):
+                if self.conforms_expr(ref, "?value") is None:
+                    pending.append((name, [ref]))
+        for name in ("and", "or", "xone"):
+            for members in shape.lists.get(name, []):
+                if any(self.conforms_expr(m, "?value") is None for m in members):
+                    pending.append((name, members))
+        if not pending:
+            return
+        values = self.value_focus(shape, focus)
+        pairs = self._pairs_of(shape, focus)
+        for name, members in pending:
+            bad = [self.failing(m, values) for m in members]
+            for f, v in pairs:
+                ok = [v not in b for b in bad]
+                if name == "node":
+                    fail = not ok[0]
+                elif name == "not":
+                    fail = ok[0]
+                elif name == "and":
+                    fail = not all(ok)
+                elif name == "or":
+                    fail = not any(ok)
+                else:
+                    fail = sum(ok) != 1
+                if fail:
+                    yield Hit(f, component(name), value=v)
+
+    def _qualified(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
+        q_shapes = shape.params.get("qualifiedValueShape", [])
+        if not q_shapes or not shape.is_property:
+            return
+        lo = shape.param("qualifiedMinCount")
+        hi = shape.param("qualifiedMaxCount")
+        if lo is None and hi is None:
+            return
+        disjoint = shape.param("qualifiedValueShapesDisjoint") == TRUE
+        siblings = self._siblings(shape) if disjoint else []
+        values = self.value_focus(shape, focus)
+        pairs = self._pairs_of(shape, focus)
+        focus_nodes = self._focus_nodes(focus)
+        for q in q_shapes:
+            bad = self.failing(q, values)
+            sibling_bad = [self.failing(s, values) for s in siblings if s != q]
+            counts: dict[str, int] = dict.fromkeys(focus_nodes, 0)
+            for f, v in pairs:
+                if v in bad:
+                    continue
+                if any(v not in b for b in sibling_bad):
+                    continue  # conforms to a sibling shape too
+                counts[f] = counts.get(f, 0) + 1
+            for f, n in counts.items():
+                if lo is not None and n < int(literal_value(lo)):
+                    yield Hit(f, component("qualifiedMinCount"))
+                if hi is not None and n > int(literal_value(hi)):
+                    yield Hit(f, component("qualifiedMaxCount"))
+
+    def _siblings(self, shape: Shape) -> list[str]:
+        out: list[str] = []
+        for parent in self.shapes.parents(shape.node):
+            for prop in self.shapes.shape(parent).properties:
+                if prop == shape.node:
+                    continue
+                out.extend(self.shapes.shape(prop).params.get("qualifiedValueShape", []))
+        return out
+
+    def _focus_nodes(self, focus: Focus) -> list[str]:
+        query = f"SELECT DISTINCT ?this WHERE {{ {focus.pattern} }}"
+        return [f for (f,) in self._select(query, ["this"]) if f is not None]
+
+    # -- SHACL-SPARQL
+
+    def _sparql(self, shape: Shape, constraint, focus: Focus) -> Iterator[Hit]:
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(constraint.prefixes.items()))
+        yield from self._select_constraint(
+            shape,
+            prologue + constraint.select,
+            focus,
+            component=SPARQL_COMPONENT,
+            source=constraint.node,
+            messages=constraint.messages,
+            constants={},
+        )
+
+    def _prepare(self, shape: Shape, text: str, constants: dict[str, str], source: str) -> str:
+        """Substitute $PATH, $currentShape and parameter values into a query's text."""
+        try:
+            if _mentions(text, "PATH"):
+                if shape.path_sparql is None:
+                    raise sparql_text.SparqlConstraintError("$PATH is used in a node shape")
+                text = sparql_text.substitute_variable(text, "PATH", shape.path_sparql)
+            if _mentions(text, "currentShape"):
+                if shape.node.startswith("_:"):
+                    raise sparql_text.SparqlConstraintError(
+                        "$currentShape of a blank-node shape cannot be named in a query"
+                    )
+                text = sparql_text.substitute_variable(text, "currentShape", shape.node)
+            if _mentions(text, "shapesGraph"):
+                raise sparql_text.SparqlConstraintError("$shapesGraph is not supported")
+            for name, term in constants.items():
+                if term.startswith("_:"):
+                    raise sparql_text.SparqlConstraintError(
+                        f"parameter ${name} is a blank node, which a query cannot name"
+                    )
+                text = sparql_text.substitute_variable(text, name, term)
+        except sparql_text.SparqlConstraintError as exc:
+            raise ShapesError(f"{source}: {exc}", shape=shape.node) from None
+        return text
+
+    def _select_constraint(
+        self,
+        shape: Shape,
+        text: str,
+        focus: Focus,
+        *,
+        component: str,
+        source: str,
+        messages: list[str],
+        constants: dict[str, str],
+    ) -> Iterator[Hit]:
+        """A SELECT query with ``$this`` pre-bound: each solution is a failure."""
+        text = self._prepare(shape, text, constants, source)
+        try:
+            analysis = sparql_text.analyse(text)
+            variables = sparql_text.projected_variables(text)
+        except sparql_text.SparqlConstraintError as exc:
+            raise ShapesError(f"{source}: {exc}", shape=shape.node) from None
+        wanted = sorted(set(variables) | {"this", "value", "path", "failure"})
+        if analysis.mode == "join":
+            rows = self._select(sparql_text.join_query(text, focus.pattern), wanted)
+        elif analysis.mode == "lateral" and self.backend.local:
+            rows = self._select(sparql_text.lateral_query(text, focus.pattern), wanted)
+        else:
+            rows = self._per_node(text, focus, wanted)
+        index = {v: i for i, v in enumerate(wanted)}
+        message = _pick_message(messages)
+        for row in rows:
+            f = row[index["this"]]
+            if f is None:
+                continue
+            failure = row[index["failure"]]
+            if failure is not None and failure == TRUE:
+                raise ShapesError(f"{source} reported a failure for {f}", shape=shape.node)
+            value = row[index["value"]]
+            if value is None and not shape.is_property:
+                value = f
+            path = row[index["path"]]
+            bindings = tuple(constants.items()) + tuple(
+                (v, row[index[v]]) for v in variables if row[index[v]] is not None
+            )
+            hit = Hit(
+                f,
+                component,
+                value=value,
+                path=path if path is not None and path.startswith("<") else None,
+                source_constraint=source,
+                bindings=bindings,  # type: ignore[arg-type]
+            )
+            if message is not None:
+                hit = Hit(**{**hit.__dict__, "message": _fill_template(message, hit)})
+            yield hit
+
+    def _custom(self, shape: Shape, comp, focus: Focus) -> Iterator[Hit]:
+        """A SPARQL-based constraint component the shape uses (it has every non-optional
+        parameter), once per combination of parameter values."""
+        g = self.shapes.graph
+        values: list[list[tuple[str, str]]] = []
+        for p in comp.parameters:
+            found = g.objects(shape.node, p.path.strip("<>"))
+            if not found:
+                if not p.optional:
+                    return
+                continue
+            values.append([(p.name, v) for v in found])
+        if not values:
+            return
+        validator = comp.for_shape(shape.is_property)
+        if validator is None:
+            return
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(validator.prefixes.items()))
+        messages = validator.messages or comp.messages
+        for combo in itertools.product(*values):
+            constants = dict(combo)
+            if validator.kind == "select":
+                yield from self._select_constraint(
+                    shape,
+                    prologue + validator.text,
+                    focus,
+                    component=comp.node.strip("<>"),
+                    source=validator.node,
+                    messages=messages,
+                    constants=constants,
+                )
+                continue
+            yield from self._ask(shape, comp, validator, prologue, constants, focus, messages)
+
+    def _ask(self, shape, comp, validator, prologue, constants, focus, messages) -> Iterator[Hit]:
+        """An ASK validator: each value node for which the ASK query is false fails."""
+        text = self._prepare(shape, prologue + validator.text, constants, validator.node)
+        try:
+            body = sparql_text.ask_body(text, frozenset({"this", "value"}))
+        except sparql_text.SparqlConstraintError as exc:
+            raise ShapesError(f"{validator.node}: {exc}", shape=shape.node) from None
+        head = text[: sparql_text.prologue_end(text)]
+        query = (
+            f"{head}SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} "
+            f"{self._value_pattern(shape)} FILTER NOT EXISTS {{ {body} }} }}"
+        )
+        message = _pick_message(messages)
+        for f, v in self._select(query, ["this", "value"]):
+            if f is None:
+                continue
+            hit = Hit(
+                f,
+                comp.node.strip("<>"),
+                value=v,
+                source_constraint=validator.node,
+                bindings=tuple(constants.items()),
+            )
+            if message is not None:
+                hit = Hit(**{**hit.__dict__, "message": _fill_template(message, hit)})
+            yield hit
+
+    def _per_node(
+        self, text: str, focus: Focus, wanted: list[str]
+    ) -> Iterator[tuple[str | None, ...]]:
+        for node in self._focus_nodes(focus):
+            yield from self.backend.select_bound(text, wanted, "this", node)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _mentions(text: str, name: str) -> bool:
+    return any(t.kind == "var" and t.var_name == name for t in sparql_text.tokenize(text))
+
+
+def _string(value: str) -> str:
+    """A SPARQL string literal."""
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return f'"{escaped}"'
+
+
+def _logical(name: str, exprs: list[str]) -> str:
+    if name == "and":
+        return "(" + " && ".join(exprs) + ")" if exprs else "true"
+    if name == "or":
+        return "(" + " || ".join(exprs) + ")" if exprs else "false"
+    ones = " + ".join(f"IF({e}, 1, 0)" for e in exprs)
+    return f"({ones} = 1)" if exprs else "false"
+
+
+def _datatype_expr(dt: str, v: str) -> str:
+    iri = dt.strip("<>")
+    if iri == RDF + "langString":
+        return f'(isLiteral({v}) && lang({v}) != "")'
+    base = f"isLiteral({v}) && datatype({v}) = {dt}"
+    if iri in _CASTABLE:
+        return f"({base} && COALESCE(isLiteral({dt}(STR({v}))), false))"
+    if iri in _INTEGER_RANGES:
+        lo, hi = _INTEGER_RANGES[iri]
+        checks = [f"isLiteral(<{XSD}integer>(STR({v})))"]
+        if lo is not None:
+            checks.append(f"<{XSD}integer>(STR({v})) >= {lo}")
+        if hi is not None:
+            checks.append(f"<{XSD}integer>(STR({v})) <= {hi}")
+        return f"({base} && COALESCE({' && '.join(checks)}, false))"
+    return f"({base})"
+
+
+def _pick_message(messages: list[str]) -> str | None:
+    """One of a shape's sh:message values: English or without language tag first."""
+    if not messages:
+        return None
+    best = sorted(messages, key=lambda m: (0 if ('"@en' in m or m.endswith('"')) else 1, m))
+    return literal_value(best[0])
+
+
+_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill_template(message: str, hit: Hit) -> str:
+    """``{?var}``/``{$var}`` in a message replaced by the bindings of the result."""
+    values = dict(hit.bindings)
+    values.setdefault("this", hit.focus)
+    if hit.value is not None:
+        values.setdefault("value", hit.value)
+    return _TEMPLATE.sub(lambda m: _display(values.get(m.group(1))) or m.group(0), message)
+
+
+def _display(term: str | None) -> str | None:
+    if term is None:
+        return None
+    if is_literal(term):
+        return literal_value(term)
+    return term.strip("<>")
+
+
+_DEFAULT_MESSAGES = {
+    "class": "value is not an instance of the required class",
+    "datatype": "value does not have the required datatype",
+    "nodeKind": "value is not of the required node kind",
+    "minCount": "fewer values than allowed",
+    "maxCount": "more values than allowed",
+    "minExclusive": "value is not above the minimum",
+    "minInclusive": "value is below the minimum",
+    "maxExclusive": "value is not below the maximum",
+    "maxInclusive": "value is above the maximum",
+    "minLength": "value is shorter than allowed",
+    "maxLength": "value is longer than allowed",
+    "pattern": "value does not match the pattern",
+    "languageIn": "language tag is not among the allowed ones",
+    "uniqueLang": "a language tag is used more than once",
+    "equals": "values differ from those of the other property",
+    "disjoint": "value is also a value of the other property",
+    "lessThan": "value is not less than the other property's values",
+    "lessThanOrEquals": "value is not less than or equal to the other property's values",
+    "not": "value conforms to a shape it must not conform to",
+    "and": "value does not conform to all the shapes",
+    "or": "value conforms to none of the shapes",
+    "xone": "value does not conform to exactly one of the shapes",
+    "node": "value does not conform to the shape",
+    "qualifiedMinCount": "fewer values conform to the qualified shape than required",
+    "qualifiedMaxCount": "more values conform to the qualified shape than allowed",
+    "closed": "property is not allowed by the closed shape",
+    "hasValue": "the required value is missing",
+    "in": "value is not among the allowed values",
+}
+
+
+def _default_message(shape: Shape, hit: Hit) -> str:
+    local = hit.component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
+    key = local[0].lower() + local[1:]
+    text = _DEFAULT_MESSAGES.get(key)
+    if text is None and hit.component == SPARQL_COMPONENT:
+        text = "the SPARQL constraint reports a violation"
+    return text or f"{local} constraint not satisfied"
+
+
+def _result_order(r: ValidationResult) -> tuple:
+    return (
+        r.focus_node,
+        r.source_shape,
+        r.constraint_component,
+        r.path or "",
+        r.value or "",
+        r.message or "",
+        -int(r.severity),
+    )
+
+
+# re-exported for the package
+__all__ = ["OWL", "Engine", "Focus", "Hit", "Severity"]
