@@ -425,13 +425,6 @@ def test_generated_clean_data_conforms(tmp_path: Path) -> None:
     assert validation.validate([path]).conforms
 
 
-@pytest.mark.slow
-def test_embedded_dataset_conforms() -> None:
-    report = validation.validate()
-    assert report.conforms, [(str(f.location), f.result.message) for f in report.findings[:10]]
-    assert len(report.sources.data) > 5 and report.sources.ontology and report.sources.shapes
-
-
 def test_shape_names_are_readable_and_stable() -> None:
     report = run(INVALID)
     names = {report.shape_name(f.result.source_shape) for f in report.findings}
