@@ -553,6 +553,155 @@ def _read_turtle(scan: FileScan, base: str | None, want: frozenset[str], anon: b
 
 
 # --------------------------------------------------------------------------------------------
+# The fast path: where statements begin (subjects only), for Turtle and TriG
+#
+# Most results are about IRIs that head a subject block. Finding those needs only the statement
+# boundaries: one regular-expression search jumps from one thing that matters to the next
+# (strings, comments, IRIs, brackets, braces, a '.' that ends a statement) and skips the names
+# in between at C speed. The full reader above is used when more is needed (blank nodes,
+# objects); the tests hold both to the same subjects.
+
+_IRIREF = r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
+_CANDIDATE = re.compile(r"[\"'#<\[\](){}.]")
+_STRING_AT = re.compile(
+    r"\"\"\"(?:[^\"\\]|\\[\s\S]|\"(?!\"\"))*\"\"\""
+    r"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"
+    r"|\"(?:[^\"\\\r\n]|\\.)*\"|'(?:[^'\\\r\n]|\\.)*'"
+)
+_IRIREF_AT = re.compile(_IRIREF)
+
+
+def _name_char(c: str) -> bool:
+    return c.isalnum() or c in "_:%-"
+
+
+_LEAD = re.compile(
+    r"(?:[ \t\r\n\ufeff]+|\#[^\n]*)*"
+    r"(" + _IRIREF + r"|(?:\\.|[^\s\"'<>\#\[\](){},;\\^])+|.|\Z)",
+    re.S,
+)
+_AT_PREFIX = re.compile(r"@prefix\s+([^\s:]*):\s*<([^<>\s]*)>(?:\s|\#[^\n]*)*\.", re.S)
+_AT_BASE = re.compile(r"@base\s+<([^<>\s]*)>(?:\s|\#[^\n]*)*\.", re.S)
+_SPARQL_PREFIX = re.compile(r"(?i:prefix)\s+([^\s:]*):\s*<([^<>\s]*)>", re.S)
+_SPARQL_BASE = re.compile(r"(?i:base)\s+<([^<>\s]*)>", re.S)
+
+
+def _fast_subjects(scan: FileScan, base: str | None) -> bool:
+    """Record the first position of every named subject; False if the file holds syntax this
+    scanner does not follow (then the full reader is used)."""
+    text = scan.text
+    if "<<" in text or "{|" in text:
+        return False
+    names = _TurtleReader(scan, base, frozenset(), False)  # resolves names, reads nothing
+    trig = scan.format == "trig"
+    subjects = scan.subjects
+    pos = 1 if text.startswith("\ufeff") else 0
+    depth = 0
+    expect = True
+    search, lead = _CANDIDATE.search, _LEAD.match
+    string_at, iri_at = _STRING_AT.match, _IRIREF_AT.match
+    while True:
+        if expect and depth == 0:
+            expect = False
+            m = lead(text, pos)
+            if m is None:
+                return False
+            tok, start = m.group(1), m.start(1)
+            if not tok:
+                return True  # the end of the text
+            low = tok.lower()
+            if low in ("@prefix", "@base", "prefix", "base"):
+                if tok.startswith("@") and tok not in ("@prefix", "@base"):
+                    return False  # @PREFIX is not Turtle
+                rx = {
+                    "@prefix": _AT_PREFIX,
+                    "@base": _AT_BASE,
+                    "prefix": _SPARQL_PREFIX,
+                    "base": _SPARQL_BASE,
+                }[low]
+                d = rx.match(text, start)
+                if d is None:
+                    return False
+                if rx.groups == 2:
+                    prefixes = dict(names.prefixes)
+                    prefixes[d.group(1)] = resolve_iri(names.base, _unescape_uchar(d.group(2)))
+                    names.prefixes = prefixes
+                else:
+                    names.base = resolve_iri(names.base, _unescape_uchar(d.group(1)))
+                names._cache = {}
+                pos = d.end()
+                expect = True
+                continue
+            if tok[0] in "[({}.":
+                pos = start  # no named subject: the search below sees the bracket
+            elif trig and low == "graph":
+                label = lead(text, m.end())
+                brace = lead(text, label.end()) if label is not None else None
+                if brace is None or brace.group(1) != "{":
+                    return False
+                pos = brace.end()
+                expect = True
+                continue
+            else:
+                value = tok
+                if not tok.startswith("<") and value.endswith("."):
+                    n = len(value)  # a name never ends with '.': `ex:s.` is `ex:s` and an end
+                    while n > 0 and value[n - 1] == "." and value[n - 2 : n - 1] != "\\":
+                        n -= 1
+                    value = value[:n]
+                end = start + len(value)
+                after = lead(text, end)
+                if trig and after is not None and after.group(1) == "{":
+                    pos = after.end()  # a graph name, then its block
+                    expect = True
+                    continue
+                try:
+                    key = names.key("iri" if value.startswith("<") else "word", value)
+                except _Unsupported:
+                    return False
+                if key is None:
+                    return False
+                if key not in subjects:
+                    subjects[key] = start
+                pos = end
+        m = search(text, pos)
+        if m is None:
+            return depth == 0
+        at = m.start()
+        c = text[at]
+        pos = at + 1
+        if c == '"' or c == "'":
+            sm = string_at(text, at)
+            if sm is None:
+                return False
+            pos = sm.end()
+        elif c == "#":
+            if text[at - 1 : at] != "\\":  # `\#` is an escaped character of a name
+                nl = text.find("\n", at)
+                pos = len(text) if nl < 0 else nl
+        elif c == "<":
+            im = iri_at(text, at)
+            if im is None:
+                return False
+            pos = im.end()
+        elif c == "[" or c == "(":
+            depth += 1
+        elif c == "]" or c == ")":
+            depth -= 1
+        elif depth == 0:
+            if c == ".":
+                before = text[at - 1 : at] if at else ""
+                after = text[at + 1 : at + 2]
+                if before == "\\":
+                    continue  # `\.` is an escaped character of a name
+                if _name_char(before) and _name_char(after):
+                    continue  # inside a name or a number: `ex:a.b`, `1.5`
+                if not _name_char(before) and after.isdigit():
+                    continue  # a number: ` .5`
+            expect = True  # a '.', '{' or '}' at the top level: a statement may begin
+
+
+# --------------------------------------------------------------------------------------------
 # N-Triples / N-Quads
 
 _NT_TERM = re.compile(r"<([^>]*)>|(_:[^\s<>\"]+?)(?=[\s.<\"]|$)")
@@ -643,32 +792,38 @@ class SourceLocator:
         self.sources = list(sources)
         self.store = store
         self._scans: dict[int, FileScan] = {}
-        self._scan_mode: dict[int, tuple[frozenset[str], bool]] = {}
+        self._scan_mode: dict[int, tuple[frozenset[str], bool, bool]] = {}
         self._file_terms: dict[int, set[str]] = {}
         self._anon_cache: dict[str, tuple[int, _Anon] | None] = {}
         self._label_stores: dict[int, pyoxigraph.Store] = {}
 
     # -- reading
-    def _scan(self, i: int, want: frozenset[str], anon: bool) -> FileScan:
+    def _scan(self, i: int, want: frozenset[str], anon: bool, *, full: bool = True) -> FileScan:
+        """Read file ``i``: subjects only (``full=False``, fast for Turtle and TriG), or with
+        the objects in ``want`` and, if ``anon``, the anonymous blank nodes."""
         have = self._scan_mode.get(i)
-        if have is not None and want <= have[0] and (have[1] or not anon):
-            return self._scans[i]
         if have is not None:
-            want = want | have[0]
-            anon = anon or have[1]
+            h_want, h_anon, h_full = have
+            if (h_full or not full) and want <= h_want and (h_anon or not anon):
+                return self._scans[i]
+            want, anon, full = want | h_want, anon or h_anon, full or h_full
         spec = self.sources[i]
         with open(spec.path, encoding="utf-8", newline="") as fh:
             text = fh.read()
         scan = FileScan(path=spec.path, text=text, format=spec.format)
         if spec.format in ("turtle", "trig", "n3"):
             base = spec.base_iri if spec.base_iri is not None else spec.path.resolve().as_uri()
-            _read_turtle(scan, base, want, anon)
+            if full or anon or spec.format == "n3" or not _fast_subjects(scan, base):
+                scan = FileScan(path=spec.path, text=text, format=spec.format)
+                _read_turtle(scan, base, want, anon)
+                full = True
         elif spec.format in ("ntriples", "nquads"):
             _read_nt(scan, want, anon)
+            full = True
         else:
             scan.supported = False
         self._scans[i] = scan
-        self._scan_mode[i] = (want, anon)
+        self._scan_mode[i] = (want, anon, full)
         return scan
 
     def _terms_of(self, i: int) -> set[str]:
@@ -701,11 +856,15 @@ class SourceLocator:
             return {}
         named = frozenset(t for t in wanted if t.startswith("<"))
         blanks = {t for t in wanted if t.startswith("_:")}
-        want_objects = named | frozenset(blanks)
         need_anon = bool(blanks)
         out: dict[str, Location] = {}
         for i in range(len(self.sources)):
-            self._scan(i, want_objects, need_anon)
+            self._scan(i, frozenset(), need_anon, full=need_anon)
+        # IRIs that head no subject block: read again, fully, for where they are objects
+        objects = frozenset(t for t in named if self._find_subject(t) is None)
+        if objects:
+            for i in range(len(self.sources)):
+                self._scan(i, objects, need_anon, full=True)
         # IRIs: first subject block, else first use as an object
         for t in named:
             loc = self._find_subject(t) or self._find_object(t)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -339,6 +340,8 @@ LITERALS = st.sampled_from(
         '"1"^^xsd:integer',
         "42",
         "-1.5",
+        ".5",
+        "ex:a.b",
         "1e3",
         "true",
         '"esc \\" quote"',
@@ -427,6 +430,8 @@ def test_random_documents(tmp_path: Path, doc: Doc) -> None:
         before = text[:offset]
         return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
+    ok, fast, full = _subjects_both_ways(text)
+    assert ok and fast == full
     blanks = marked_blanks(store)
     assert set(blanks) == set(doc.blanks)
     found = loc.locate([*doc.subjects, *blanks.values()])
@@ -434,3 +439,46 @@ def test_random_documents(tmp_path: Path, doc: Doc) -> None:
         assert found[term] == Location("random.ttl", *line_col(offset)), term
     for marker, offset in doc.blanks.items():
         assert found[blanks[marker]] == Location("random.ttl", *line_col(offset)), marker
+
+
+def _subjects_both_ways(text: str, fmt: str = "turtle") -> tuple[bool, dict, dict]:
+    from cica_ld.locations import FileScan, _fast_subjects, _read_turtle
+
+    path = Path("/nonexistent/doc.ttl")
+    fast = FileScan(path=path, text=text, format=fmt)
+    full = FileScan(path=path, text=text, format=fmt)
+    ok = _fast_subjects(fast, "file:///doc.ttl")
+    _read_turtle(full, "file:///doc.ttl", frozenset(), False)
+    assert full.supported
+    return ok, fast.subjects, full.subjects
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted(p for d in ("data", "shapes", "ontology") for p in (ROOT / d).glob("*.ttl")),
+        *sorted(
+            p
+            for p in (ROOT / "tests" / "fixtures").glob("validate-*/*.ttl")
+            if p.name != "syntax-error.ttl"
+        ),
+    ],
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_fast_subject_scan_agrees_with_the_reader(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    ok, fast, full = _subjects_both_ways(text)
+    assert ok and fast == full
+
+
+def test_fast_subject_scan_on_tricky_text() -> None:
+    ok, fast, full = _subjects_both_ways(TRICKY)
+    assert ok and fast == full
+    graphs = (
+        "@prefix ex: <http://example.org/ns#> .\n"
+        'ex:g1 { ex:a ex:p [ ex:id "g1" ] . ex:b ex:p 1 }\n'
+        "GRAPH ex:g2 {\n  ex:c ex:p ex:a .\n  ex:d ex:p ( 1 ) .\n}\n"
+        "{ ex:e ex:p 2 }\n[] { ex:h ex:p 4 }\nex:f ex:p 3 .\n"
+    )
+    ok, fast, full = _subjects_both_ways(graphs, "trig")
+    assert ok and fast == full and len(fast) == 7
