@@ -16,6 +16,8 @@ import pyoxigraph
 import pytest
 import yaml
 from conftest import FIXTURES, ROOT, OxigraphServer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cica_ld import validation
@@ -368,3 +370,32 @@ def test_no_pyoxigraph_terms_leak_into_stdout() -> None:
     result = cli("--data", INVALID, *SHAPES)
     assert "BlankNode" not in result.stdout and "NamedNode" not in result.stdout
     assert pyoxigraph  # the store library the CLI uses (imported for the type check above)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    junk=st.one_of(
+        st.binary(max_size=300),
+        st.text(
+            alphabet=st.sampled_from(list("@prefix ex: <http://e/> .;,[]()\"'#\n ab_:1^")),
+            max_size=200,
+        ),
+    ),
+    role=st.sampled_from(["data", "shapes"]),
+)
+def test_random_input_never_makes_a_traceback(tmp_path: Path, junk: bytes | str, role: str) -> None:
+    path = tmp_path / "junk.ttl"
+    if isinstance(junk, str):
+        path.write_text(junk, encoding="utf-8")
+    else:
+        path.write_bytes(junk)
+    if role == "data":
+        result = cli("--data", str(path), *SHAPES)
+    else:
+        result = cli("--data", VALID, "--shapes", str(path), "--no-ontology")
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if result.exit_code == 2:
+        assert result.stderr.startswith("cica-ld: error: ")
