@@ -15,6 +15,7 @@ from cica_ld.cli.options import (
     OutputOpt,
     TimeoutOpt,
 )
+from cica_ld.validation import DEFAULT_ENGINE
 
 PathsArg = Annotated[
     Optional[list[Path]],  # noqa: UP045 - typer needs Optional here on py3.10
@@ -55,7 +56,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="Validation engine: native (fast, SHACL compiled to SPARQL) or pyshacl (the "
-        "reference). [default: pyshacl]",
+        f"reference). [default: {DEFAULT_ENGINE}]",
         show_default=False,
     ),
 ]
