@@ -234,9 +234,16 @@ def _jsonld_source(fh: BinaryIO, path: Path) -> bytes:
 
 
 def parse_file(
-    path: str | Path, input_format: str | None = None, *, base_iri: str | None = None
+    path: str | Path,
+    input_format: str | None = None,
+    *,
+    base_iri: str | None = None,
+    rename_blank_nodes: bool = False,
 ) -> list[pyoxigraph.Quad]:
     """Parse one RDF file into a list of quads, in document order.
+
+    Blank nodes keep their ``_:labels`` unless ``rename_blank_nodes`` is true; merging the
+    quads of several files needs fresh ones, or ``_:b1`` of two files would become one node.
 
     Every failure (missing file, a folder, invalid UTF-8, a syntax error) raises
     :class:`InputError` with the file, and line and column where the parser gives them.
@@ -249,7 +256,14 @@ def parse_file(
     with _open(p) as fh:
         source = _jsonld_source(fh, p) if fmt == "jsonld" else fh
         try:
-            return list(pyoxigraph.parse(source, format=_rdf_format(fmt), base_iri=base))
+            return list(
+                pyoxigraph.parse(
+                    source,
+                    format=_rdf_format(fmt),
+                    base_iri=base,
+                    rename_blank_nodes=rename_blank_nodes,
+                )
+            )
         except SyntaxError as exc:
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:

@@ -103,7 +103,7 @@ def _triples(path: Path, fmt: str) -> Iterator[object]:
 
     if fmt == "jsonld":
         # JSON-LD is read whole anyway; the loader inlines the bundled project context
-        for quad in dataset.parse_file(path, fmt):
+        for quad in dataset.parse_file(path, fmt, rename_blank_nodes=True):
             yield quad.triple
         return
     rdf_format = pyoxigraph.RdfFormat.from_media_type(dataset.MEDIA_TYPES[fmt])
@@ -114,7 +114,13 @@ def _triples(path: Path, fmt: str) -> Iterator[object]:
         raise
     with fh:
         try:
-            for quad in pyoxigraph.parse(fh, format=rdf_format, base_iri=path.resolve().as_uri()):
+            # fresh blank nodes per file: `_:b1` in two files are two nodes (RDF merge)
+            for quad in pyoxigraph.parse(
+                fh,
+                format=rdf_format,
+                base_iri=path.resolve().as_uri(),
+                rename_blank_nodes=True,
+            ):
                 yield quad.triple
         except (SyntaxError, ValueError, OSError):
             # re-parse with the loader to get its error, with file, line and column

@@ -223,7 +223,7 @@ def load_graph(files: Sequence[Path], input_format: str | None = None) -> Loaded
         fmt = dataset.format_for(f, input_format)
         base = f.resolve().as_uri()
         if fmt in dataset.QUAD_FORMATS:
-            quads = dataset.parse_file(f, fmt, base_iri=base)
+            quads = dataset.parse_file(f, fmt, base_iri=base, rename_blank_nodes=True)
             store.extend(
                 q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
                 for q in quads
