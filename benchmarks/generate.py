@@ -162,7 +162,7 @@ DEFECT_KINDS: tuple[DefectKind, ...] = (
     ),
     DefectKind(
         "bad-iso-alpha3",
-        "a state whose ISO 3166-1 alpha-3 code has a digit",
+        "a state whose ISO 3166-1 alpha-3 code ends in a lower-case letter",
         CICASH + "State-iso3166Alpha3",
         SH + "PatternConstraintComponent",
         CICA + "iso3166Alpha3",
@@ -764,7 +764,7 @@ def _write_model(model: _Model, out: TextIO, defects: list[tuple[DefectKind, str
         if st.defect == "bad-iso-alpha2":
             a2 = a2.lower()
         elif st.defect == "bad-iso-alpha3":
-            a3 = a3[:2] + "9"
+            a3 = a3[:2] + a3[2].lower()  # still unique: no IsoCodeIsUnique result
         elif st.defect == "bad-wikidata-iri":
             same = f"<https://www.wikidata.org/wiki/Q{st.wikidata}>"
         props = []

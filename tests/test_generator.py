@@ -120,6 +120,19 @@ def test_manifest_lines_point_at_the_focus_subject_block() -> None:
     assert len(subjects) == len(set(subjects))
 
 
+def test_iso_codes_stay_unique_with_defects() -> None:
+    """A bad-code defect must not also make two states share a code (a second result)."""
+    text, _ = _generated(100_000, 6, 0.05)
+    store = _parse_oxigraph(text)
+    rows = store.query(
+        "SELECT ?code (COUNT(?s) AS ?n) WHERE {"
+        " ?s <https://w3id.org/cica-ld/ontology#iso3166Alpha2>"
+        "|<https://w3id.org/cica-ld/ontology#iso3166Alpha3> ?code }"
+        " GROUP BY ?code HAVING (COUNT(?s) > 1)"
+    )
+    assert list(rows) == []
+
+
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError):
         gen.generate(10, seed=0)
