@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
 SPARQL_COMPONENT = SH + "SPARQLConstraintComponent"
+#: Up to this many focus nodes, a decorrelated EXISTS body is evaluated for them alone.
+SMALL_FOCUS = 1000
 CLOSED = component("closed")
 
 # datatypes whose lexical forms Oxigraph's XPath constructor functions check
@@ -126,9 +128,16 @@ _VALUE_LEVEL = (
 
 @dataclass(frozen=True)
 class Focus:
-    """The focus nodes of a shape: a SPARQL group pattern that binds ``?this``."""
+    """The focus nodes of a shape: a SPARQL group pattern that binds ``?this`` once per focus
+    node (``pattern``), and one that may bind the same node more than once but is cheaper to
+    join (``bag``: class and node targets inline, for queries whose answers are sets)."""
 
     pattern: str
+    bag_pattern: str | None = None
+
+    @property
+    def bag(self) -> str:
+        return self.bag_pattern or self.pattern
 
     def renamed(self, var: str) -> str:
         """The pattern with ``?this`` renamed (to nest it inside another pattern)."""
@@ -166,6 +175,7 @@ class Engine:
         self._expr_cache: dict[tuple[str, str], str | None] = {}
         self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
         self._stack: list[str] = []
+        self._sizes: dict[str, int] = {}
         self._fresh = 0
 
     # -----------------------------------------------------------------------------------------
@@ -222,11 +232,18 @@ class Engine:
             parts.append(
                 f"{{ ?this {RDF_TYPE} ?__cica_type . VALUES ?__cica_type {{ {' '.join(cls)} }} }}"
             )
-        parts.extend(f"{{ ?this {p} ?__cica_o }}" for p in sorted(subjects_of))
-        parts.extend(f"{{ ?__cica_s {p} ?this }}" for p in sorted(objects_of))
+        inline = list(parts)
+        used = [f"{{ ?this {p} ?__cica_o }}" for p in sorted(subjects_of)]
+        used += [f"{{ ?__cica_s {p} ?this }}" for p in sorted(objects_of)]
+        parts.extend(used)
         if not parts:
             return Focus("{ FILTER(false) }")
-        return Focus(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}")
+        pattern = f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}"
+        # subjects/objects of a predicate repeat (one per triple): kept distinct in the bag too
+        if used:
+            inline.append(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(used)} }} }}")
+        bag = inline[0] if len(inline) == 1 else "{ " + " UNION ".join(inline) + " }"
+        return Focus(pattern, bag)
 
     def value_focus(self, shape: Shape, focus: Focus) -> Focus:
         """The value nodes of ``shape`` for the focus nodes ``focus``, as focus nodes."""
@@ -237,6 +254,15 @@ class Engine:
             f"{{ SELECT DISTINCT ?this WHERE {{ {focus.renamed(var)} "
             f"?{var} {shape.path_sparql} ?this . }} }}"
         )
+
+    def focus_size(self, focus: Focus, limit: int = SMALL_FOCUS) -> int:
+        """How many focus nodes there are, counted up to ``limit`` (0: no query is needed)."""
+        found = self._sizes.get(focus.pattern)
+        if found is None:
+            query = f"SELECT ?this WHERE {{ {focus.bag} }} LIMIT {limit}"
+            found = len({f for (f,) in self._select(query, ["this"])})
+            self._sizes[focus.pattern] = found
+        return found
 
     def _var(self, stem: str) -> str:
         self._fresh += 1
@@ -465,6 +491,8 @@ class Engine:
         """Every failure of the shape's own constraints (not of its property shapes)."""
         if shape.node in self._stack:
             raise ShapesError("recursive shapes are not supported", shape=shape.node)
+        if self.focus_size(focus) == 0:
+            return
         self._stack.append(shape.node)
         try:
             yield from self._value_level(shape, focus)
@@ -518,9 +546,7 @@ class Engine:
 
     def _pairs_of(self, shape: Shape, focus: Focus) -> list[tuple[str, str]]:
         """Every (focus node, value node) pair of the shape."""
-        query = (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {self._value_pattern(shape)} }}"
-        )
+        query = f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {self._value_pattern(shape)} }}"
         return [(f, v) for f, v in self._select(query, ["this", "value"]) if f and v]  # type: ignore[misc]
 
     # -- value-level components, one query
@@ -561,7 +587,7 @@ class Engine:
         names = [f"k{i}" for i in range(len(checks))]
         query = (
             f"SELECT DISTINCT ?this ?value {' '.join('?' + n for n in names)} WHERE {{\n"
-            f"{focus.pattern}\n{self._value_pattern(shape)}\n{binds}\nFILTER({failing})\n}}"
+            f"{focus.bag}\n{self._value_pattern(shape)}\n{binds}\nFILTER({failing})\n}}"
         )
         for row in self._select(query, ["this", "value", *names]):
             f, val = row[0], row[1]
@@ -579,35 +605,71 @@ class Engine:
     def _counts(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
         if not shape.is_property:
             return
-        lo = shape.param("minCount")
-        hi = shape.param("maxCount")
+        lo_term = shape.param("minCount")
+        hi_term = shape.param("maxCount")
+        lo = int(literal_value(lo_term)) if lo_term is not None else None
+        hi = int(literal_value(hi_term)) if hi_term is not None else None
         path = shape.path_sparql
-        if lo is not None:
-            n = int(literal_value(lo))
-            if n == 1:
-                query = (
-                    f"SELECT ?this WHERE {{ {focus.pattern} "
-                    f"FILTER NOT EXISTS {{ ?this {path} ?value }} }}"
+        if lo is not None and lo <= 0:
+            lo = None  # never fails
+        queries: list[tuple[str, str]] = []
+        if lo is not None and hi is not None:
+            # both in one pass: the count of every focus node, reported where out of range
+            queries.append(
+                (
+                    "both",
+                    f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {focus.bag} "
+                    f"OPTIONAL {{ ?this {path} ?value }} }} GROUP BY ?this "
+                    f"HAVING (COUNT(DISTINCT ?value) < {lo} || COUNT(DISTINCT ?value) > {hi})",
                 )
-                for (f,) in self._select(query, ["this"]):
-                    if f is not None:
-                        yield Hit(f, component("minCount"))
-            elif n > 1:
-                query = (
-                    f"SELECT ?this WHERE {{ {focus.pattern} OPTIONAL {{ ?this {path} ?value }} }} "
-                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
-                )
-                for (f,) in self._select(query, ["this"]):
-                    if f is not None:
-                        yield Hit(f, component("minCount"))
-        if hi is not None:
-            n = int(literal_value(hi))
-            query = (
-                f"SELECT ?this WHERE {{ {focus.pattern} ?this {path} ?value . }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
             )
-            for (f,) in self._select(query, ["this"]):
-                if f is not None:
+        else:
+            if lo == 1:
+                without = _without(f"?this {path} ?value", path)
+                queries.append(("min", f"SELECT ?this WHERE {{ {focus.bag} {without} }}"))
+            elif lo is not None:
+                queries.append(
+                    (
+                        "min",
+                        f"SELECT ?this WHERE {{ {focus.bag} OPTIONAL {{ ?this {path} ?value }} }} "
+                        f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {lo})",
+                    )
+                )
+            if hi == 0:
+                queries.append(
+                    (
+                        "max",
+                        f"SELECT DISTINCT ?this WHERE {{ {focus.bag} ?this {path} ?value }}",
+                    )
+                )
+            elif hi == 1:
+                # two different values: a self-join is cheaper than grouping every focus node
+                queries.append(
+                    (
+                        "max",
+                        f"SELECT DISTINCT ?this WHERE {{ {focus.bag} ?this {path} ?value . "
+                        f"?this {path} ?__cica_v2 . FILTER(!sameTerm(?value, ?__cica_v2)) }}",
+                    )
+                )
+            elif hi is not None:
+                queries.append(
+                    (
+                        "max",
+                        f"SELECT ?this WHERE {{ {focus.bag} ?this {path} ?value . }} "
+                        f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {hi})",
+                    )
+                )
+        for kind, query in queries:
+            for f, n_term in self._select(query, ["this", "n"]):
+                if f is None:
+                    continue
+                if kind != "both":
+                    yield Hit(f, component(f"{kind}Count"))
+                    continue
+                n = int(literal_value(n_term)) if n_term is not None else 0
+                if lo is not None and n < lo:
+                    yield Hit(f, component("minCount"))
+                if hi is not None and n > hi:
                     yield Hit(f, component("maxCount"))
 
     def _has_value(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
@@ -615,8 +677,8 @@ class Engine:
             return  # node shapes: a value-level check
         for value in shape.params.get("hasValue", []):
             query = (
-                f"SELECT ?this WHERE {{ {focus.pattern} "
-                f"FILTER NOT EXISTS {{ ?this {shape.path_sparql} {value} }} }}"
+                f"SELECT ?this WHERE {{ {focus.bag} "
+                f"{_without(f'?this {shape.path_sparql} {value}', shape.path_sparql)} }}"
             )
             for (f,) in self._select(query, ["this"]):
                 if f is not None:
@@ -627,7 +689,7 @@ class Engine:
             return
         path = shape.path_sparql
         query = (
-            f"SELECT DISTINCT ?this ?lang WHERE {{ {focus.pattern} "
+            f"SELECT DISTINCT ?this ?lang WHERE {{ {focus.bag} "
             f"?this {path} ?a . ?this {path} ?b . "
             f'BIND(LCASE(LANG(?a)) AS ?lang) FILTER(?lang != "" && ?a != ?b && '
             f"LCASE(LANG(?b)) = ?lang) }}"
@@ -642,14 +704,14 @@ class Engine:
         vp = self._value_pattern(shape)
         for other in shape.params.get("equals", []):
             if shape.is_property:
-                is_value = f"?this {shape.path_sparql} ?value"
+                not_value = _without(f"?this {shape.path_sparql} ?value", shape.path_sparql)
             else:  # the only value node is the focus node itself
-                is_value = "FILTER(sameTerm(?this, ?value))"
+                not_value = "FILTER(!sameTerm(?this, ?value))"
             queries = (
-                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} "
                 f"FILTER NOT EXISTS {{ ?this {other} ?value }} }}",
-                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} ?this {other} ?value . "
-                f"FILTER NOT EXISTS {{ {is_value} }} }}",
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} ?this {other} ?value . "
+                f"{not_value} }}",
             )
             for query in queries:
                 for f, v in self._select(query, ["this", "value"]):
@@ -657,8 +719,7 @@ class Engine:
                         yield Hit(f, component("equals"), value=v)
         for other in shape.params.get("disjoint", []):
             query = (
-                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
-                f"?this {other} ?value . }}"
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} ?this {other} ?value . }}"
             )
             for f, v in self._select(query, ["this", "value"]):
                 if f is not None:
@@ -666,7 +727,7 @@ class Engine:
         for name, op in (("lessThan", "<"), ("lessThanOrEquals", "<=")):
             for other in shape.params.get(name, []):
                 query = (
-                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} {vp} "
+                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} "
                     f"?this {other} ?__cica_other . "
                     f"FILTER(!COALESCE(?value {op} ?__cica_other, false)) }}"
                 )
@@ -682,7 +743,7 @@ class Engine:
         allowed = self._closed_allowed(shape)
         filt = f"FILTER(?p NOT IN ({', '.join(allowed)}))" if allowed else ""
         query = (
-            f"SELECT DISTINCT ?this ?p ?o WHERE {{ {focus.pattern} {self._value_pattern(shape)} "
+            f"SELECT DISTINCT ?this ?p ?o WHERE {{ {focus.bag} {self._value_pattern(shape)} "
             f"?value ?p ?o . {filt} }}"
         )
         for f, p, o in self._select(query, ["this", "p", "o"]):
@@ -761,7 +822,7 @@ class Engine:
         return out
 
     def _focus_nodes(self, focus: Focus) -> list[str]:
-        query = f"SELECT DISTINCT ?this WHERE {{ {focus.pattern} }}"
+        query = f"SELECT DISTINCT ?this WHERE {{ {focus.bag} }}"
         return [f for (f,) in self._select(query, ["this"]) if f is not None]
 
     # -- SHACL-SPARQL
@@ -823,7 +884,11 @@ class Engine:
             raise ShapesError(f"{source}: {exc}", shape=shape.node) from None
         wanted = sorted(set(variables) | {"this", "value", "path", "failure"})
         if analysis.mode == "join":
-            rows = self._select(sparql_text.join_query(text, focus.pattern), wanted)
+            # repeated focus nodes only repeat solutions, unless the query aggregates
+            pattern = focus.pattern if analysis.aggregates else focus.bag
+            small = self.focus_size(focus) < SMALL_FOCUS
+            query = sparql_text.join_query(text, pattern, restrict_exists=small)
+            rows = self._select(query, wanted)
         elif analysis.mode == "lateral" and self.backend.local:
             rows = self._select(sparql_text.lateral_query(text, focus.pattern), wanted)
         else:
@@ -899,7 +964,7 @@ class Engine:
             raise ShapesError(f"{validator.node}: {exc}", shape=shape.node) from None
         head = text[: sparql_text.prologue_end(text)]
         query = (
-            f"{head}SELECT DISTINCT ?this ?value WHERE {{ {focus.pattern} "
+            f"{head}SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} "
             f"{self._value_pattern(shape)} FILTER NOT EXISTS {{ {body} }} }}"
         )
         message = _pick_message(messages)
@@ -926,6 +991,17 @@ class Engine:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _without(pattern: str, path: str | None) -> str:
+    """An anti-join: no solution of the triple/path ``pattern`` compatible with the current
+    one (whose ``?this``, and ``?value`` where used, are bound). A single predicate is looked
+    up per solution (``FILTER NOT EXISTS``); a longer path is evaluated once and subtracted
+    (``MINUS``), since Oxigraph plans a path inside EXISTS without knowing its start is bound.
+    Both mean the same here: every variable of the pattern is bound on the left."""
+    if path is not None and re.fullmatch(r"<[^<>\s]*>", path):
+        return f"FILTER NOT EXISTS {{ {pattern} }}"
+    return f"MINUS {{ {pattern} }}"
 
 
 def _mentions(text: str, name: str) -> bool:

@@ -595,6 +595,7 @@ class Analysis:
     mode: str  # "join", "lateral" or "per-node"
     reason: str  # why not "join" (empty for join)
     projects_this: bool
+    aggregates: bool = False  # GROUP BY or aggregate functions: focus nodes must not repeat
 
 
 def _check_forbidden(query: Query, tokens: list[Token], prebound: frozenset[str]) -> None:
@@ -652,7 +653,9 @@ def analyse(text: str, prebound: frozenset[str] = frozenset({"this"})) -> Analys
     problem = _join_problem(query.where, top=True, binds_this=True)
     if problem:
         return Analysis("lateral", problem, projects_this)
-    return Analysis("join", "", projects_this)
+    grouped = has_aggregate or "GROUP" in tail_words or "HAVING" in tail_words
+    # (only the outer query's aggregates see repeated focus nodes: sub-SELECTs are joined)
+    return Analysis("join", "", projects_this, aggregates=grouped)
 
 
 _AGGREGATES = frozenset({"COUNT", "SUM", "MIN", "MAX", "AVG", "SAMPLE", "GROUP_CONCAT"})
@@ -790,13 +793,27 @@ class _Fresh:
         return f"{self.prefix}{self.n}"
 
 
-def join_query(text: str, focus_pattern: str, *, optimise: bool = True) -> str:
+def join_query(
+    text: str, focus_pattern: str, *, optimise: bool = True, restrict_exists: bool = False
+) -> str:
     """The query joined with the focus nodes: ``focus_pattern`` (a group pattern binding
     ``?this``) is placed first in the top-level group, ``$x`` is written ``?x``, ``?this`` is
-    projected, and (``optimise``) the top-level group is rewritten by :func:`decorrelate`."""
+    projected, and (``optimise``) the top-level group is rewritten by :func:`decorrelate`
+    (``restrict_exists``: decorrelated EXISTS bodies that share ``?this`` are joined with the
+    focus pattern too; worth it when there are few focus nodes)."""
     text = rename_variables(text)
     query, _tokens = parse(text)
-    body = decorrelate(text, query.where, tokenize(text), {"this"}) if optimise else None
+    body = (
+        decorrelate(
+            text,
+            query.where,
+            tokenize(text),
+            {"this"},
+            focus=focus_pattern if restrict_exists else None,
+        )
+        if optimise
+        else None
+    )
     if body is None:
         body = text[query.where.start + 1 : query.where.end - 1]
     projection = text[query.projection_start : query.projection_end]
@@ -826,10 +843,19 @@ def lateral_query(text: str, focus_pattern: str) -> str:
     return f"{head}SELECT * WHERE {{\n{focus_pattern}\nLATERAL {{ {inner} }}\n}}"
 
 
-def decorrelate(text: str, group: Group, tokens: list[Token], extra_bound: set[str]) -> str | None:
+def decorrelate(
+    text: str,
+    group: Group,
+    tokens: list[Token],
+    extra_bound: set[str],
+    *,
+    focus: str | None = None,
+) -> str | None:
     """The body of ``group`` (without its braces) rewritten for a planner without statistics,
     or ``None`` when nothing changes. ``tokens``: all tokens of ``text``; ``extra_bound``:
-    variables bound in every solution besides the group's own triples (``?this``)."""
+    variables bound in every solution besides the group's own triples (``?this``); ``focus``:
+    the pattern binding ``?this`` in every solution (repeated inside a decorrelated EXISTS body
+    that shares ``?this``, so the body is evaluated for the focus nodes only)."""
     fresh = _Fresh(f"__cica_f{group.start}_")
     changed = False
     parts: list[str] = []
@@ -844,7 +870,7 @@ def decorrelate(text: str, group: Group, tokens: list[Token], extra_bound: set[s
                 changed = True
                 continue
         if el.kind == "filter" and el.expr is not None and el.expr.exists:
-            new_text, opts, filters = _rewrite_filter(text, el, bound, tokens, fresh)
+            new_text, opts, filters = _rewrite_filter(text, el, bound, tokens, fresh, focus)
             if new_text is not None:
                 changed = True
                 if new_text:
@@ -921,7 +947,12 @@ def _triples_by_subject(toks: list[Token]) -> dict[str, list[tuple[int, int]]] |
 
 
 def _rewrite_filter(
-    text: str, el: Element, bound: set[str], tokens: list[Token], fresh: _Fresh
+    text: str,
+    el: Element,
+    bound: set[str],
+    tokens: list[Token],
+    fresh: _Fresh,
+    focus: str | None = None,
 ) -> tuple[str | None, list[str], list[str]]:
     """Decorrelate the EXISTS forms of a top-level FILTER.
 
@@ -942,7 +973,7 @@ def _rewrite_filter(
             and _strip_brackets(text, c_start, c_end) == (c_exists[0].start, c_exists[0].end)
         )
         if whole:
-            rewritten = _not_exists_as_left_join(text, c_exists[0], tokens, fresh)
+            rewritten = _not_exists_as_left_join(text, c_exists[0], tokens, fresh, focus)
             if rewritten is not None:
                 opt, flag = rewritten
                 opts.append(opt)
@@ -953,7 +984,7 @@ def _rewrite_filter(
         piece = text[c_start:c_end]
         replacements: list[tuple[int, int, str]] = []
         for ex in c_exists:
-            flagged = _exists_as_flag(text, ex, bound, tokens, fresh)
+            flagged = _exists_as_flag(text, ex, bound, tokens, fresh, focus)
             if flagged is None:
                 continue
             opt, flag = flagged
@@ -1043,7 +1074,7 @@ def _pattern_count(group: Group) -> int:
 
 
 def _not_exists_as_left_join(
-    text: str, ex: Exists, tokens: list[Token], fresh: _Fresh
+    text: str, ex: Exists, tokens: list[Token], fresh: _Fresh, focus: str | None = None
 ) -> tuple[str, str] | None:
     """``FILTER NOT EXISTS { P }`` as ``OPTIONAL { { SELECT DISTINCT ... (1 AS ?flag) WHERE
     { P' } } FILTER(lifted) }`` + ``FILTER(!BOUND(?flag))``.
@@ -1092,9 +1123,13 @@ def _not_exists_as_left_join(
         text[el.start : el.end] + (" ." if el.kind == "triples" else "") for el in rest
     )
     inner_group = Group(body.start, body.end, rest)
-    better = decorrelate(text, inner_group, tokens, set())
-    if better is not None:
-        inner_body = better
+    if focus is not None and "this" in projected:
+        # only the focus nodes can match: evaluate the body for them alone
+        inner_body = f"{focus}\n{inner_body}"
+    else:
+        better = decorrelate(text, inner_group, tokens, set())
+        if better is not None:
+            inner_body = better
     proj = " ".join(f"?{v}" for v in projected)
     condition = " && ".join(f"({_filter_expr_text(text, el)})" for el in lifted)
     cond = f" FILTER({condition})" if condition else ""
@@ -1106,7 +1141,12 @@ def _not_exists_as_left_join(
 
 
 def _exists_as_flag(
-    text: str, ex: Exists, bound: set[str], tokens: list[Token], fresh: _Fresh
+    text: str,
+    ex: Exists,
+    bound: set[str],
+    tokens: list[Token],
+    fresh: _Fresh,
+    focus: str | None = None,
 ) -> tuple[str, str] | None:
     """``[NOT] EXISTS { P }`` inside a FILTER expression as ``[!]BOUND(?flag)`` with
     ``OPTIONAL { SELECT DISTINCT <shared> (1 AS ?flag) WHERE { P } }`` appended to the group.
@@ -1126,9 +1166,12 @@ def _exists_as_flag(
     if not shared <= inner_bound or not shared <= bound:
         return None
     flag = fresh()
-    inner_body = decorrelate(text, body, tokens, set())
-    if inner_body is None:
-        inner_body = text[body.start + 1 : body.end - 1]
+    if focus is not None and "this" in shared:
+        inner_body = f"{focus}\n{text[body.start + 1 : body.end - 1]}"
+    else:
+        inner_body = decorrelate(text, body, tokens, set())
+        if inner_body is None:
+            inner_body = text[body.start + 1 : body.end - 1]
     proj = " ".join(f"?{v}" for v in sorted(shared))
     opt = f"OPTIONAL {{ SELECT DISTINCT {proj} (1 AS ?{flag}) WHERE {{\n{inner_body}\n}} }}"
     return opt, flag
