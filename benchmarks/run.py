@@ -100,6 +100,9 @@ class Job:
     load1: float | None = None
     note: str = ""
     cmd: list[str] = field(default_factory=list)
+    # projected jobs: the time (or timeout) measured at the smaller size the projection starts
+    # from, a lower bound for this size (more data is never validated or parsed faster)
+    lower_bound_s: float | None = None
 
     def time_text(self) -> str:
         if self.status == "ok":
@@ -325,7 +328,7 @@ class Suite:
         why: str,
     ) -> Job:
         """A job not run at this size: projected linearly from `basis` when it was measured."""
-        if basis is not None and basis.status in ("ok", "timeout") and basis.wall_s:
+        if basis is not None and basis.status in ("ok", "timeout", "projected") and basis.wall_s:
             j = Job(
                 section,
                 name,
@@ -335,6 +338,7 @@ class Suite:
                 wall_s=round(basis.wall_s * factor, 1),
                 note=f"{why}; linear projection from {basis.size}"
                 + (" (itself a lower bound)" if basis.status == "timeout" else ""),
+                lower_bound_s=basis.lower_bound_s if basis.status == "projected" else basis.wall_s,
             )
         else:
             j = Job(section, name, tool, size, "skipped", note=why)
@@ -447,6 +451,17 @@ class Suite:
             floor,
             2.0,
         )
+        if ours is not None and floor is not None and ours.cpu_s and floor.cpu_s:
+            c = self.checks[-1]
+            c.note = "; ".join(
+                x
+                for x in (
+                    c.note,
+                    f"CPU time {ours.cpu_s:.3f} s vs {floor.cpu_s:.3f} s = "
+                    f"{ours.cpu_s / floor.cpu_s:.3g}x",
+                )
+                if x
+            )
 
     def embedded_validate(self) -> None:
         print("validate on the embedded dataset (issue 4 item 7)", flush=True)
@@ -741,8 +756,14 @@ class Suite:
         rtext = f"{ratio:.3g}x"
         if bound:
             rtext = f"<= {ratio:.3g}x" if base.status == "timeout" else f"~{ratio:.3g}x"
-            if not met:
-                met = None  # a bound on the anchor decides only in one direction
+            if base.status == "projected":
+                # decide on the rigorous bound (the time at the smaller size) where it suffices
+                floor = base.lower_bound_s
+                if floor:
+                    rtext += f" (<= {ours.wall_s / floor:.3g}x against the {floor:.0f} s floor)"
+                met = True if floor and ours.wall_s / floor <= limit else None
+            elif not met:
+                met = None  # a lower bound on the anchor decides only in one direction
         measured = f"{ours.time_text()} vs {base.time_text()} = {rtext}"
         self.checks.append(
             Check(
@@ -757,7 +778,8 @@ class Suite:
                         extra_note,
                         {
                             "timeout": "the anchor timed out: its time is a lower bound",
-                            "projected": "the anchor's time is a linear projection",
+                            "projected": "the anchor is projected from a smaller size, "
+                            "whose time is a floor for this one",
                         }.get(base.status, ""),
                     )
                     if x
