@@ -245,6 +245,21 @@ def rows_from_anchor_json(path: Path) -> list[tuple]:
     ]
 
 
+def located_from_cica_json(path: Path) -> list[tuple]:
+    """(focus, file name, line) of each result: where cica-ld says the focus node stands."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for r in doc.get("results", []):
+        loc = r.get("location") or {}
+        out.append((_iri(r.get("focusNode")), Path(loc.get("file") or "").name, loc.get("line")))
+    return out
+
+
+def located_from_manifest(path: Path) -> list[tuple]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return [(_iri(d["focus"]), doc["file"], d["line"]) for d in doc["defects"]]
+
+
 def rows_from_manifest(path: Path) -> list[tuple]:
     doc = json.loads(path.read_text(encoding="utf-8"))
     return [
@@ -648,6 +663,16 @@ class Suite:
                     if cmp["equal"]
                     else f"{cmp['count_a']} results vs {cmp['count_b']} injected defects"
                 )
+        # cica-ld's locations: the file and line of each focus node's subject block
+        native_json = w / f"v-{size}-cica-native.json"
+        if "cica-ld validate --engine native" in validators:
+            cmp = compare(
+                located_from_cica_json(native_json),
+                located_from_manifest(generate.manifest_path_for(data)),
+                with_value=False,
+            )
+            what = f"{size}: cica-ld validate --engine native locations vs manifest (file, line)"
+            self.comparisons.append({"what": what, **cmp})
         # engines against each other: pySHACL is the reference (its CLI, else pySHACL run by
         # cica-ld --engine pyshacl); where no pySHACL run finished, pyrudof
         ref_tool = next(
