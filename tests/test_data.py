@@ -291,9 +291,11 @@ def test_no_blank_nodes(store: pyoxigraph.Store) -> None:
 # Provenance
 # ---------------------------------------------------------------------------------------------
 
+#: Fact nodes that are prov:Entity (under PROV-O, by prov:wasDerivedFrom's domain): they cite
+#: their sources with prov:wasDerivedFrom. Events are prov:Activity (ACTIVITY_CLASSES), which
+#: PROV-O makes disjoint with prov:Entity: they cite theirs with dcterms:source.
 FACT_CLASSES = (
     "org:Membership",
-    "prov:Activity",
     "cica:Document",
     "cica:Decision",
     "cica:Initiative",
@@ -308,6 +310,7 @@ FACT_CLASSES = (
     "prov:Location",
     "skos:ConceptScheme",
 )
+ACTIVITY_CLASSES = ("prov:Activity", "cica:Event")
 
 
 def test_every_fact_node_is_derived_from_a_source(store: pyoxigraph.Store) -> None:
@@ -328,6 +331,56 @@ def test_every_fact_node_is_derived_from_a_source(store: pyoxigraph.Store) -> No
         SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ VALUES ?c {{ {values} }} ?x a ?c }}""",
     )
     assert int(n[0]["n"].value) > 250  # the check above ran over the whole dataset
+
+
+def test_every_event_cites_a_source_and_none_is_derived_from_one(
+    full_store: pyoxigraph.Store,
+) -> None:
+    """PROV-O: prov:wasDerivedFrom has the domain prov:Entity, which is disjoint with
+    prov:Activity; so events cite their sources with dcterms:source (modelling guide)."""
+    values = " ".join(ACTIVITY_CLASSES)
+    events = select(
+        full_store,  # with the ontology: cica:Event's subclasses count through rdfs:subClassOf
+        f"""{PREFIXES}
+        SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {values} }} ?x a/rdfs:subClassOf* ?c }}""",
+    )
+    assert len(events) > 30
+    unsourced = select(
+        full_store,
+        f"""{PREFIXES}
+        SELECT DISTINCT ?x WHERE {{
+            VALUES ?c {{ {values} }}
+            ?x a/rdfs:subClassOf* ?c .
+            FILTER NOT EXISTS {{ ?x dcterms:source ?s . ?s a cica:Source ; dcterms:title ?t }}
+        }}""",
+    )
+    assert unsourced == []
+    derived = select(
+        full_store,
+        f"""{PREFIXES}
+        SELECT DISTINCT ?x WHERE {{
+            VALUES ?c {{ {values} }} ?x a/rdfs:subClassOf* ?c ; prov:wasDerivedFrom ?s }}""",
+    )
+    assert derived == []
+    # and the reasoner-free view: every event of the data is typed prov:Activity itself
+    untyped = select(
+        full_store,
+        f"""{PREFIXES}
+        SELECT DISTINCT ?x WHERE {{
+            ?x a/rdfs:subClassOf* cica:Event FILTER NOT EXISTS {{ ?x a prov:Activity }} }}""",
+    )
+    assert untyped == []
+
+
+def test_only_events_use_dcterms_source(store: pyoxigraph.Store) -> None:
+    """One link per kind: entities never cite with dcterms:source (queries rely on it)."""
+    rows = select(
+        store,
+        f"""{PREFIXES}
+        SELECT DISTINCT ?x WHERE {{
+            ?x dcterms:source ?s FILTER NOT EXISTS {{ ?x a prov:Activity }} }}""",
+    )
+    assert rows == []
 
 
 def test_every_source_has_title_publisher_and_url(store: pyoxigraph.Store) -> None:
@@ -370,7 +423,7 @@ def test_every_cited_source_is_described(store: pyoxigraph.Store) -> None:
         store,
         f"""{PREFIXES}
         SELECT DISTINCT ?s WHERE {{
-            ?x prov:wasDerivedFrom ?s FILTER NOT EXISTS {{ ?s a cica:Source }} }}""",
+            ?x prov:wasDerivedFrom|dcterms:source ?s FILTER NOT EXISTS {{ ?s a cica:Source }} }}""",
     )
     assert rows == []
 
