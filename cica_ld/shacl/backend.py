@@ -64,17 +64,26 @@ class LocalBackend(Backend):
     def select_bound(
         self, query: str, variables: Sequence[str], name: str, term: str
     ) -> Iterator[Row]:
-        import pyoxigraph
+        """The term is written into the query text, as for an endpoint: Oxigraph substitutes
+        only projected variables, and an aggregate query without GROUP BY (the one case that
+        needs per-node evaluation locally) cannot project it."""
+        yield from _select_substituted(self, query, variables, name, term)
 
-        from cica_ld.shacl.shapes import to_term
 
-        names = [pyoxigraph.Variable(v) for v in variables]
-        subs = {pyoxigraph.Variable(name): to_term(term)}
-        for sol in self._run(query, substitutions=subs):
-            yield tuple(
-                term if v.value == name else (None if (t := sol[v]) is None else str(t))
-                for v in names
-            )
+def _select_substituted(
+    backend: Backend, query: str, variables: Sequence[str], name: str, term: str
+) -> Iterator[Row]:
+    from cica_ld.shacl.sparql_text import substitute_projection
+
+    if term.startswith("_:"):
+        raise QueryFailed(
+            "a SPARQL constraint that needs per-node evaluation cannot be run for a blank "
+            "focus node: a query cannot name a blank node of the data"
+        )
+    text = substitute_projection(query, name, term)
+    renamed = [v if v != name else "__cica_unused" for v in variables]
+    for row in backend.select(text, renamed):
+        yield tuple(term if v == name else row[i] for i, v in enumerate(variables))
 
 
 class RemoteBackend(Backend):
@@ -99,15 +108,5 @@ class RemoteBackend(Backend):
     def select_bound(
         self, query: str, variables: Sequence[str], name: str, term: str
     ) -> Iterator[Row]:
-        """Standard SPARQL has no pre-binding: the term is written into the query text (a blank
-        node cannot be: there is no way to name a store's blank node in a query)."""
-        from cica_ld.shacl.sparql_text import substitute_projection
-
-        if term.startswith("_:"):
-            raise QueryFailed(
-                "a SPARQL constraint that needs per-node evaluation cannot run for a blank "
-                "focus node at a remote endpoint"
-            )
-        text = substitute_projection(query, name, term)
-        for row in self.select(text, [v if v != name else "__cica_unused" for v in variables]):
-            yield tuple(term if v == name else row[i] for i, v in enumerate(variables))
+        """Standard SPARQL has no pre-binding: the term is written into the query text."""
+        yield from _select_substituted(self, query, variables, name, term)
