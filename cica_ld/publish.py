@@ -451,7 +451,7 @@ def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list
                 "posts": [page.link(p) for p in g.objects(m, CICA + "post")],
                 "begin": begin or "",
                 "end": end or "",
-                "sources": [page.link(s) for s in g.objects(m, PROV + "wasDerivedFrom")],
+                "sources": [page.link(s) for s in _cited(g, m)],
             }
         )
     rows.sort(
@@ -487,11 +487,21 @@ def _group_by_role(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"role": k, "rows": groups[k]} for k in sorted(groups, key=order)]
 
 
+#: How a fact node cites its sources: entities by prov:wasDerivedFrom, activities (events) by
+#: dcterms:source (PROV-O makes prov:Activity disjoint with prov:Entity, the former's domain).
+SOURCE_LINKS = (PROV + "wasDerivedFrom", DCT + "source")
+
+
+def _cited(g: Any, node: Any) -> list[Any]:
+    """The sources ``node`` cites, by either link."""
+    return [src for link in SOURCE_LINKS for src in g.objects(node, link)]
+
+
 def _sources(page: _Page, nodes: Iterable[Any]) -> list[dict[str, Any]]:
     g = page.g
     found: set[Any] = set()
     for n in nodes:
-        found.update(g.objects(n, PROV + "wasDerivedFrom"))
+        found.update(_cited(g, n))
     out = []
     for s in sorted(found, key=_term_key):
         if not isinstance(s, g.ox.NamedNode):
@@ -603,7 +613,7 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     if desc:
         add(s, "description", lit(desc))
     types = set(g.types(s))
-    for src in g.objects(s, PROV + "wasDerivedFrom"):
+    for src in _cited(g, s):
         add(s, "citation", src)
     for page in g.objects(s, FOAF + "page") + g.objects(s, FOAF + "homepage"):
         add(s, "url", page)

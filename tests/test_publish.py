@@ -315,6 +315,27 @@ def test_cica_page_lists_member_states_with_sources(
     assert "Sources cited" in text and "Incoming links" in text
 
 
+def test_event_pages_cite_their_sources(pages: dict[str, Page], store: pyoxigraph.Store) -> None:
+    """Events cite sources with dcterms:source (PROV-O: an activity is no prov:Entity); their
+    pages list them like the entities' prov:wasDerivedFrom sources, also as schema:citation."""
+    rows = store.query(
+        "SELECT ?e (GROUP_CONCAT(STR(?src)) AS ?srcs) WHERE { ?e a prov:Activity ; "
+        "<http://purl.org/dc/terms/source> ?src } GROUP BY ?e",
+        prefixes={"prov": "http://www.w3.org/ns/prov#"},
+    )
+    events = {r["e"].value: r["srcs"].value.split() for r in rows}
+    assert len(events) >= 20
+    for iri, sources in events.items():
+        page = pages[iri.removeprefix(BASE) + ".html"]
+        assert "Sources cited" in " ".join(page.text), iri
+        hrefs = {url for _, _, url in page.links}
+        embedded = " ".join(page.scripts)
+        assert "citation" in embedded, iri
+        for src in sources:
+            slug = src.removeprefix(BASE + "id/")
+            assert any(h.endswith(slug + ".html") for h in hrefs), (iri, src)
+
+
 def test_vocabulary_page_documents_terms_with_usage_counts(
     site: Path, pages: dict[str, Page], store: pyoxigraph.Store
 ) -> None:
