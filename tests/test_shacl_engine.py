@@ -777,3 +777,14 @@ def _vocabulary_shape_names() -> frozenset[str]:
 
     text = (ROOT / "shapes" / "vocabulary.ttl").read_text(encoding="utf-8")
     return frozenset(re.findall(r"^cicash:([A-Za-z0-9_-]+)\s*$", text, re.MULTILINE))
+
+
+def test_forked_workers_give_the_same_results(tmp_path: Path) -> None:
+    gen = _generator()
+    data_file = tmp_path / "gen.ttl"
+    gen.write(data_file, 3000, seed=3, defect_rate=0.05)
+    shapes, ontology = _repository_graphs()
+    data = _load_files([data_file])
+    one = validate(data, shapes, ontology)
+    assert one
+    assert validate(data, shapes, ontology, workers=2) == one

@@ -48,17 +48,24 @@ def validate(
     ontology: pyoxigraph.Store | None = None,
     *,
     inference: str = "none",
+    workers: int = 1,
 ) -> list[ValidationResult]:
     """Validate the default graph of ``data`` against the shapes in ``shapes``.
 
     Returns the validation results (an empty list when the data conforms), sorted by focus
     node, source shape, component, path and value; each distinct result once.
+
+    ``workers``: how many processes evaluate the shapes (default 1). More than one forks
+    workers that read the parent's in-memory store through copy-on-write pages; pyoxigraph
+    writes to the pages it reads, so each worker ends up with most of a second copy of the
+    store: faster (measured ~1.7x with 2 workers at 1M triples) but the memory grows by about
+    the store's size per worker. Off unless asked for.
     """
     from cica_ld.shacl.backend import LocalBackend
     from cica_ld.shacl.engine import Engine
 
     _check_inference(inference)
-    return Engine(LocalBackend(data), shapes, ontology).validate()
+    return Engine(LocalBackend(data), shapes, ontology).validate(workers=workers)
 
 
 def validate_endpoint(

@@ -176,33 +176,57 @@ class Engine:
         self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
         self._stack: list[str] = []
         self._sizes: dict[str, int] = {}
+        self._units: list[tuple[Shape, Focus, bool]] | None = None
         self._fresh = 0
 
     # -----------------------------------------------------------------------------------------
     # Entry point
 
-    def validate(self) -> list[ValidationResult]:
+    def validate(self, workers: int = 1) -> list[ValidationResult]:
+        """All validation results, sorted; ``workers`` > 1 evaluates the shapes in that many
+        forked processes (local stores only; see :func:`_run_parallel`)."""
+        units = self.units()
         results: set[ValidationResult] = set()
-        roots = [s for s in self.shapes.target_shapes() if not s.deactivated]
-        # property shapes of top-level node shapes are validated once over the union of their
-        # parents' focus nodes (the results are the same as per parent, without repeats)
-        merged: dict[str, list[Shape]] = {}
-        for shape in roots:
-            self._report(shape, self.target_focus([shape]), results, include_properties=False)
-            for prop in self._property_children(shape):
-                merged.setdefault(prop, []).append(shape)
-        for prop, parents in sorted(merged.items()):
-            pshape = self.shapes.shape(prop)
-            if pshape.deactivated:
-                continue
-            if all(not p.is_property for p in parents):
-                focus = self.target_focus(parents)
-                self._report(pshape, focus, results)
-            else:
-                for p in parents:
-                    focus = self.target_focus([p])
-                    self._report(pshape, self.value_focus(p, focus), results)
+        if workers > 1 and len(units) > 1 and self.backend.local and _can_fork():
+            for part in _run_parallel(self, len(units), workers):
+                results.update(part)
+        else:
+            for i in range(len(units)):
+                results.update(self.run_unit(i))
         return sorted(results, key=_result_order)
+
+    def units(self) -> list[tuple[Shape, Focus, bool]]:
+        """The independent pieces of work: (shape, its focus nodes, whether its property
+        shapes are included). Property shapes of top-level node shapes are validated once over
+        the union of their parents' focus nodes (the same results as per parent, no repeats).
+        SHACL-SPARQL shapes first: they are the costly ones (for balancing workers)."""
+        if self._units is None:
+            units: list[tuple[Shape, Focus, bool]] = []
+            roots = [s for s in self.shapes.target_shapes() if not s.deactivated]
+            merged: dict[str, list[Shape]] = {}
+            for shape in roots:
+                units.append((shape, self.target_focus([shape]), False))
+                for prop in self._property_children(shape):
+                    merged.setdefault(prop, []).append(shape)
+            for prop, parents in sorted(merged.items()):
+                pshape = self.shapes.shape(prop)
+                if pshape.deactivated:
+                    continue
+                if all(not p.is_property for p in parents):
+                    units.append((pshape, self.target_focus(parents), True))
+                else:
+                    for p in parents:
+                        focus = self.value_focus(p, self.target_focus([p]))
+                        units.append((pshape, focus, True))
+            units.sort(key=lambda u: -len(u[0].sparql))
+            self._units = units
+        return self._units
+
+    def run_unit(self, index: int) -> set[ValidationResult]:
+        shape, focus, include_properties = self.units()[index]
+        out: set[ValidationResult] = set()
+        self._report(shape, focus, out, include_properties=include_properties)
+        return out
 
     def _property_children(self, shape: Shape) -> list[str]:
         return list(shape.properties)
@@ -991,6 +1015,59 @@ class Engine:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+# ---------------------------------------------------------------------------------------------
+# Parallel evaluation: forked workers share the store's memory (copy-on-write, read-only)
+
+_WORKER_ENGINE: Engine | None = None
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _worker(index: int) -> set[ValidationResult]:
+    """Run one unit in a new thread of the worker: the C allocator gives a new thread its own
+    arena, so the query's memory does not land in (and copy) the heap pages the worker shares
+    with the parent's store."""
+    import threading
+
+    assert _WORKER_ENGINE is not None
+    engine = _WORKER_ENGINE
+    out: list[set[ValidationResult]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(engine.run_unit(index))
+        except BaseException as exc:  # re-raised in the worker's main thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def _run_parallel(engine: Engine, count: int, workers: int) -> Iterator[set[ValidationResult]]:
+    """Evaluate the units in forked worker processes, each taking the next unit as it is done
+    (SHACL-SPARQL shapes first). pyoxigraph holds the GIL while it evaluates a query, so
+    threads would not run in parallel; forked processes do, and read the parent's in-memory
+    store through copy-on-write pages (no second copy of the data: nothing writes to it)."""
+    import multiprocessing
+
+    global _WORKER_ENGINE
+    _WORKER_ENGINE = engine
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap_unordered(_worker, range(count), chunksize=1)
+    finally:
+        _WORKER_ENGINE = None
 
 
 def _without(pattern: str, path: str | None) -> str:
