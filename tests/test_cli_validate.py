@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cica_ld import validation
 from cica_ld.cli import app
 
 BASIC = FIXTURES / "validate-basic"
@@ -311,9 +310,6 @@ def put(server: OxigraphServer, path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not validation.native_available(), reason="validate --endpoint needs the native engine"
-)
 def test_endpoint_conforming_and_broken(oxigraph_server: OxigraphServer, tmp_path: Path) -> None:
     # IRIs only: an endpoint cannot name a blank focus node in a query
     put(oxigraph_server, Path(VALID))
@@ -355,9 +351,6 @@ def test_endpoint_conforming_and_broken(oxigraph_server: OxigraphServer, tmp_pat
     assert all(r["location"] is None for r in remote["results"])
 
 
-@pytest.mark.skipif(
-    not validation.native_available(), reason="validate --endpoint needs the native engine"
-)
 def test_unreachable_endpoint_exits_3() -> None:
     from conftest import free_port
 

@@ -21,7 +21,6 @@ from cica_ld.validation import ShapesGraphError, ValidationReport
 BASIC = FIXTURES / "validate-basic"
 BAD_SHAPES = FIXTURES / "validate-shapes"
 EX = "http://example.org/ns#"
-HAVE_NATIVE = validation.native_available()
 
 
 def run(data: str | Path | list, *, ontology: list | None = None, **kw) -> ValidationReport:
@@ -365,20 +364,12 @@ def test_pyshacl_keeps_literals_as_written(tmp_path: Path) -> None:
     assert '"x"' in values
 
 
-@pytest.mark.skipif(not HAVE_NATIVE, reason="the native engine (cica_ld.shacl) is not here yet")
 @pytest.mark.parametrize("data", ["data-valid.ttl", "data-invalid.ttl"])
 def test_native_and_pyshacl_agree(data: str) -> None:
     ours = run(BASIC / data, engine="native")
     ref = run(BASIC / data, engine="pyshacl")
     assert keys(ours) == keys(ref)
     assert [f.location for f in ours.findings] == [f.location for f in ref.findings]
-
-
-def test_missing_native_engine_is_a_usage_error() -> None:
-    if HAVE_NATIVE:
-        pytest.skip("the native engine is installed")
-    with pytest.raises(UsageError, match="native engine"):
-        run(INVALID, engine="native")
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,3 +421,23 @@ def test_shape_names_are_readable_and_stable() -> None:
     names = {report.shape_name(f.result.source_shape) for f in report.findings}
     assert "ex:PersonShape/ex:email" in names
     assert not any(re.search(r"_:[0-9a-f]{8}", n) for n in names)
+
+
+# --------------------------------------------------------------------------------------------
+# Engine choice
+
+
+def test_default_engine_is_native_and_agrees_with_pyshacl() -> None:
+    default = run(INVALID)
+    assert default.engine == "native"
+    assert keys(default) == keys(run(INVALID, engine="pyshacl"))
+
+
+@pytest.mark.parametrize("inference", ["rdfs", "owlrl"])
+def test_inference_without_an_engine_uses_pyshacl(inference: str) -> None:
+    assert run(INVALID, inference=inference).engine == "pyshacl"
+
+
+def test_native_engine_refuses_inference_it_cannot_do() -> None:
+    with pytest.raises(UsageError, match="does not infer"):
+        run(INVALID, engine="native", inference="rdfs")

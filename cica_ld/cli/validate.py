@@ -56,7 +56,7 @@ EngineOpt = Annotated[
     typer.Option(
         "--engine",
         help="Validation engine: native (fast, SHACL compiled to SPARQL) or pyshacl (the "
-        f"reference). [default: {DEFAULT_ENGINE}]",
+        f"reference). [default: {DEFAULT_ENGINE}; pyshacl with --inference rdfs/owlrl]",
         show_default=False,
     ),
 ]
