@@ -83,10 +83,16 @@ def bundled_dir(kind: str) -> Path:
     return _PACKAGE_DIR.parent / kind
 
 
+#: Bundled files that are not RDF data: the JSON-LD context beside the vocabulary.
+_NOT_DATA = frozenset({"context.jsonld"})
+
+
 def bundled_files(kind: str) -> list[Path]:
-    """All RDF files of a bundled resource kind, sorted (empty if there are none yet)."""
+    """All RDF files of a bundled resource kind, sorted (empty if there are none yet); the
+    JSON-LD context (no triples) is not one of them."""
     folder = bundled_dir(kind)
-    return _scan_folder(folder) if folder.is_dir() else []
+    files = _scan_folder(folder) if folder.is_dir() else []
+    return [f for f in files if f.name not in _NOT_DATA]
 
 
 def format_for(path: Path, input_format: str | None = None) -> str:

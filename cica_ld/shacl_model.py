@@ -14,6 +14,14 @@ from enum import IntEnum
 
 SH = "http://www.w3.org/ns/shacl#"
 
+ENGINES: tuple[str, ...] = ("native", "pyshacl")
+#: The engine used when none is named: the native engine (it gives the same results as pySHACL
+#: on the repository data, the W3C suite and generated defects; see tests/test_shacl_engine.py).
+#: It validates the data as given, so a run that asks for inference uses pySHACL instead.
+DEFAULT_ENGINE = "native"
+INFERENCE_ENGINE = "pyshacl"
+INFERENCE: tuple[str, ...] = ("none", "rdfs", "owlrl")
+
 
 class Severity(IntEnum):
     """SHACL severities, ordered so that ``>=`` means "at least as severe"."""

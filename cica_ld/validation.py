@@ -31,19 +31,20 @@ from typing import TYPE_CHECKING, Any
 from cica_ld import dataset
 from cica_ld.errors import InputError, UsageError
 from cica_ld.locations import Location, SourceLocator, SourceSpec
-from cica_ld.shacl_model import SH, Severity, ValidationResult, path_to_sparql
+from cica_ld.shacl_model import (  # engine names live there: the CLI reads them at start-up
+    DEFAULT_ENGINE,
+    ENGINES,
+    INFERENCE,
+    INFERENCE_ENGINE,
+    SH,
+    Severity,
+    ValidationResult,
+    path_to_sparql,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
     import rdflib
-
-ENGINES: tuple[str, ...] = ("native", "pyshacl")
-#: The engine used when none is named: the native engine (it gives the same results as pySHACL
-#: on the repository data, the W3C suite and generated defects; see tests/test_shacl_engine.py).
-#: It validates the data as given, so a run that asks for inference uses pySHACL instead.
-DEFAULT_ENGINE = "native"
-INFERENCE_ENGINE = "pyshacl"
-INFERENCE: tuple[str, ...] = ("none", "rdfs", "owlrl")
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"

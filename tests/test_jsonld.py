@@ -115,10 +115,14 @@ def test_compacted_dataset_uses_only_short_keys(default_ds: dataset.LoadedDatase
     assert dates and all(isinstance(d, str) for d in dates)
 
 
-def test_context_file_is_loaded_as_zero_triples() -> None:
+def test_context_file_is_not_loaded_as_data() -> None:
+    """The bundled context sits beside the vocabulary but is no RDF data: the default dataset
+    skips it (no JSON-LD processing at start-up), and read as RDF it holds no triple."""
     ds = dataset.load()
-    ctx_sources = [s for s in ds.sources if s.path.name == "context.jsonld"]
-    assert len(ctx_sources) == 1 and ctx_sources[0].quads == 0
+    assert not [s for s in ds.sources if s.path.name == "context.jsonld"]
+    ctx = dataset.bundled_dir("ontology") / "context.jsonld"
+    assert ctx.is_file()
+    assert dataset.parse_file(ctx) == []
 
 
 def _as_list(v: Any) -> list[Any]:

@@ -15,7 +15,7 @@ from cica_ld.cli.options import (
     OutputOpt,
     TimeoutOpt,
 )
-from cica_ld.validation import DEFAULT_ENGINE
+from cica_ld.shacl_model import DEFAULT_ENGINE
 
 PathsArg = Annotated[
     Optional[list[Path]],  # noqa: UP045 - typer needs Optional here on py3.10
