@@ -134,10 +134,17 @@ class Focus:
 
     pattern: str
     bag_pattern: str | None = None
+    probe_pattern: str | None = None  # every target pattern, unioned, nothing made distinct
 
     @property
     def bag(self) -> str:
         return self.bag_pattern or self.pattern
+
+    @property
+    def probe(self) -> str:
+        """A pattern binding ?this to every focus node, possibly many times: cheap to ask
+        whether there is any (or how many, roughly)."""
+        return self.probe_pattern or self.bag
 
     def renamed(self, var: str) -> str:
         """The pattern with ``?this`` renamed (to nest it inside another pattern)."""
@@ -267,7 +274,7 @@ class Engine:
         if used:
             inline.append(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(used)} }} }}")
         bag = inline[0] if len(inline) == 1 else "{ " + " UNION ".join(inline) + " }"
-        return Focus(pattern, bag)
+        return Focus(pattern, bag, "{ " + " UNION ".join(parts) + " }")
 
     def value_focus(self, shape: Shape, focus: Focus) -> Focus:
         """The value nodes of ``shape`` for the focus nodes ``focus``, as focus nodes."""
@@ -280,10 +287,11 @@ class Engine:
         )
 
     def focus_size(self, focus: Focus, limit: int = SMALL_FOCUS) -> int:
-        """How many focus nodes there are, counted up to ``limit`` (0: no query is needed)."""
+        """How many focus nodes there are, roughly: the distinct nodes among the first ``limit``
+        bindings (0 exactly when there is none: then no query is needed)."""
         found = self._sizes.get(focus.pattern)
         if found is None:
-            query = f"SELECT ?this WHERE {{ {focus.bag} }} LIMIT {limit}"
+            query = f"SELECT ?this WHERE {{ {focus.probe} }} LIMIT {limit}"
             found = len({f for (f,) in self._select(query, ["this"])})
             self._sizes[focus.pattern] = found
         return found
