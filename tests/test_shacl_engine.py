@@ -779,7 +779,7 @@ def _vocabulary_shape_names() -> frozenset[str]:
     return frozenset(re.findall(r"^cicash:([A-Za-z0-9_-]+)\s*$", text, re.MULTILINE))
 
 
-def test_forked_workers_give_the_same_results(tmp_path: Path) -> None:
+def test_parallel_workers_give_the_same_results(tmp_path: Path) -> None:
     gen = _generator()
     data_file = tmp_path / "gen.ttl"
     gen.write(data_file, 3000, seed=3, defect_rate=0.05)

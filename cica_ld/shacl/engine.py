@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -181,7 +182,7 @@ class Engine:
         self._closure: dict[str, list[str]] = {}
         self._expr_cache: dict[tuple[str, str], str | None] = {}
         self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
-        self._stack: list[str] = []
+        self._local = threading.local()  # per-thread: the shapes being evaluated (recursion)
         self._sizes: dict[str, int] = {}
         self._units: list[tuple[Shape, Focus, bool]] | None = None
         self._fresh = 0
@@ -190,13 +191,17 @@ class Engine:
     # Entry point
 
     def validate(self, workers: int = 1) -> list[ValidationResult]:
-        """All validation results, sorted; ``workers`` > 1 evaluates the shapes in that many
-        forked processes (local stores only; see :func:`_run_parallel`)."""
+        """All validation results, sorted. ``workers`` > 1 evaluates independent shapes in that
+        many threads: pyoxigraph evaluates a query without holding the GIL, and the queries
+        return few rows (the failures), so the threads run in parallel on one shared store."""
         units = self.units()
         results: set[ValidationResult] = set()
-        if workers > 1 and len(units) > 1 and self.backend.local and _can_fork():
-            for part in _run_parallel(self, len(units), workers):
-                results.update(part)
+        if workers > 1 and len(units) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for part in pool.map(self.run_unit, range(len(units))):
+                    results.update(part)
         else:
             for i in range(len(units)):
                 results.update(self.run_unit(i))
@@ -285,6 +290,13 @@ class Engine:
             f"{{ SELECT DISTINCT ?this WHERE {{ {focus.renamed(var)} "
             f"?{var} {shape.path_sparql} ?this . }} }}"
         )
+
+    @property
+    def _stack(self) -> list[str]:
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
 
     def focus_size(self, focus: Focus, limit: int = SMALL_FOCUS) -> int:
         """How many focus nodes there are, roughly: the distinct nodes among the first ``limit``
@@ -1023,59 +1035,6 @@ class Engine:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-# ---------------------------------------------------------------------------------------------
-# Parallel evaluation: forked workers share the store's memory (copy-on-write, read-only)
-
-_WORKER_ENGINE: Engine | None = None
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _worker(index: int) -> set[ValidationResult]:
-    """Run one unit in a new thread of the worker: the C allocator gives a new thread its own
-    arena, so the query's memory does not land in (and copy) the heap pages the worker shares
-    with the parent's store."""
-    import threading
-
-    assert _WORKER_ENGINE is not None
-    engine = _WORKER_ENGINE
-    out: list[set[ValidationResult]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            out.append(engine.run_unit(index))
-        except BaseException as exc:  # re-raised in the worker's main thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return out[0]
-
-
-def _run_parallel(engine: Engine, count: int, workers: int) -> Iterator[set[ValidationResult]]:
-    """Evaluate the units in forked worker processes, each taking the next unit as it is done
-    (SHACL-SPARQL shapes first). pyoxigraph holds the GIL while it evaluates a query, so
-    threads would not run in parallel; forked processes do, and read the parent's in-memory
-    store through copy-on-write pages (no second copy of the data: nothing writes to it)."""
-    import multiprocessing
-
-    global _WORKER_ENGINE
-    _WORKER_ENGINE = engine
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_worker, range(count), chunksize=1)
-    finally:
-        _WORKER_ENGINE = None
 
 
 def _without(pattern: str, path: str | None) -> str:
