@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cica_ld import namespaces as _namespaces
 from cica_ld.errors import InputError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,27 +58,7 @@ SUFFIXES: dict[str, str] = {
 }
 
 #: The project prefixes (Turtle, TriG, RDF/XML, and the names the JSON-LD context uses).
-PREFIXES: dict[str, str] = {
-    "cica": "https://w3id.org/cica-ld/ontology#",
-    "cicaid": "https://w3id.org/cica-ld/id/",
-    "cicash": "https://w3id.org/cica-ld/shapes#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "wd": "http://www.wikidata.org/entity/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+PREFIXES: dict[str, str] = _namespaces.PREFIXES
 
 _RDF_TYPE = PREFIXES["rdf"] + "type"
 _XSD_STRING = PREFIXES["xsd"] + "string"

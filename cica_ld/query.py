@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import catalogue as _catalogue
+from cica_ld import namespaces as _namespaces
 from cica_ld.errors import (
     EndpointError,
     InputError,
@@ -52,24 +53,7 @@ RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 #: Prefixes every query may use without declaring them (a query's own PREFIX wins); also the
 #: abbreviations of the table format and of Turtle output.
-DEFAULT_PREFIXES: dict[str, str] = {
-    "rdf": RDF,
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": XSD,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "time": "http://www.w3.org/2006/time#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "wd": "http://www.wikidata.org/entity/",
-    "cica": "https://w3id.org/cica-ld/ontology#",
-    "cicaid": "https://w3id.org/cica-ld/id/",
-    "cicash": "https://w3id.org/cica-ld/shapes#",
-}
+DEFAULT_PREFIXES: dict[str, str] = _namespaces.PREFIXES
 
 RESULT_FORMATS: tuple[str, ...] = ("table", "csv", "tsv", "json", "xml")
 GRAPH_FORMATS: tuple[str, ...] = ("turtle", "ntriples", "jsonld", "rdfxml")

@@ -56,6 +56,8 @@ from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as _xml_escape
 from xml.sax.saxutils import quoteattr as _xml_attr
 
+from cica_ld import namespaces as _namespaces
+
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
     from starlette.applications import Starlette
@@ -77,24 +79,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 
 #: Prefixes used when serializing Turtle.
-PREFIXES: dict[str, str] = {
-    "cica": "https://w3id.org/cica-ld/ontology#",
-    "cicaid": "https://w3id.org/cica-ld/id/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "time": "http://www.w3.org/2006/time#",
-    "void": "http://rdfs.org/ns/void#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+PREFIXES: dict[str, str] = _namespaces.PREFIXES
 
 
 # --------------------------------------------------------------------------------------------

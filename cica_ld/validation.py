@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import dataset
+from cica_ld import namespaces as _namespaces
 from cica_ld.errors import InputError, UsageError
 from cica_ld.locations import Location, SourceLocator, SourceSpec
 from cica_ld.shacl_model import (  # engine names live there: the CLI reads them at start-up
@@ -52,23 +53,7 @@ OWL = "http://www.w3.org/2002/07/owl#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 #: Prefixes every report may use to abbreviate IRIs (the files' own prefixes are added).
-WELL_KNOWN_PREFIXES: dict[str, str] = {
-    "rdf": RDF,
-    "rdfs": RDFS,
-    "owl": OWL,
-    "xsd": XSD,
-    "sh": SH,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "time": "http://www.w3.org/2006/time#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "cica": "https://w3id.org/cica-ld/ontology#",
-    "cicash": "https://w3id.org/cica-ld/shapes#",
-    "cicaid": "https://w3id.org/cica-ld/id/",
-}
+WELL_KNOWN_PREFIXES: dict[str, str] = _namespaces.PREFIXES
 
 
 # ---------------------------------------------------------------------------------------------
