@@ -153,6 +153,25 @@ class Focus:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """A piece of work: a shape over focus nodes; all of it (``piece`` None), all but its
+    SPARQL constraints (``"core"``), or one SPARQL constraint (its index)."""
+
+    shape: Shape
+    focus: Focus
+    include_properties: bool
+    piece: str | int | None = None
+
+
+def _pieces(shape: Shape, focus: Focus, include_properties: bool) -> list[Unit]:
+    if not shape.sparql:
+        return [Unit(shape, focus, include_properties)]
+    out = [Unit(shape, focus, include_properties, "core")]
+    out.extend(Unit(shape, focus, False, i) for i in range(len(shape.sparql)))
+    return out
+
+
+@dataclass(frozen=True)
 class Hit:
     """One failure found by a query, before it becomes a :class:`ValidationResult`."""
 
@@ -184,7 +203,7 @@ class Engine:
         self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
         self._local = threading.local()  # per-thread: the shapes being evaluated (recursion)
         self._sizes: dict[str, int] = {}
-        self._units: list[tuple[Shape, Focus, bool]] | None = None
+        self._units: list[Unit] | None = None
         self._fresh = 0
 
     # -----------------------------------------------------------------------------------------
@@ -207,17 +226,17 @@ class Engine:
                 results.update(self.run_unit(i))
         return sorted(results, key=_result_order)
 
-    def units(self) -> list[tuple[Shape, Focus, bool]]:
-        """The independent pieces of work: (shape, its focus nodes, whether its property
-        shapes are included). Property shapes of top-level node shapes are validated once over
-        the union of their parents' focus nodes (the same results as per parent, no repeats).
-        SHACL-SPARQL shapes first: they are the costly ones (for balancing workers)."""
+    def units(self) -> list[Unit]:
+        """The independent pieces of work. Property shapes of top-level node shapes are
+        validated once over the union of their parents' focus nodes (the same results as per
+        parent, without repeats). Each SPARQL constraint of a shape is a piece of its own
+        (they are the costly ones), and those come first, so parallel workers stay busy."""
         if self._units is None:
-            units: list[tuple[Shape, Focus, bool]] = []
+            units: list[Unit] = []
             roots = [s for s in self.shapes.target_shapes() if not s.deactivated]
             merged: dict[str, list[Shape]] = {}
             for shape in roots:
-                units.append((shape, self.target_focus([shape]), False))
+                units.extend(_pieces(shape, self.target_focus([shape]), False))
                 for prop in self._property_children(shape):
                     merged.setdefault(prop, []).append(shape)
             for prop, parents in sorted(merged.items()):
@@ -225,19 +244,30 @@ class Engine:
                 if pshape.deactivated:
                     continue
                 if all(not p.is_property for p in parents):
-                    units.append((pshape, self.target_focus(parents), True))
+                    units.extend(_pieces(pshape, self.target_focus(parents), True))
                 else:
                     for p in parents:
                         focus = self.value_focus(p, self.target_focus([p]))
-                        units.append((pshape, focus, True))
-            units.sort(key=lambda u: -len(u[0].sparql))
+                        units.extend(_pieces(pshape, focus, True))
+            units.sort(key=lambda u: 0 if isinstance(u.piece, int) else 1)
             self._units = units
         return self._units
 
     def run_unit(self, index: int) -> set[ValidationResult]:
-        shape, focus, include_properties = self.units()[index]
+        unit = self.units()[index]
         out: set[ValidationResult] = set()
-        self._report(shape, focus, out, include_properties=include_properties)
+        if isinstance(unit.piece, int):
+            shape = unit.shape
+            for hit in self.hits(shape, unit.focus, only_sparql=unit.piece):
+                out.add(self._result(shape, hit))
+            return out
+        self._report(
+            unit.shape,
+            unit.focus,
+            out,
+            include_properties=unit.include_properties,
+            skip_sparql=unit.piece == "core",
+        )
         return out
 
     def _property_children(self, shape: Shape) -> list[str]:
@@ -499,11 +529,13 @@ class Engine:
         out: set[ValidationResult],
         *,
         include_properties: bool = True,
+        skip_sparql: bool = False,
     ) -> None:
-        """Add the results of ``shape`` over ``focus`` to ``out``."""
+        """Add the results of ``shape`` over ``focus`` to ``out`` (``skip_sparql``: without its
+        own SPARQL constraints, evaluated as separate pieces)."""
         if shape.deactivated:
             return
-        for hit in self.hits(shape, focus):
+        for hit in self.hits(shape, focus, skip_sparql=skip_sparql):
             out.add(self._result(shape, hit))
         if not include_properties:
             return
@@ -531,14 +563,28 @@ class Engine:
             source_constraint=hit.source_constraint,
         )
 
-    def hits(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
-        """Every failure of the shape's own constraints (not of its property shapes)."""
+    def hits(
+        self,
+        shape: Shape,
+        focus: Focus,
+        *,
+        skip_sparql: bool = False,
+        only_sparql: int | None = None,
+    ) -> Iterator[Hit]:
+        """Every failure of the shape's own constraints (not of its property shapes); or of
+        its SPARQL constraints but not those (``skip_sparql``); or of one SPARQL constraint
+        alone (``only_sparql``: its index in ``shape.sparql``)."""
         if shape.node in self._stack:
             raise ShapesError("recursive shapes are not supported", shape=shape.node)
         if self.focus_size(focus) == 0:
             return
         self._stack.append(shape.node)
         try:
+            if only_sparql is not None:
+                constraint = shape.sparql[only_sparql]
+                if not constraint.deactivated:
+                    yield from self._sparql(shape, constraint, focus)
+                return
             yield from self._value_level(shape, focus)
             yield from self._counts(shape, focus)
             yield from self._has_value(shape, focus)
@@ -548,7 +594,7 @@ class Engine:
             yield from self._nested(shape, focus)
             yield from self._qualified(shape, focus)
             for constraint in shape.sparql:
-                if not constraint.deactivated:
+                if not constraint.deactivated and not skip_sparql:
                     yield from self._sparql(shape, constraint, focus)
             for comp in self.shapes.components():
                 yield from self._custom(shape, comp, focus)
