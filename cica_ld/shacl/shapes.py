@@ -39,29 +39,6 @@ class ShapesError(InputError):
         super().__init__(f"{where}{message}")
 
 
-#: Parameters read per component; the component IRI is ``sh:<Name>ConstraintComponent``.
-VALUE_PARAMS = (
-    "class",
-    "datatype",
-    "nodeKind",
-    "minExclusive",
-    "minInclusive",
-    "maxExclusive",
-    "maxInclusive",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "languageIn",
-    "in",
-    "hasValue",
-    "node",
-    "not",
-    "and",
-    "or",
-    "xone",
-)
-
-
 def component(name: str) -> str:
     """The IRI of a core constraint component, e.g. ``component("minCount")``."""
     special = {
@@ -283,7 +260,6 @@ _CONSTRAINT_PARAMS = (
     "qualifiedValueShapesDisjoint",
 )
 _LIST_PARAMS = ("and", "or", "xone", "in", "languageIn", "ignoredProperties")
-_SHAPE_LINKS = ("property", "node", "not", "qualifiedValueShape")
 _SHAPE_LISTS = ("and", "or", "xone")
 
 
