@@ -1,6 +1,5 @@
 """`cica-ld load`: push the dataset to a triple store (SPARQL 1.1 Graph Store HTTP Protocol)."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -70,7 +69,7 @@ class _Progress:
     def __init__(self) -> None:
         self.next = _PROGRESS_AFTER
 
-    def __call__(self, p: LoadProgress) -> None:
+    def __call__(self, p: "LoadProgress") -> None:
         from cica_ld.graphstore import render_progress
 
         if p.elapsed >= self.next:

@@ -1,6 +1,5 @@
 """`cica-ld query` and `cica-ld queries`: thin adapters over :mod:`cica_ld.query`."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """`cica-ld serve`: a local SPARQL endpoint and linked-data server (see cica_ld/server.py)."""
 
-from __future__ import annotations
 
 import sys
 from collections.abc import Callable
