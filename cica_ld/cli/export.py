@@ -1,6 +1,5 @@
 """`cica-ld export`: convert RDF, or export the dataset as compacted or framed JSON-LD."""
 
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,6 +1,5 @@
 """`cica-ld load`: push the dataset to a triple store (SPARQL 1.1 Graph Store HTTP Protocol)."""
 
-
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer

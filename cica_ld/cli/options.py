@@ -1,6 +1,5 @@
 """Options shared by several commands, defined once so names and help cannot drift."""
 
-
 from pathlib import Path
 from typing import Annotated, Optional
 

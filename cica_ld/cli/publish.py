@@ -1,6 +1,5 @@
 """`cica-ld publish`: build the static linked-data site."""
 
-
 from pathlib import Path
 from typing import Annotated, Optional
 

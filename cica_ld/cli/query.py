@@ -1,6 +1,5 @@
 """`cica-ld query` and `cica-ld queries`: thin adapters over :mod:`cica_ld.query`."""
 
-
 import sys
 from pathlib import Path
 from typing import Annotated, Optional

@@ -1,6 +1,5 @@
 """`cica-ld serve`: a local SPARQL endpoint and linked-data server (see cica_ld/server.py)."""
 
-
 import sys
 from collections.abc import Callable
 from typing import Annotated, Optional

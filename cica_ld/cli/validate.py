@@ -1,6 +1,5 @@
 """`cica-ld validate`: SHACL validation with exit codes and reports CI systems read."""
 
-
 from pathlib import Path
 from typing import Annotated, Optional
 
