@@ -826,6 +826,19 @@ class SourceLocator:
         self._scan_mode[i] = (want, anon, full)
         return scan
 
+    def prescan(self) -> None:
+        """Read every file's subject blocks now (Turtle, TriG, N-Triples, N-Quads), what
+        :meth:`locate` needs first for IRIs. It needs no store, so it can run in a thread while
+        the files are being loaded. A file that cannot be read is skipped (``locate`` reports
+        the error, or reads it again)."""
+        for i, spec in enumerate(self.sources):
+            if spec.format in LINE_FORMATS and spec.format != "n3":
+                try:
+                    self._scan(i, frozenset(), False, full=False)
+                except (OSError, UnicodeDecodeError, ValueError, _Unsupported):
+                    self._scans.pop(i, None)
+                    self._scan_mode.pop(i, None)
+
     def _terms_of(self, i: int) -> set[str]:
         """Every subject and object term of a file without positions (JSON-LD, RDF/XML)."""
         terms = self._file_terms.get(i)

@@ -482,3 +482,72 @@ def test_fast_subject_scan_on_tricky_text() -> None:
     )
     ok, fast, full = _subjects_both_ways(graphs, "trig")
     assert ok and fast == full and len(fast) == 7
+
+
+# --------------------------------------------------------------------------------------------
+# The prescan: validation reads the data files' layout in a thread while pyoxigraph loads them
+
+
+def _located_findings(monkeypatch: pytest.MonkeyPatch, files: list[Path], cpus: int) -> list:
+    from cica_ld import validation
+
+    monkeypatch.setattr(validation, "_cpus", lambda: cpus)
+    report = validation.validate(files)
+    return [
+        (str(f.result.focus_node), f.result.source_shape, str(f.location)) for f in report.findings
+    ]
+
+
+def test_prescan_gives_the_same_locations_as_reading_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cica_ld import validation
+
+    started = []
+    real_thread = validation.threading.Thread
+
+    def spy(*args, **kwargs):  # record that the prescan really runs in its own thread
+        if kwargs.get("name") == "prescan":
+            started.append(kwargs["name"])
+        return real_thread(*args, **kwargs)
+
+    monkeypatch.setattr(validation.threading, "Thread", spy)
+    ttl = tmp_path / "data.ttl"
+    nt = tmp_path / "more.nt"
+    ttl.write_text(
+        TRICKY + "\n@prefix org: <http://www.w3.org/ns/org#> .\n"
+        'ex:m a org:Membership ; ex:p [ ex:id "x" ] .\n',
+        encoding="utf-8",
+    )
+    nt.write_text(
+        "<http://example.org/ns#n> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<http://www.w3.org/ns/org#Membership> .\n",
+        encoding="utf-8",
+    )
+    with_prescan = _located_findings(monkeypatch, [ttl, nt], cpus=2)
+    assert started == ["prescan"]
+    without = _located_findings(monkeypatch, [ttl, nt], cpus=1)
+    assert started == ["prescan"]  # one CPU: no thread
+    assert with_prescan == without
+    located = {focus: where for focus, _, where in with_prescan}
+    line, col = position_of(ttl.read_text(encoding="utf-8"), "ex:m a org:Membership")
+    assert located[f"<{EX}m>"] == f"{ttl}:{line}:{col}"
+    assert located[f"<{EX}n>"] == f"{nt}:1:1"
+
+
+def test_prescan_of_a_broken_file_leaves_the_error_to_the_loader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cica_ld import validation
+    from cica_ld.errors import InputError
+
+    monkeypatch.setattr(validation, "_cpus", lambda: 2)
+    bad = tmp_path / "bad.ttl"
+    bad.write_bytes(b'@prefix ex: <http://example.org/> .\nex:a ex:p "unclosed .\n\xff\n')
+    with pytest.raises(InputError) as err:
+        validation.validate([bad])
+    assert err.value.path is not None and Path(err.value.path) == bad
+    assert err.value.line is not None
+    missing = tmp_path / "missing.ttl"
+    with pytest.raises(InputError, match="no such file"):
+        validation.validate([missing])
