@@ -24,6 +24,8 @@ from cica_ld.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+    from cica_ld.progress import Progress
+
 #: File extension -> format name (the names accepted by ``--input-format``).
 EXTENSIONS: dict[str, str] = {
     ".ttl": "turtle",
@@ -321,6 +323,7 @@ def load(
     input_format: str | None = None,
     include_ontology: bool = True,
     ontology: Sequence[str | Path] | None = None,
+    progress: Progress | None = None,
 ) -> LoadedDataset:
     """Load RDF files into a new in-memory store.
 
@@ -328,7 +331,7 @@ def load(
     means the bundled CICA data. The vocabulary (the bundled ontology, or ``ontology`` if given)
     is loaded too unless ``include_ontology`` is false. Triples go to the default graph; quads
     from N-Quads/TriG/JSON-LD keep their named graphs. ``input_format`` applies to the files of
-    ``paths`` only.
+    ``paths`` only. ``progress`` is told which file is being loaded.
     """
     import pyoxigraph
 
@@ -346,5 +349,17 @@ def load(
     store = pyoxigraph.Store()
     loaded = LoadedDataset(store=store)
     for f, explicit in files:
+        if progress is not None:
+            progress.stage(loading_stage(f))
         loaded.sources.append(load_file(store, f, explicit))
     return loaded
+
+
+def loading_stage(path: Path) -> str:
+    """The progress text of loading a file: its name and size."""
+    from cica_ld.progress import file_size
+
+    try:
+        return f"loading {path} ({file_size(path.stat().st_size)})"
+    except OSError:
+        return f"loading {path}"

@@ -48,6 +48,8 @@ from cica_ld.jsonld import BASE_IRI
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+    from cica_ld.progress import Progress
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -1494,10 +1496,11 @@ def build_site(
     base_iri: str = BASE_IRI,
     title: str = DEFAULT_TITLE,
     description: str = DEFAULT_DESCRIPTION,
+    progress: Progress | None = None,
 ) -> Site:
     """Render the static site for the data in ``store`` (vocabulary included, as
     :func:`cica_ld.dataset.load` gives it); ``vocabulary`` is documented in ``ontology.html``
-    and ``shapes`` (if given) in ``shapes.html``."""
+    and ``shapes`` (if given) in ``shapes.html``. ``progress`` counts the resources rendered."""
     import pyoxigraph
 
     from cica_ld import export, jsonld
@@ -1541,7 +1544,11 @@ def build_site(
     )
 
     # per-resource pages and documents
+    if progress is not None:
+        progress.stage("rendering resource pages", total=len(resource_docs))
     for rel, iris in sorted(resource_docs.items()):
+        if progress is not None:
+            progress.advance()
         main = [i for i in iris if "#" not in i]
         iri = main[0] if main else base_iri + rel
         if "#" in "".join(iris) and not main:
@@ -1649,7 +1656,7 @@ def _rebase_html(html: str, rel: str) -> str:
 SITE_MARKER = ".cica-ld-site"
 
 
-def write_site(site: Site, out: str | Path) -> PublishResult:
+def write_site(site: Site, out: str | Path, progress: Progress | None = None) -> PublishResult:
     """Write ``site`` to the folder ``out``, atomically: into a new folder beside it, then
     swapped in. ``out`` must not exist, be empty, or hold a site written before (it has the
     marker file ``.cica-ld-site``): a folder of other files is never replaced."""
@@ -1671,8 +1678,12 @@ def write_site(site: Site, out: str | Path) -> PublishResult:
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", path=target) from None
     total = 0
+    if progress is not None:
+        progress.stage("writing files", total=len(site.files))
     try:
         for rel, content in site.files.items():
+            if progress is not None:
+                progress.advance()
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
@@ -1714,14 +1725,16 @@ def publish(
     shapes: Sequence[str | Path] | None = None,
     base_url: str = BASE_IRI,
     title: str = DEFAULT_TITLE,
+    progress: Progress | None = None,
 ) -> PublishResult:
-    """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``."""
+    """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``.
+    ``progress`` is told the stages."""
     import pyoxigraph
 
     from cica_ld import dataset
 
     base_url = normalize_base(base_url)
-    ds = dataset.load(data, input_format=input_format, ontology=ontology)
+    ds = dataset.load(data, input_format=input_format, ontology=ontology, progress=progress)
     vocab = pyoxigraph.Store()
     for f in (
         dataset.expand_paths(ontology)
@@ -1737,7 +1750,14 @@ def publish(
         shape_store = pyoxigraph.Store()
         for f in shape_files:
             shape_store.extend(dataset.parse_file(f))
+    if progress is not None:
+        progress.stage("building the site")
     site = build_site(
-        ds.store, vocabulary=vocab, shapes=shape_store, base_url=base_url, title=title
+        ds.store,
+        vocabulary=vocab,
+        shapes=shape_store,
+        base_url=base_url,
+        title=title,
+        progress=progress,
     )
-    return write_site(site, out)
+    return write_site(site, out, progress=progress)

@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
     import rdflib
 
+    from cica_ld.progress import Progress
+
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 OWL = "http://www.w3.org/2002/07/owl#"
@@ -215,7 +217,11 @@ def _cpus() -> int:
 
 
 def load_graph(
-    files: Sequence[Path], input_format: str | None = None, *, prescan: bool = False
+    files: Sequence[Path],
+    input_format: str | None = None,
+    *,
+    prescan: bool = False,
+    progress: Progress | None = None,
 ) -> LoadedGraph:
     """Load files (in order) into one store, every triple in the default graph (the named
     graphs of TriG, N-Quads and JSON-LD files are merged into it).
@@ -242,6 +248,8 @@ def load_graph(
         graph._prescan.start()
     for f, spec in zip(files, specs, strict=True):
         fmt, base = spec.format, spec.base_iri
+        if progress is not None:
+            progress.stage(dataset.loading_stage(f))
         if fmt in dataset.QUAD_FORMATS:
             quads = dataset.parse_file(f, fmt, base_iri=base, rename_blank_nodes=True)
             store.extend(
@@ -297,6 +305,7 @@ def validate(
     fail_on: Severity | str = Severity.VIOLATION,
     endpoint: str | None = None,
     timeout: float = 60.0,
+    progress: Progress | None = None,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -304,7 +313,7 @@ def validate(
     CICA data, shapes and vocabulary; an empty ``ontology`` means no ontology graph.
     ``input_format`` applies to the data files. Raises :class:`InputError` (missing file, syntax
     error, an invalid shapes graph, a bad option value) and, for an endpoint,
-    :class:`~cica_ld.errors.EndpointError`.
+    :class:`~cica_ld.errors.EndpointError`. ``progress`` is told the stages of the run.
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -314,8 +323,12 @@ def validate(
     fail_on = check_fail_on(fail_on)
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
-    shapes_graph = load_graph(_files(shapes, "shapes"))
-    onto_graph = load_graph(_files(ontology, "ontology")) if ontology != [] else None
+    shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress)
+    onto_graph = (
+        load_graph(_files(ontology, "ontology"), progress=progress) if ontology != [] else None
+    )
+    if progress is not None:
+        progress.stage("checking the shapes graph")
     check_shapes_graph(shapes_graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(shapes_graph.specs))
@@ -323,11 +336,13 @@ def validate(
         prefixes.update(file_prefixes(onto_graph.specs))
 
     if endpoint is not None:
+        if progress is not None:
+            progress.stage(f"validating at {endpoint}")
         results = _run_endpoint(endpoint, shapes_graph, onto_graph, timeout=timeout)
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
     else:
-        data_graph = load_graph(_files(data, "data"), input_format, prescan=True)
+        data_graph = load_graph(_files(data, "data"), input_format, prescan=True, progress=progress)
         prefixes.update(file_prefixes(data_graph.specs))
         results = run_engine(
             engine,
@@ -335,7 +350,10 @@ def validate(
             shapes_graph.store,
             onto_graph.store if onto_graph is not None else None,
             inference=inference,
+            progress=progress,
         )
+        if progress is not None and results:
+            progress.stage(f"locating {len(results)} results")
         findings = locate_results(results, data_graph, onto_graph)
         data_files = tuple(data_graph.files)
     return ValidationReport(
@@ -401,10 +419,15 @@ def run_engine(
     ontology: pyoxigraph.Store | None,
     *,
     inference: str = "none",
+    progress: Progress | None = None,
 ) -> list[ValidationResult]:
     """Run one engine over the stores; results in the engine's order."""
     if check_engine(engine) == "native":
-        return list(_native().validate(data, shapes, ontology, inference=inference))
+        return list(
+            _native().validate(data, shapes, ontology, inference=inference, progress=progress)
+        )
+    if progress is not None:
+        progress.stage("validating with pySHACL")
     return validate_with_pyshacl(data, shapes, ontology, inference=inference)
 
 

@@ -105,3 +105,28 @@ def _root(
     ),
 ) -> None:
     """Query, validate and publish linked data (the CICA knowledge graph by default)."""
+
+
+def progress() -> Any:
+    """A context manager giving the progress object of a long command: a
+    :class:`~cica_ld.progress.StderrProgress` when stderr is a terminal (or
+    ``CICA_LD_PROGRESS=always``), silent for the first ``CICA_LD_PROGRESS_AFTER`` seconds (2);
+    nothing with ``CICA_LD_PROGRESS=never`` or when stderr is not a terminal."""
+    from cica_ld.progress import NO_PROGRESS, StderrProgress
+
+    mode = os.environ.get("CICA_LD_PROGRESS", "auto").strip().lower()
+    live = _isatty(sys.stderr)
+    if mode == "never" or (mode != "always" and not live):
+        return contextlib.nullcontext(NO_PROGRESS)
+    try:
+        after = float(os.environ.get("CICA_LD_PROGRESS_AFTER", "2"))
+    except ValueError:
+        after = 2.0
+    return StderrProgress(sys.stderr, after=after, live=live)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app
+from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, InputFormatOpt
 
 
@@ -41,13 +42,15 @@ def publish_cmd(
     """
     from cica_ld import publish
 
-    result = publish.publish(
-        out,
-        data=data,
-        input_format=input_format,
-        base_url=base_url or publish.BASE_IRI,
-        title=title or publish.DEFAULT_TITLE,
-    )
+    with cli_progress() as progress:
+        result = publish.publish(
+            out,
+            data=data,
+            input_format=input_format,
+            base_url=base_url or publish.BASE_IRI,
+            title=title or publish.DEFAULT_TITLE,
+            progress=progress,
+        )
     typer.echo(
         f"wrote {result.files} files ({result.pages} HTML pages, {result.bytes} bytes) to "
         f"{result.out}",

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app
+from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
 from cica_ld.errors import UsageError
 
@@ -116,6 +117,13 @@ def query_cmd(
     else:
         if input_format and not data:
             raise UsageError("--input-format applies to --data files; give --data too")
-        loaded = dataset.load(data or None, input_format=input_format, include_ontology=not data)
-        result = q.run(prepared, chosen, store=loaded.store)
+        with cli_progress() as progress:
+            loaded = dataset.load(
+                data or None,
+                input_format=input_format,
+                include_ontology=not data,
+                progress=progress,
+            )
+            progress.stage("running the query")
+            result = q.run(prepared, chosen, store=loaded.store)
     _write(result, output)

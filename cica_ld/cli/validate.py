@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app
+from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import (
     DataOpt,
     EndpointOpt,
@@ -118,18 +119,21 @@ def validate_cmd(
     fmt = reports.check_format(fmt or (output and reports.format_for_output(output)) or "text")
     fail = validation.check_fail_on(fail_on)
     data_paths = [*(data or []), *(paths or [])] or None
-    report = validation.validate(
-        data_paths,
-        shapes,
-        [] if no_ontology else ontology,
-        input_format=input_format,
-        inference=inference,
-        engine=engine,
-        fail_on=fail,
-        endpoint=endpoint,
-        timeout=timeout,
-    )
-    text = reports.render(report, fmt, max_results=max_results)
+    with cli_progress() as progress:
+        report = validation.validate(
+            data_paths,
+            shapes,
+            [] if no_ontology else ontology,
+            input_format=input_format,
+            inference=inference,
+            engine=engine,
+            fail_on=fail,
+            endpoint=endpoint,
+            timeout=timeout,
+            progress=progress,
+        )
+        progress.stage("writing the report")
+        text = reports.render(report, fmt, max_results=max_results)
     if output is not None:
         atomic_write(output, text)
     else:

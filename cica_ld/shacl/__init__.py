@@ -32,6 +32,8 @@ from cica_ld.shacl_model import Severity, ValidationResult
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+    from cica_ld.progress import Progress
+
 __all__ = [
     "Severity",
     "ShapesError",
@@ -49,6 +51,7 @@ def validate(
     *,
     inference: str = "none",
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> list[ValidationResult]:
     """Validate the default graph of ``data`` against the shapes in ``shapes``.
 
@@ -58,12 +61,14 @@ def validate(
     ``workers``: how many threads evaluate independent shapes at once (default: one per CPU,
     at most 4). pyoxigraph evaluates a query without holding the GIL, so the threads share the
     one store and run in parallel; ``workers=1`` evaluates everything in the calling thread.
+    ``progress`` counts the independent pieces of work as they finish.
     """
     from cica_ld.shacl.backend import LocalBackend
     from cica_ld.shacl.engine import Engine
 
     _check_inference(inference)
-    return Engine(LocalBackend(data), shapes, ontology).validate(workers=_workers(workers))
+    engine = Engine(LocalBackend(data), shapes, ontology)
+    return engine.validate(workers=_workers(workers), progress=progress)
 
 
 def validate_endpoint(

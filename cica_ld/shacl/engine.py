@@ -55,6 +55,8 @@ from cica_ld.shacl_model import Severity, ValidationResult
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+    from cica_ld.progress import Progress
+
 SPARQL_COMPONENT = SH + "SPARQLConstraintComponent"
 #: Up to this many focus nodes, a decorrelated EXISTS body is evaluated for them alone.
 SMALL_FOCUS = 1000
@@ -209,21 +211,31 @@ class Engine:
     # -----------------------------------------------------------------------------------------
     # Entry point
 
-    def validate(self, workers: int = 1) -> list[ValidationResult]:
+    def validate(
+        self, workers: int = 1, progress: Progress | None = None
+    ) -> list[ValidationResult]:
         """All validation results, sorted. ``workers`` > 1 evaluates independent shapes in that
         many threads: pyoxigraph evaluates a query without holding the GIL, and the queries
         return few rows (the failures), so the threads run in parallel on one shared store."""
         units = self.units()
+        if progress is not None:
+            progress.stage("validating (shapes and constraints)", total=len(units))
         results: set[ValidationResult] = set()
         if workers > 1 and len(units) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+            from concurrent.futures import ThreadPoolExecutor, as_completed
 
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for part in pool.map(self.run_unit, range(len(units))):
-                    results.update(part)
+                futures = [pool.submit(self.run_unit, i) for i in range(len(units))]
+                for _ in as_completed(futures):
+                    if progress is not None:
+                        progress.advance()
+                for future in futures:  # in order: the first failing piece's error is raised
+                    results.update(future.result())
         else:
             for i in range(len(units)):
                 results.update(self.run_unit(i))
+                if progress is not None:
+                    progress.advance()
         return sorted(results, key=_result_order)
 
     def units(self) -> list[Unit]:
