@@ -422,6 +422,9 @@ class Suite:
         if not self.available["query"]:
             self.unavailable("startup", "query members (embedded)", "cica-ld", None)
             return
+        # an installed wheel has its bytecode compiled by pip; an editable install may not (and
+        # with PYTHONDONTWRITEBYTECODE set, would compile the package again at every start)
+        subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "cica_ld")], check=False)
         cmds = {
             "cica-ld query members": [*self.cica, "query", "members"],
             "python -c 'import typer, pyoxigraph'": [PY, "-c", "import typer, pyoxigraph"],
