@@ -5,17 +5,25 @@ RDFC-1.0 canonical labels, triples are sorted, prefixes are sorted). Turtle and 
 written in the project's house style (prefixes sorted, one subject block per resource,
 ``a`` first, 4-space indent, the closing ``.`` on its own line). Triple-only formats (Turtle,
 N-Triples, RDF/XML) get the union of all graphs.
+
+:func:`export` builds the output in memory. :func:`export_chunks` gives the same bytes in
+chunks and, for a store whose quads are all in the default graph, streams JSON-LD (compacted),
+N-Triples and N-Quads subject by subject, so a big graph is never held twice: blank nodes are
+relabelled by canonicalizing only the quads that mention them (RDFC-1.0 labels depend on
+nothing else), everything else is read from the store one subject at a time.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import namespaces as _namespaces
-from cica_ld.errors import InputError, UsageError
+from cica_ld.errors import InputError, InternalError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -113,11 +121,7 @@ def export(
     """
     from cica_ld import jsonld
 
-    fmt = format_for_output(None, fmt)
-    if fmt != "jsonld" and (frame is not None or node_id is not None):
-        raise UsageError("--frame and --id need --format jsonld")
-    if node_id is not None and frame is None:
-        raise UsageError("--id selects a node of a frame: give --frame too")
+    fmt = _check_options(fmt, frame, node_id)
     quads = all_quads(data)
     if fmt == "jsonld":
         if frame is not None:
@@ -137,6 +141,243 @@ def export(
     if fmt == "trig":
         return turtle(quads, pref, trig=True).encode("utf-8")
     return _oxigraph_serialize(quads, fmt, pref)
+
+
+def _check_options(fmt: str, frame: Any, node_id: str | None) -> str:
+    fmt = format_for_output(None, fmt)
+    if fmt != "jsonld" and (frame is not None or node_id is not None):
+        raise UsageError("--frame and --id need --format jsonld")
+    if node_id is not None and frame is None:
+        raise UsageError("--id selects a node of a frame: give --frame too")
+    return fmt
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming export: one subject at a time, the same bytes as export()
+# ---------------------------------------------------------------------------------------------
+
+#: Formats :func:`export_chunks` can stream (JSON-LD only compacted, without a frame).
+STREAM_FORMATS = frozenset({"jsonld", "ntriples", "nquads"})
+#: A chunk is yielded once this many characters are ready.
+CHUNK_CHARS = 1 << 18
+#: Triples serialized by pyoxigraph per call (N-Triples, N-Quads).
+_BATCH_TRIPLES = 20_000
+#: The progress callback is called after every this many subjects.
+_PROGRESS_EVERY = 5_000
+
+# Quads needing more than the store: blank nodes (to canonicalize), RDF 1.2 triple terms and
+# directional literals (which the in-memory path handles or reports).
+_SPECIAL_QUADS = (
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o "
+    'FILTER(!isIRI(?s) || !(isIRI(?o) || isLiteral(?o)) || LANGDIR(?o) != "") }'
+)
+_IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """Where a streamed export stands: ``done`` of ``total`` subjects written."""
+
+    done: int
+    total: int
+
+
+ProgressCallback = Callable[[ExportProgress], None]
+
+
+def render_progress(p: ExportProgress, elapsed: float) -> str:
+    """One progress line: ``export: 40000/190444 subjects written (21%), 3.2 s``."""
+    percent = 100 * p.done // p.total if p.total else 100
+    return f"export: {p.done}/{p.total} subjects written ({percent}%), {elapsed:.1f} s"
+
+
+class _DefaultGraphPlan:
+    """The subjects of a store's default graph and their quads, blank nodes canonical.
+
+    Quads that mention a blank node are copied into a :class:`pyoxigraph.Dataset` and
+    canonicalized (RDFC-1.0) there: the labels depend only on those quads, so they are the
+    labels canonicalizing the whole graph gives. Every other quad stays in the store.
+    """
+
+    def __init__(self, store: Any, blank: Any | None, mixed: set[Any], subjects: list[Any]):
+        self.store = store
+        self.blank = blank  # the canonicalized quads with a blank node, or None
+        self.mixed = mixed  # IRI subjects with a blank-node object
+        self.subjects = subjects  # IRI subjects (from the store) + canonical blank subjects
+
+    def quads(self, subject: Any) -> list[Any]:
+        """Every quad of ``subject`` (in no particular order)."""
+        import pyoxigraph
+
+        if isinstance(subject, pyoxigraph.BlankNode):
+            return list(self.blank.quads_for_subject(subject))
+        found = self.store.quads_for_pattern(subject, None, None, pyoxigraph.DefaultGraph())
+        if subject not in self.mixed:
+            return list(found)
+        out = [q for q in found if not isinstance(q.object, pyoxigraph.BlankNode)]
+        out += self.blank.quads_for_subject(subject)
+        return out
+
+
+def _default_graph_plan(data: Any) -> _DefaultGraphPlan | None:
+    """A plan to stream ``data`` subject by subject, or None (then export in memory).
+
+    None when ``data`` is not a store, has quads in a named graph, or has RDF 1.2 triple
+    terms or directional literals.
+    """
+    import pyoxigraph
+
+    store = getattr(data, "store", data)
+    if not isinstance(store, pyoxigraph.Store):
+        return None
+    if store.query("ASK { GRAPH ?g { ?s ?p ?o } }"):
+        return None
+    try:
+        rows = store.query(_SPECIAL_QUADS)
+    except SyntaxError:  # pragma: no cover - a pyoxigraph without RDF 1.2's LANGDIR
+        return None
+    node_types = (pyoxigraph.NamedNode, pyoxigraph.BlankNode)
+    special = []
+    for row in rows:
+        s, p, o = row[0], row[1], row[2]
+        if not isinstance(s, node_types) or not isinstance(o, (*node_types, pyoxigraph.Literal)):
+            return None
+        if isinstance(o, pyoxigraph.Literal) and getattr(o, "direction", None):
+            return None
+        special.append(pyoxigraph.Quad(s, p, o))
+    blank = None
+    mixed: set[Any] = set()
+    blank_subjects: set[Any] = set()
+    if special:
+        blank = pyoxigraph.Dataset(special)
+        del special
+        blank.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+        for q in blank:
+            if isinstance(q.subject, pyoxigraph.BlankNode):
+                blank_subjects.add(q.subject)
+            else:
+                mixed.add(q.subject)
+    subjects = [row[0] for row in store.query(_IRI_SUBJECTS)]
+    subjects += blank_subjects
+    return _DefaultGraphPlan(store, blank, mixed, subjects)
+
+
+def export_chunks(
+    data: LoadedDataset | pyoxigraph.Store | Iterable[pyoxigraph.Quad],
+    fmt: str = "jsonld",
+    *,
+    context: str = "url",
+    frame: str | Path | Mapping[str, Any] | None = None,
+    node_id: str | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[bytes]:
+    """What :func:`export` returns, as chunks of bytes (joined: the very same bytes).
+
+    Compacted JSON-LD, N-Triples and N-Quads of a store (or loaded dataset) with only a
+    default graph are streamed: the work is done subject by subject and chunks come as they
+    are ready, so no second copy of the graph is built. Everything else (a frame, named
+    graphs, RDF 1.2 triple terms, directional literals, a list of quads, other formats) is
+    exported in memory and comes as one chunk. Option errors and the work before the first
+    chunk happen here, before anything is returned; ``progress`` is called while streaming.
+    """
+    fmt = _check_options(fmt, frame, node_id)
+    if fmt in STREAM_FORMATS and frame is None:
+        stream = _stream(data, fmt, context, progress)
+        if stream is not None:
+            return stream
+    payload = export(data, fmt, context=context, frame=frame, node_id=node_id, prefixes=prefixes)
+    return iter((payload,))
+
+
+def _stream(
+    data: Any, fmt: str, context: str, progress: ProgressCallback | None
+) -> Iterator[bytes] | None:
+    from cica_ld import jsonld
+
+    writer = None
+    if fmt == "jsonld":
+        try:
+            writer = jsonld.CompactNodeWriter(context)  # an unknown mode: the InputError
+        except ValueError:  # pragma: no cover - the bundled context is simple
+            return None
+    elif context not in jsonld.CONTEXT_MODES:
+        raise UsageError(f"unknown context mode {context!r}", hint="use --context url or inline")
+    plan = _default_graph_plan(data)
+    if plan is None or not plan.subjects:
+        return None
+    if writer is None:
+        order = sorted(plan.subjects, key=str)
+        return _stream_lines(plan, order, fmt, progress)
+    keyed = sorted(((writer.sort_key(s), s) for s in plan.subjects), key=lambda k: k[0])
+    if any(a[0] == b[0] for a, b in itertools.pairwise(keyed)):
+        return None  # two subjects with one compacted @id: the order needs the whole nodes
+    order = [s for _, s in keyed]
+    del keyed
+    return _stream_jsonld(plan, order, writer, progress)
+
+
+def _stream_jsonld(
+    plan: _DefaultGraphPlan, order: list[Any], writer: Any, progress: ProgressCallback | None
+) -> Iterator[bytes]:
+    parts = [writer.head]
+    size = 0
+    total = len(order)
+    if progress is not None:
+        progress(ExportProgress(0, total))
+    for i, subject in enumerate(order):
+        try:
+            text = writer.render(plan.quads(subject))
+        except ValueError as exc:  # pragma: no cover - not with the bundled context
+            raise InternalError(f"streamed JSON-LD export: {exc}") from None
+        if i:
+            parts.append(",\n")
+        parts.append(text)
+        size += len(text)
+        if size >= CHUNK_CHARS:
+            yield "".join(parts).encode("utf-8")
+            parts, size = [], 0
+        if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
+            progress(ExportProgress(i + 1, total))
+    parts.append(writer.tail)
+    yield "".join(parts).encode("utf-8")
+    if progress is not None:
+        progress(ExportProgress(total, total))
+
+
+def _stream_lines(
+    plan: _DefaultGraphPlan, order: list[Any], fmt: str, progress: ProgressCallback | None
+) -> Iterator[bytes]:
+    import pyoxigraph
+
+    from cica_ld.jsonld import quad_sort_key
+
+    rdf_format = pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
+    batch: list[Any] = []
+    total = len(order)
+    if progress is not None:
+        progress(ExportProgress(0, total))
+    for i, subject in enumerate(order):
+        quads = sorted(plan.quads(subject), key=quad_sort_key)
+        batch += quads if fmt == "nquads" else (q.triple for q in quads)
+        if len(batch) >= _BATCH_TRIPLES:
+            yield _serialize(batch, rdf_format, fmt)
+            batch = []
+        if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
+            progress(ExportProgress(i + 1, total))
+    if batch:
+        yield _serialize(batch, rdf_format, fmt)
+    if progress is not None:
+        progress(ExportProgress(total, total))
+
+
+def _serialize(items: list[Any], rdf_format: Any, fmt: str) -> bytes:
+    import pyoxigraph
+
+    try:
+        return pyoxigraph.serialize(items, format=rdf_format)
+    except (ValueError, TypeError) as exc:  # pragma: no cover - special terms are not streamed
+        raise InputError(f"cannot write {fmt}: {exc}") from None
 
 
 def _as_triples(quads: list[Any]) -> list[Any]:

@@ -18,6 +18,7 @@ import copy
 import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
+from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -755,3 +756,106 @@ def dumps(doc: Any, *, ordered: frozenset[str] = frozenset()) -> bytes:
     """Deterministic JSON text: :func:`canonical_order`, 2-space indent, UTF-8."""
     text = json.dumps(canonical_order(doc, ordered=ordered), indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: one node object at a time, the same bytes as dumps(compact(...))
+# ---------------------------------------------------------------------------------------------
+
+#: The compactor's IRI cache is emptied when it grows past this (subject IRIs rarely repeat).
+_STREAM_CACHE_LIMIT = 200_000
+#: The indentation of a node object inside ``"@graph": [...]`` at ``indent=2``.
+_NODE_INDENT = "    "
+
+
+class CompactNodeWriter:
+    """Compacted JSON-LD with the project context, written one node object at a time.
+
+    For the quads of the default graph, ``head`` + the :meth:`render` of each subject's
+    quads, sorted by :meth:`sort_key` and joined by ``",\\n"``, + ``tail`` are the bytes
+    :func:`dumps` gives for :func:`compact` of all the quads (with blank nodes already
+    canonical), without ever building the whole document. Raises ``ValueError`` when the
+    context is not one :class:`SimpleCompactor` handles (then use :func:`compact`).
+    """
+
+    def __init__(self, context: str = "url") -> None:
+        ctx = _context_ref(context)
+        if isinstance(ctx, dict):
+            ctx = ctx["@context"]
+        inner = _inner_context(ctx, RefusingLoader())
+        try:
+            self._compactor = SimpleCompactor(inner) if inner else None
+        except _NotSimple:
+            self._compactor = None
+        if self._compactor is None:
+            raise ValueError("the context is not simple enough to stream")
+        skeleton = {"@context": ctx, "@graph": []}
+        self._id_keys, type_keys = _keyword_aliases(skeleton)
+        self._first = ("@context", *self._id_keys, *type_keys)
+        if self._compactor.id_key not in self._id_keys:  # pragma: no cover - by construction
+            raise ValueError("the context's @id alias is not known")
+        marker = "\x00cica-ld node\x00"
+        skeleton["@graph"] = [marker]
+        text = json.dumps(canonical_order(skeleton), indent=2, ensure_ascii=False)
+        placeholder = _NODE_INDENT + json.dumps(marker)
+        head, sep, tail = text.partition(placeholder)
+        if not sep:  # pragma: no cover - json.dumps always writes the marker so
+            raise ValueError("cannot find the node position in the document skeleton")
+        self.head = head
+        self.tail = tail + "\n"
+
+    def sort_key(self, subject: pyoxigraph.NamedNode | pyoxigraph.BlankNode) -> str:
+        """The compacted ``@id`` of a subject: the order of node objects in ``@graph``.
+
+        :func:`canonical_order` sorts node objects by their ``@id`` first; when two subjects
+        share a compacted ``@id`` (only possible for IRIs that look like compact IRIs), the
+        order needs the whole node, and the caller must not stream.
+        """
+        return self._compactor.iri(_node_id(subject), vocab=False)
+
+    def render(self, quads: list[pyoxigraph.Quad]) -> str:
+        """One subject's node object, as it stands inside the whole document (indented).
+
+        ``quads`` are all the quads of one subject in the default graph, blank nodes
+        canonical. Raises ``ValueError`` if the compactor meets a feature it does not handle
+        (the whole document then needs :func:`compact`).
+        """
+        compactor = self._compactor
+        if len(compactor._cache) > _STREAM_CACHE_LIMIT:
+            compactor._cache.clear()
+        # no need to sort the quads: canonical_order sorts every array of the node
+        (node,) = expand_quads(quads)
+        try:
+            compacted = compactor.node(node)
+        except _NotSimple as exc:
+            raise ValueError(f"the node needs the full JSON-LD compaction: {exc}") from None
+        ordered = _order(compacted, None, _ORDERED_KEYS, self._id_keys, self._first)
+        return _NODE_INDENT + _dumps_indented(ordered, _NODE_INDENT)
+
+
+def _dumps_indented(value: Any, indent: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` for a value nested at ``indent``.
+
+    The standard library's encoder is pure Python as soon as ``indent`` is given; this does
+    the same for the strings, objects and arrays of a node object with the C string encoder
+    (anything else goes through ``json.dumps``).
+    """
+    if isinstance(value, str):
+        return _encode_string(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = indent + "  "
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+            items.append(f"{inner}{_encode_string(k)}: {_dumps_indented(v, inner)}")
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        items = [inner + _dumps_indented(v, inner) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
