@@ -187,6 +187,8 @@ ProgressCallback = Callable[[ExportProgress], None]
 
 def render_progress(p: ExportProgress, elapsed: float) -> str:
     """One progress line: ``export: 40000/190444 subjects written (21%), 3.2 s``."""
+    if p.done == 0:
+        return f"export: writing {p.total} subjects, {elapsed:.1f} s"
     percent = 100 * p.done // p.total if p.total else 100
     return f"export: {p.done}/{p.total} subjects written ({percent}%), {elapsed:.1f} s"
 
@@ -201,7 +203,7 @@ class _DefaultGraphPlan:
 
     def __init__(self, store: Any, blank: Any | None, mixed: set[Any], subjects: list[Any]):
         self.store = store
-        self.blank = blank  # the canonicalized quads with a blank node, or None
+        self.blank = blank  # the canonicalized quads with a blank node
         self.mixed = mixed  # IRI subjects with a blank-node object
         self.subjects = subjects  # IRI subjects (from the store) + canonical blank subjects
 
@@ -237,20 +239,17 @@ def _default_graph_plan(data: Any) -> _DefaultGraphPlan | None:
     except SyntaxError:  # pragma: no cover - a pyoxigraph without RDF 1.2's LANGDIR
         return None
     node_types = (pyoxigraph.NamedNode, pyoxigraph.BlankNode)
-    special = []
+    blank: Any = pyoxigraph.Dataset()
     for row in rows:
         s, p, o = row[0], row[1], row[2]
         if not isinstance(s, node_types) or not isinstance(o, (*node_types, pyoxigraph.Literal)):
             return None
         if isinstance(o, pyoxigraph.Literal) and getattr(o, "direction", None):
             return None
-        special.append(pyoxigraph.Quad(s, p, o))
-    blank = None
+        blank.add(pyoxigraph.Quad(s, p, o))
     mixed: set[Any] = set()
     blank_subjects: set[Any] = set()
-    if special:
-        blank = pyoxigraph.Dataset(special)
-        del special
+    if len(blank):
         blank.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
         for q in blank:
             if isinstance(q.subject, pyoxigraph.BlankNode):
@@ -350,7 +349,8 @@ def _stream_lines(
 ) -> Iterator[bytes]:
     import pyoxigraph
 
-    from cica_ld.jsonld import quad_sort_key
+    def key(q: Any) -> tuple[int, str, str]:  # quad_sort_key within one subject
+        return (0 if q.predicate.value == _RDF_TYPE else 1, q.predicate.value, str(q.object))
 
     rdf_format = pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
     batch: list[Any] = []
@@ -358,7 +358,7 @@ def _stream_lines(
     if progress is not None:
         progress(ExportProgress(0, total))
     for i, subject in enumerate(order):
-        quads = sorted(plan.quads(subject), key=quad_sort_key)
+        quads = sorted(plan.quads(subject), key=key)
         batch += quads if fmt == "nquads" else (q.triple for q in quads)
         if len(batch) >= _BATCH_TRIPLES:
             yield _serialize(batch, rdf_format, fmt)

@@ -313,7 +313,9 @@ def test_two_subjects_with_one_compacted_id_fall_back(monkeypatch: pytest.Monkey
 def test_triple_terms_and_directional_literals_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
     a, p, b = ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.NamedNode(EX + "b")
     triple_term = _store([ox.Quad(a, p, ox.Triple(a, p, b)), ox.Quad(b, p, a)])
-    directional = _store([ox.Quad(a, p, ox.Literal("x", language="en", direction=ox.BaseDirection.RTL))])
+    directional = _store(
+        [ox.Quad(a, p, ox.Literal("x", language="en", direction=ox.BaseDirection.RTL))]
+    )
     for store in (triple_term, directional):
         # N-Triples can write both: the same bytes as in memory
         assert _fallback(monkeypatch, store, "ntriples") == export.export(store, "ntriples")
@@ -449,11 +451,16 @@ def test_progress_lines_once_the_export_is_slow(capsys: pytest.CaptureFixture[st
     now = [0.0]
     progress = cli_export._Progress(clock=lambda: now[0])
     progress(export.ExportProgress(0, 10))  # 0 s: nothing yet
-    now[0] = 1.5
+    now[0] = 1.2
+    progress(export.ExportProgress(0, 10))  # the store loaded and the plan made, slowly
+    now[0] = 2.5
     progress(export.ExportProgress(4, 10))
-    now[0] = 1.7
+    now[0] = 2.7
     progress(export.ExportProgress(5, 10))  # < 1 s after the last line: nothing
-    now[0] = 2.6
+    now[0] = 3.6
     progress(export.ExportProgress(10, 10))  # finished: nothing
     err = capsys.readouterr().err.splitlines()
-    assert err == ["cica-ld: export: 4/10 subjects written (40%), 1.5 s"]
+    assert err == [
+        "cica-ld: export: writing 10 subjects, 1.2 s",
+        "cica-ld: export: 4/10 subjects written (40%), 2.5 s",
+    ]
