@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
     from cica_ld.dataset import LoadedDataset
+    from cica_ld.progress import Progress
 
 #: Export format names, in the order the help lists them.
 FORMATS: tuple[str, ...] = ("jsonld", "turtle", "ntriples", "nquads", "trig", "rdfxml")
@@ -162,8 +162,8 @@ STREAM_FORMATS = frozenset({"jsonld", "ntriples", "nquads"})
 CHUNK_CHARS = 1 << 18
 #: Triples serialized by pyoxigraph per call (N-Triples, N-Quads).
 _BATCH_TRIPLES = 20_000
-#: The progress callback is called after every this many subjects.
-_PROGRESS_EVERY = 5_000
+#: Subjects written between two progress steps.
+_PROGRESS_EVERY = 1_000
 
 # Quads needing more than the store: blank nodes (to canonicalize), RDF 1.2 triple terms and
 # directional literals (which the in-memory path handles or reports).
@@ -172,25 +172,6 @@ _SPECIAL_QUADS = (
     'FILTER(!isIRI(?s) || !(isIRI(?o) || isLiteral(?o)) || LANGDIR(?o) != "") }'
 )
 _IRI_SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
-
-
-@dataclass(frozen=True)
-class ExportProgress:
-    """Where a streamed export stands: ``done`` of ``total`` subjects written."""
-
-    done: int
-    total: int
-
-
-ProgressCallback = Callable[[ExportProgress], None]
-
-
-def render_progress(p: ExportProgress, elapsed: float) -> str:
-    """One progress line: ``export: 40000/190444 subjects written (21%), 3.2 s``."""
-    if p.done == 0:
-        return f"export: writing {p.total} subjects, {elapsed:.1f} s"
-    percent = 100 * p.done // p.total if p.total else 100
-    return f"export: {p.done}/{p.total} subjects written ({percent}%), {elapsed:.1f} s"
 
 
 class _DefaultGraphPlan:
@@ -221,7 +202,7 @@ class _DefaultGraphPlan:
         return out
 
 
-def _default_graph_plan(data: Any) -> _DefaultGraphPlan | None:
+def _default_graph_plan(data: Any, progress: Progress) -> _DefaultGraphPlan | None:
     """A plan to stream ``data`` subject by subject, or None (then export in memory).
 
     None when ``data`` is not a store, has quads in a named graph, or has RDF 1.2 triple
@@ -234,6 +215,7 @@ def _default_graph_plan(data: Any) -> _DefaultGraphPlan | None:
         return None
     if store.query("ASK { GRAPH ?g { ?s ?p ?o } }"):
         return None
+    progress.stage("finding blank nodes")
     try:
         rows = store.query(_SPECIAL_QUADS)
     except SyntaxError:  # pragma: no cover - a pyoxigraph without RDF 1.2's LANGDIR
@@ -250,12 +232,14 @@ def _default_graph_plan(data: Any) -> _DefaultGraphPlan | None:
     mixed: set[Any] = set()
     blank_subjects: set[Any] = set()
     if len(blank):
+        progress.stage(f"canonicalizing the {len(blank)} triples with blank nodes")
         blank.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
         for q in blank:
             if isinstance(q.subject, pyoxigraph.BlankNode):
                 blank_subjects.add(q.subject)
             else:
                 mixed.add(q.subject)
+    progress.stage("listing the subjects")
     subjects = [row[0] for row in store.query(_IRI_SUBJECTS)]
     subjects += blank_subjects
     return _DefaultGraphPlan(store, blank, mixed, subjects)
@@ -269,7 +253,7 @@ def export_chunks(
     frame: str | Path | Mapping[str, Any] | None = None,
     node_id: str | None = None,
     prefixes: Mapping[str, str] | None = None,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[bytes]:
     """What :func:`export` returns, as chunks of bytes (joined: the very same bytes).
 
@@ -278,20 +262,23 @@ def export_chunks(
     are ready, so no second copy of the graph is built. Everything else (a frame, named
     graphs, RDF 1.2 triple terms, directional literals, a list of quads, other formats) is
     exported in memory and comes as one chunk. Option errors and the work before the first
-    chunk happen here, before anything is returned; ``progress`` is called while streaming.
+    chunk happen here, before anything is returned. ``progress`` (a
+    :class:`~cica_ld.progress.Progress`) is told the stages and counts the subjects written.
     """
+    from cica_ld.progress import NO_PROGRESS
+
+    progress = NO_PROGRESS if progress is None else progress
     fmt = _check_options(fmt, frame, node_id)
     if fmt in STREAM_FORMATS and frame is None:
         stream = _stream(data, fmt, context, progress)
         if stream is not None:
             return stream
+    progress.stage(f"exporting {fmt} in memory")
     payload = export(data, fmt, context=context, frame=frame, node_id=node_id, prefixes=prefixes)
     return iter((payload,))
 
 
-def _stream(
-    data: Any, fmt: str, context: str, progress: ProgressCallback | None
-) -> Iterator[bytes] | None:
+def _stream(data: Any, fmt: str, context: str, progress: Progress) -> Iterator[bytes] | None:
     from cica_ld import jsonld
 
     writer = None
@@ -302,9 +289,10 @@ def _stream(
             return None
     elif context not in jsonld.CONTEXT_MODES:
         raise UsageError(f"unknown context mode {context!r}", hint="use --context url or inline")
-    plan = _default_graph_plan(data)
+    plan = _default_graph_plan(data, progress)
     if plan is None or not plan.subjects:
         return None
+    progress.stage(f"ordering {len(plan.subjects)} subjects")
     if writer is None:
         order = sorted(plan.subjects, key=str)
         return _stream_lines(plan, order, fmt, progress)
@@ -317,13 +305,12 @@ def _stream(
 
 
 def _stream_jsonld(
-    plan: _DefaultGraphPlan, order: list[Any], writer: Any, progress: ProgressCallback | None
+    plan: _DefaultGraphPlan, order: list[Any], writer: Any, progress: Progress
 ) -> Iterator[bytes]:
     parts = [writer.head]
     size = 0
     total = len(order)
-    if progress is not None:
-        progress(ExportProgress(0, total))
+    progress.stage("writing JSON-LD (subjects)", total=total)
     for i, subject in enumerate(order):
         try:
             text = writer.render(plan.quads(subject))
@@ -336,16 +323,15 @@ def _stream_jsonld(
         if size >= CHUNK_CHARS:
             yield "".join(parts).encode("utf-8")
             parts, size = [], 0
-        if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
-            progress(ExportProgress(i + 1, total))
+        if (i + 1) % _PROGRESS_EVERY == 0:
+            progress.advance(_PROGRESS_EVERY)
     parts.append(writer.tail)
     yield "".join(parts).encode("utf-8")
-    if progress is not None:
-        progress(ExportProgress(total, total))
+    progress.advance(total % _PROGRESS_EVERY)
 
 
 def _stream_lines(
-    plan: _DefaultGraphPlan, order: list[Any], fmt: str, progress: ProgressCallback | None
+    plan: _DefaultGraphPlan, order: list[Any], fmt: str, progress: Progress
 ) -> Iterator[bytes]:
     import pyoxigraph
 
@@ -355,20 +341,19 @@ def _stream_lines(
     rdf_format = pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
     batch: list[Any] = []
     total = len(order)
-    if progress is not None:
-        progress(ExportProgress(0, total))
+    name = "N-Quads" if fmt == "nquads" else "N-Triples"
+    progress.stage(f"writing {name} (subjects)", total=total)
     for i, subject in enumerate(order):
         quads = sorted(plan.quads(subject), key=key)
         batch += quads if fmt == "nquads" else (q.triple for q in quads)
         if len(batch) >= _BATCH_TRIPLES:
             yield _serialize(batch, rdf_format, fmt)
             batch = []
-        if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
-            progress(ExportProgress(i + 1, total))
+        if (i + 1) % _PROGRESS_EVERY == 0:
+            progress.advance(_PROGRESS_EVERY)
     if batch:
         yield _serialize(batch, rdf_format, fmt)
-    if progress is not None:
-        progress(ExportProgress(total, total))
+    progress.advance(total % _PROGRESS_EVERY)
 
 
 def _serialize(items: list[Any], rdf_format: Any, fmt: str) -> bytes:

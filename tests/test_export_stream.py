@@ -35,7 +35,6 @@ from typer.testing import CliRunner
 
 from cica_ld import dataset, export, io, jsonld
 from cica_ld.cli import app
-from cica_ld.cli import export as cli_export
 from cica_ld.errors import InputError
 
 STREAMED = [("jsonld", "url"), ("jsonld", "inline"), ("ntriples", "url"), ("nquads", "url")]
@@ -447,20 +446,35 @@ def test_cli_error_mid_stream_keeps_the_old_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonld"]
 
 
-def test_progress_lines_once_the_export_is_slow(capsys: pytest.CaptureFixture[str]) -> None:
-    now = [0.0]
-    progress = cli_export._Progress(clock=lambda: now[0])
-    progress(export.ExportProgress(0, 10))  # 0 s: nothing yet
-    now[0] = 1.2
-    progress(export.ExportProgress(0, 10))  # the store loaded and the plan made, slowly
-    now[0] = 2.5
-    progress(export.ExportProgress(4, 10))
-    now[0] = 2.7
-    progress(export.ExportProgress(5, 10))  # < 1 s after the last line: nothing
-    now[0] = 3.6
-    progress(export.ExportProgress(10, 10))  # finished: nothing
-    err = capsys.readouterr().err.splitlines()
-    assert err == [
-        "cica-ld: export: writing 10 subjects, 1.2 s",
-        "cica-ld: export: 4/10 subjects written (40%), 2.5 s",
-    ]
+class _Recorder:
+    """A Progress keeping each stage with its total and the steps counted in it."""
+
+    def __init__(self) -> None:
+        self.stages: list[list[Any]] = []
+
+    def stage(self, text: str, total: int | None = None) -> None:
+        self.stages.append([text, total, 0])
+
+    def advance(self, steps: int = 1) -> None:
+        self.stages[-1][2] += steps
+
+
+@pytest.mark.parametrize("fmt", ["jsonld", "ntriples"])
+def test_streaming_counts_every_subject_it_writes(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ds = dataset.load([MINI], include_ontology=False)
+    subjects = {str(q.subject) for q in ds.store}
+    monkeypatch.setattr(export, "_PROGRESS_EVERY", 2)  # counted in steps and in a remainder
+    rec = _Recorder()
+    b"".join(export.export_chunks(ds, fmt, progress=rec))
+    writing = rec.stages[-1]
+    assert writing[0].startswith("writing ")
+    assert writing[1] == writing[2] == len(subjects)
+
+
+def test_in_memory_export_says_so() -> None:
+    ds = dataset.load([MINI], include_ontology=False)
+    rec = _Recorder()
+    b"".join(export.export_chunks(ds, "turtle", progress=rec))
+    assert [s[0] for s in rec.stages] == ["exporting turtle in memory"]

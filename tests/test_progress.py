@@ -161,3 +161,14 @@ def test_cli_progress_goes_to_stderr_only_when_asked(generated: Path) -> None:
     assert a["results"] == b["results"]
     never = _cli(args, {"CICA_LD_PROGRESS": "never", "CICA_LD_PROGRESS_AFTER": "0"})
     assert never.stderr == ""
+
+
+def test_cli_export_progress_goes_to_stderr_only(generated: Path) -> None:
+    args = ["export", "--data", str(generated), "-f", "jsonld"]
+    quiet = _cli(args, {})
+    shown = _cli(args, {"CICA_LD_PROGRESS": "always", "CICA_LD_PROGRESS_AFTER": "0"})
+    assert quiet.returncode == shown.returncode == 0
+    assert quiet.stderr == ""
+    assert json.loads(shown.stdout) == json.loads(quiet.stdout)
+    lines = shown.stderr.splitlines()
+    assert lines and all(line.startswith("cica-ld: ") for line in lines)

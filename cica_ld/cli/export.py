@@ -1,22 +1,15 @@
 """`cica-ld export`: convert RDF, or export the dataset as compacted or framed JSON-LD."""
 
-import time
+import contextlib
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from cica_ld.cli.app import app
+from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, InputFormatOpt, OutputOpt
-
-if TYPE_CHECKING:  # pragma: no cover
-    from collections.abc import Callable
-
-    from cica_ld.export import ExportProgress
-
-#: Progress lines start after this many seconds (counted from the start), then come at most
-#: this often.
-_PROGRESS_AFTER = 1.0
 
 
 @app.command("export")
@@ -71,30 +64,31 @@ def export_cmd(
     from cica_ld import dataset, export, io
 
     out_fmt = export.format_for_output(output, fmt)
-    progress = _Progress()
-    ds = dataset.load(data, input_format=input_format, include_ontology=data is None)
-    chunks = export.export_chunks(
-        ds, out_fmt, context=context, frame=frame, node_id=node_id, progress=progress
-    )
-    if output is None:
-        for chunk in chunks:
-            typer.echo(chunk, nl=False)
-    else:
-        io.atomic_write_chunks(Path(output), chunks)
+    with _progress(to_stdout=output is None) as progress:
+        ds = dataset.load(
+            data, input_format=input_format, include_ontology=data is None, progress=progress
+        )
+        chunks = export.export_chunks(
+            ds, out_fmt, context=context, frame=frame, node_id=node_id, progress=progress
+        )
+        if output is None:
+            for chunk in chunks:
+                typer.echo(chunk, nl=False)
+        else:
+            io.atomic_write_chunks(Path(output), chunks)
 
 
-class _Progress:
-    """Prints a progress line on stderr at most once a second, once the export lasts > 1 s."""
+def _progress(*, to_stdout: bool) -> Any:
+    """The command's progress, off when the data itself goes to a terminal (no mixed lines)."""
+    if to_stdout and _isatty(sys.stdout):
+        from cica_ld.progress import NO_PROGRESS
 
-    def __init__(self, clock: "Callable[[], float]" = time.monotonic) -> None:
-        self.clock = clock
-        self.start = clock()
-        self.next = _PROGRESS_AFTER
+        return contextlib.nullcontext(NO_PROGRESS)
+    return cli_progress()
 
-    def __call__(self, p: "ExportProgress") -> None:
-        from cica_ld.export import render_progress
 
-        elapsed = self.clock() - self.start
-        if elapsed >= self.next and p.done < p.total:
-            self.next = elapsed + _PROGRESS_AFTER
-            typer.echo(f"cica-ld: {render_progress(p, elapsed)}", err=True)
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
