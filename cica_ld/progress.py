@@ -106,6 +106,8 @@ class StderrProgress(Progress):
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        if not self.live:  # a log gets the last stage even when the run ended between ticks
+            self.show()
         if self.live and self._width:
             self._write("\r" + " " * self._width + "\r")
 
