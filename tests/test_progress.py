@@ -172,3 +172,39 @@ def test_cli_export_progress_goes_to_stderr_only(generated: Path) -> None:
     assert json.loads(shown.stdout) == json.loads(quiet.stdout)
     lines = shown.stderr.splitlines()
     assert lines and all(line.startswith("cica-ld: ") for line in lines)
+
+
+def test_cli_export_to_a_terminal_shows_no_progress(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    from typer.testing import CliRunner
+
+    from cica_ld.cli import app
+    from cica_ld.cli import export as cli_export
+
+    def run(recorder: Recorder) -> bytes:
+        monkeypatch.setattr(cli_export, "cli_progress", lambda: contextlib.nullcontext(recorder))
+        result = CliRunner().invoke(app, ["export", "--data", str(generated), "-f", "ntriples"])
+        assert result.exit_code == 0
+        return result.stdout_bytes
+
+    piped, on_terminal = Recorder(), Recorder()
+    out = run(piped)  # stdout is not a terminal: the command reports its stages
+    assert any(stage[0].startswith("writing N-Triples") for stage in piped.stages)
+    monkeypatch.setattr(cli_export, "isatty", lambda stream: True)
+    assert run(on_terminal) == out  # the data goes to a terminal: no progress at all
+    assert on_terminal.stages == []
+
+
+def test_reporter_logs_the_last_stage_of_a_run_ending_between_ticks() -> None:
+    out = io.StringIO()
+    with pg.StderrProgress(out, after=0, tick=60) as p:  # the thread never gets to report
+        p.stage("loading x")
+        p.stage("writing the report")
+    assert out.getvalue().startswith("cica-ld: writing the report (")
+    live = io.StringIO()
+    with pg.StderrProgress(live, after=0, tick=60, live=True) as p:
+        p.stage("writing the report")
+    assert live.getvalue() == ""  # a terminal line would only be cleared again

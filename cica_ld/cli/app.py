@@ -115,7 +115,7 @@ def progress() -> Any:
     from cica_ld.progress import NO_PROGRESS, StderrProgress
 
     mode = os.environ.get("CICA_LD_PROGRESS", "auto").strip().lower()
-    live = _isatty(sys.stderr)
+    live = isatty(sys.stderr)
     if mode == "never" or (mode != "always" and not live):
         return contextlib.nullcontext(NO_PROGRESS)
     try:
@@ -125,7 +125,8 @@ def progress() -> Any:
     return StderrProgress(sys.stderr, after=after, live=live)
 
 
-def _isatty(stream: Any) -> bool:
+def isatty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for streams that cannot tell)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from cica_ld.cli.app import app
+from cica_ld.cli.app import app, isatty
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, InputFormatOpt, OutputOpt
 
@@ -80,15 +80,8 @@ def export_cmd(
 
 def _progress(*, to_stdout: bool) -> Any:
     """The command's progress, off when the data itself goes to a terminal (no mixed lines)."""
-    if to_stdout and _isatty(sys.stdout):
+    if to_stdout and isatty(sys.stdout):
         from cica_ld.progress import NO_PROGRESS
 
         return contextlib.nullcontext(NO_PROGRESS)
     return cli_progress()
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
