@@ -18,6 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+class Recorder:
+    """A :class:`cica_ld.progress.Progress` keeping every stage as ``[text, total, steps]``."""
+
+    def __init__(self) -> None:
+        self.stages: list[list] = []
+
+    def stage(self, text: str, total: int | None = None) -> None:
+        self.stages.append([text, total, 0])
+
+    def advance(self, steps: int = 1) -> None:
+        self.stages[-1][2] += steps
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

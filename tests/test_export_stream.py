@@ -28,7 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from _publish_support import MINI
-from conftest import ROOT
+from conftest import ROOT, Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -446,19 +446,6 @@ def test_cli_error_mid_stream_keeps_the_old_output(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonld"]
 
 
-class _Recorder:
-    """A Progress keeping each stage with its total and the steps counted in it."""
-
-    def __init__(self) -> None:
-        self.stages: list[list[Any]] = []
-
-    def stage(self, text: str, total: int | None = None) -> None:
-        self.stages.append([text, total, 0])
-
-    def advance(self, steps: int = 1) -> None:
-        self.stages[-1][2] += steps
-
-
 @pytest.mark.parametrize("fmt", ["jsonld", "ntriples"])
 def test_streaming_counts_every_subject_it_writes(
     fmt: str, monkeypatch: pytest.MonkeyPatch
@@ -466,7 +453,7 @@ def test_streaming_counts_every_subject_it_writes(
     ds = dataset.load([MINI], include_ontology=False)
     subjects = {str(q.subject) for q in ds.store}
     monkeypatch.setattr(export, "_PROGRESS_EVERY", 2)  # counted in steps and in a remainder
-    rec = _Recorder()
+    rec = Recorder()
     b"".join(export.export_chunks(ds, fmt, progress=rec))
     writing = rec.stages[-1]
     assert writing[0].startswith("writing ")
@@ -475,6 +462,6 @@ def test_streaming_counts_every_subject_it_writes(
 
 def test_in_memory_export_says_so() -> None:
     ds = dataset.load([MINI], include_ontology=False)
-    rec = _Recorder()
+    rec = Recorder()
     b"".join(export.export_chunks(ds, "turtle", progress=rec))
     assert [s[0] for s in rec.stages] == ["exporting turtle in memory"]

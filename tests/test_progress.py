@@ -15,20 +15,7 @@ from pathlib import Path
 import pytest
 
 from cica_ld import progress as pg
-from tests.conftest import ROOT
-
-
-class Recorder(pg.Progress):
-    """Keeps every stage with its total and the steps counted in it."""
-
-    def __init__(self) -> None:
-        self.stages: list[list] = []
-
-    def stage(self, text: str, total: int | None = None) -> None:
-        self.stages.append([text, total, 0])
-
-    def advance(self, steps: int = 1) -> None:
-        self.stages[-1][2] += steps
+from tests.conftest import ROOT, Recorder
 
 
 def _wait_for(predicate, timeout: float = 5.0) -> None:
