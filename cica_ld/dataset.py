@@ -14,16 +14,18 @@ files, whose extension does not say they are RDF (name such a file directly to l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cica_ld.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
+    from cica_ld.lexical import Lexicon
     from cica_ld.progress import Progress
 
 #: File extension -> format name (the names accepted by ``--input-format``).
@@ -170,15 +172,45 @@ class SourceFile:
     quads: int
 
 
+#: How literals the store would change are kept (see :mod:`cica_ld.lexical`).
+LITERAL_MODES = ("exact", "values")
+
+
 @dataclass
 class LoadedDataset:
-    """An in-memory pyoxigraph store plus what was loaded into it, in order."""
+    """An in-memory pyoxigraph store plus what was loaded into it, in order.
+
+    ``as_written`` is the number of distinct literals kept as surrogates (``exact`` mode: decode
+    the store's terms with :func:`cica_ld.lexical.decode`); ``lexicon`` maps the store's values
+    back to the literals as written (``values`` mode; empty when nothing was changed).
+    """
 
     store: pyoxigraph.Store
     sources: list[SourceFile] = field(default_factory=list)
+    literals: str = "exact"
+    as_written: int = 0
+    lexicon: Lexicon | None = None
 
     def __len__(self) -> int:
         return len(self.store)
+
+    def restorer(self) -> Callable[[Any], Any] | None:
+        """The function giving a term of the store (or of a query answer) back as the input
+        wrote it, or None when the store holds every term as written."""
+        if self.as_written:
+            from cica_ld.lexical import decode
+
+            return decode
+        if self.lexicon:
+            return self.lexicon.restore
+        return None
+
+    def quads(self) -> Iterator[pyoxigraph.Quad]:
+        """Every quad of the store with its terms as written."""
+        from cica_ld.lexical import decode_quads
+
+        quads = self.store.quads_for_pattern(None, None, None, None)
+        return decode_quads(quads) if self.as_written else iter(quads)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -324,6 +356,7 @@ def load(
     include_ontology: bool = True,
     ontology: Sequence[str | Path] | None = None,
     progress: Progress | None = None,
+    literals: str = "exact",
 ) -> LoadedDataset:
     """Load RDF files into a new in-memory store.
 
@@ -331,7 +364,9 @@ def load(
     means the bundled CICA data. The vocabulary (the bundled ontology, or ``ontology`` if given)
     is loaded too unless ``include_ontology`` is false. Triples go to the default graph; quads
     from N-Quads/TriG/JSON-LD keep their named graphs. ``input_format`` applies to the files of
-    ``paths`` only. ``progress`` is told which file is being loaded.
+    ``paths`` only. ``progress`` is told which file is being loaded. ``literals`` says how the
+    literals the store would change are kept: ``exact`` (surrogates) or ``values`` (the store's
+    values and a lexicon), see :mod:`cica_ld.lexical`.
     """
     import pyoxigraph
 
@@ -347,12 +382,151 @@ def load(
     else:
         files += [(f, None) for f in bundled_files("data")]
     store = pyoxigraph.Store()
-    loaded = LoadedDataset(store=store)
-    for f, explicit in files:
+    specs = [(f, format_for(f, explicit), None) for f, explicit in files]
+    outcome = load_files(store, specs, literals=literals, progress=progress)
+    return LoadedDataset(
+        store=store,
+        sources=outcome.sources,
+        literals=literals,
+        as_written=outcome.as_written,
+        lexicon=outcome.lexicon,
+    )
+
+
+@dataclass
+class FilesLoaded:
+    """What :func:`load_files` did: the files, and how literals were kept."""
+
+    sources: list[SourceFile]
+    as_written: int = 0
+    lexicon: Lexicon | None = None
+
+
+@dataclass
+class _Scan:
+    """The literals of one file that the store would change (written -> stored), and the
+    stored values that the file also writes in canonical form."""
+
+    changed: dict[pyoxigraph.Literal, pyoxigraph.Literal] = field(default_factory=dict)
+    canonical_too: set[pyoxigraph.Literal] = field(default_factory=set)
+
+
+def _scan_literals(quads: Iterable[pyoxigraph.Quad]) -> _Scan:
+    from cica_ld.lexical import literals_of, store_forms
+
+    seen = literals_of(quads)
+    changed = store_forms(seen)
+    return _Scan(changed, {v for v in changed.values() if v in seen})
+
+
+def _file_quads(path: Path, fmt: str, base: str) -> Iterator[pyoxigraph.Quad]:
+    """The quads of a file as written (blank nodes renamed), parsed lazily; errors are the
+    loader's own :class:`InputError`."""
+    import pyoxigraph
+
+    if fmt == "jsonld":
+        yield from parse_file(path, fmt, base_iri=base, rename_blank_nodes=True)
+        return
+    try:
+        yield from pyoxigraph.parse(
+            path=str(path), format=_rdf_format(fmt), base_iri=base, rename_blank_nodes=True
+        )
+    except SyntaxError as exc:
+        raise _syntax_error(exc, path, fmt) from None
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=path) from None
+
+
+def load_files(
+    store: pyoxigraph.Store,
+    files: Sequence[tuple[Path, str, str | None]],
+    *,
+    literals: str = "exact",
+    merge_graphs: bool = False,
+    progress: Progress | None = None,
+) -> FilesLoaded:
+    """Load ``files`` (path, format, base IRI or None for the file's own) into ``store``, in
+    order, keeping their literals as ``literals`` says (:data:`LITERAL_MODES`).
+
+    The fast path stays: each file is loaded by pyoxigraph (by path, without the GIL) while a
+    thread reads the same files for literals the store would change. Only when there are such
+    literals does ``exact`` mode load again, putting surrogates in their place (the files
+    without any by path again). ``merge_graphs`` puts every quad in the default graph.
+    """
+    import pyoxigraph
+
+    from cica_ld.lexical import Lexicon, encode_quads
+
+    if literals not in LITERAL_MODES:
+        raise ValueError(f"unknown literal mode {literals!r}")
+    specs = [(p, fmt, base or p.resolve().as_uri()) for p, fmt, base in files]
+    scans: list[_Scan | None] = [None] * len(specs)
+
+    def scan_all() -> None:
+        for i, (p, fmt, base) in enumerate(specs):
+            try:
+                scans[i] = _scan_literals(_file_quads(p, fmt, base))
+            except Exception:  # the loader reports the file's error
+                return
+
+    scanner = threading.Thread(target=scan_all, name="literal-scan", daemon=True)
+    scanner.start()
+    sources: list[SourceFile] = []
+    try:
+        for p, fmt, base in specs:
+            if progress is not None:
+                progress.stage(loading_stage(p))
+            sources.append(_load_one(store, p, fmt, base, merge_graphs=merge_graphs))
+    finally:
+        scanner.join()
+    changed = [s.changed if s is not None else {} for s in scans]
+    if not any(changed):
+        return FilesLoaded(sources)
+    if literals == "values":
+        lexicon = Lexicon()
+        for scan in scans:
+            if scan is not None:
+                lexicon.add(scan.changed)
+                lexicon.canonical_too |= scan.canonical_too
+        return FilesLoaded(sources, lexicon=lexicon)
+    # exact: load again, the changed literals as surrogates
+    store.clear()
+    sources = []
+    default = pyoxigraph.DefaultGraph()
+    for (p, fmt, base), written in zip(specs, changed, strict=True):
+        if not written:
+            sources.append(_load_one(store, p, fmt, base, merge_graphs=merge_graphs))
+            continue
         if progress is not None:
-            progress.stage(loading_stage(f))
-        loaded.sources.append(load_file(store, f, explicit))
-    return loaded
+            progress.stage(f"{loading_stage(p)}, keeping {len(written)} literals as written")
+        before = len(store)
+        quads: Iterable[pyoxigraph.Quad] = _file_quads(p, fmt, base)
+        if merge_graphs:
+            quads = (
+                q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
+                for q in quads
+            )
+        store.extend(encode_quads(quads, written))
+        sources.append(SourceFile(path=p, format=fmt, quads=len(store) - before))
+    kept = set().union(*(w.keys() for w in changed))
+    return FilesLoaded(sources, as_written=len(kept))
+
+
+def _load_one(
+    store: pyoxigraph.Store, path: Path, fmt: str, base: str, *, merge_graphs: bool
+) -> SourceFile:
+    """One file into ``store`` as pyoxigraph loads it (graph names dropped if asked)."""
+    import pyoxigraph
+
+    if merge_graphs and fmt in QUAD_FORMATS:
+        default = pyoxigraph.DefaultGraph()
+        quads = parse_file(path, fmt, base_iri=base, rename_blank_nodes=True)
+        store.extend(
+            q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
+            for q in quads
+        )
+        return SourceFile(path=path, format=fmt, quads=len(quads))
+    return load_file(store, path, fmt, base_iri=base)
 
 
 def loading_stage(path: Path) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from cica_ld import namespaces as _namespaces
 from cica_ld.errors import InputError, InternalError, UsageError
+from cica_ld.lexical import decode, decode_quads
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -100,8 +101,14 @@ def all_quads(data: LoadedDataset | pyoxigraph.Store | Iterable[pyoxigraph.Quad]
     """Every quad of a loaded dataset, a store, or an iterable of quads."""
     store = getattr(data, "store", data)
     if hasattr(store, "quads_for_pattern"):
-        return list(store.quads_for_pattern(None, None, None, None))
+        quads = store.quads_for_pattern(None, None, None, None)
+        return list(decode_quads(quads) if _as_written(data) else quads)
     return list(store)
+
+
+def _as_written(data: Any) -> bool:
+    """Whether ``data`` (a loaded dataset) holds literals as surrogates, to decode on output."""
+    return bool(getattr(data, "as_written", 0))
 
 
 def export(
@@ -182,11 +189,20 @@ class _DefaultGraphPlan:
     labels canonicalizing the whole graph gives. Every other quad stays in the store.
     """
 
-    def __init__(self, store: Any, blank: Any | None, mixed: set[Any], subjects: list[Any]):
+    def __init__(
+        self,
+        store: Any,
+        blank: Any | None,
+        mixed: set[Any],
+        subjects: list[Any],
+        *,
+        as_written: bool = False,
+    ):
         self.store = store
-        self.blank = blank  # the canonicalized quads with a blank node
+        self.blank = blank  # the canonicalized quads with a blank node (decoded)
         self.mixed = mixed  # IRI subjects with a blank-node object
         self.subjects = subjects  # IRI subjects (from the store) + canonical blank subjects
+        self.as_written = as_written  # the store holds surrogates: decode its quads
 
     def quads(self, subject: Any) -> list[Any]:
         """Every quad of ``subject`` (in no particular order)."""
@@ -195,6 +211,8 @@ class _DefaultGraphPlan:
         if isinstance(subject, pyoxigraph.BlankNode):
             return list(self.blank.quads_for_subject(subject))
         found = self.store.quads_for_pattern(subject, None, None, pyoxigraph.DefaultGraph())
+        if self.as_written:
+            found = decode_quads(found)
         if subject not in self.mixed:
             return list(found)
         out = [q for q in found if not isinstance(q.object, pyoxigraph.BlankNode)]
@@ -228,7 +246,7 @@ def _default_graph_plan(data: Any, progress: Progress) -> _DefaultGraphPlan | No
             return None
         if isinstance(o, pyoxigraph.Literal) and getattr(o, "direction", None):
             return None
-        blank.add(pyoxigraph.Quad(s, p, o))
+        blank.add(pyoxigraph.Quad(s, p, decode(o)))
     mixed: set[Any] = set()
     blank_subjects: set[Any] = set()
     if len(blank):
@@ -242,7 +260,7 @@ def _default_graph_plan(data: Any, progress: Progress) -> _DefaultGraphPlan | No
     progress.stage("listing the subjects")
     subjects = [row[0] for row in store.query(_IRI_SUBJECTS)]
     subjects += blank_subjects
-    return _DefaultGraphPlan(store, blank, mixed, subjects)
+    return _DefaultGraphPlan(store, blank, mixed, subjects, as_written=_as_written(data))
 
 
 def export_chunks(

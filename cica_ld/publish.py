@@ -1634,13 +1634,12 @@ def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:
     import pyoxigraph
 
     from cica_ld.jsonld import stable_quads
+    from cica_ld.lexical import exact_store
 
     quads = list(store.quads_for_pattern(None, None, None, None))
     if not any(isinstance(t, pyoxigraph.BlankNode) for q in quads for t in (q.subject, q.object)):
         return store
-    copy = pyoxigraph.Store()
-    copy.extend(stable_quads(quads))
-    return copy
+    return exact_store(stable_quads(quads))  # literals as written stay so
 
 
 def _rebase_html(html: str, rel: str) -> str:
@@ -1729,31 +1728,36 @@ def publish(
 ) -> PublishResult:
     """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``.
     ``progress`` is told the stages."""
-    import pyoxigraph
 
     from cica_ld import dataset
+    from cica_ld.lexical import exact_store
 
     base_url = normalize_base(base_url)
     ds = dataset.load(data, input_format=input_format, ontology=ontology, progress=progress)
-    vocab = pyoxigraph.Store()
-    for f in (
-        dataset.expand_paths(ontology)
-        if ontology is not None
-        else dataset.bundled_files("ontology")
-    ):
-        vocab.extend(dataset.parse_file(f))
+    vocab = exact_store(
+        q
+        for f in (
+            dataset.expand_paths(ontology)
+            if ontology is not None
+            else dataset.bundled_files("ontology")
+        )
+        for q in dataset.parse_file(f)
+    )
     shape_store = None
     shape_files = (
         dataset.expand_paths(shapes) if shapes is not None else dataset.bundled_files("shapes")
     )
     if shape_files:
-        shape_store = pyoxigraph.Store()
-        for f in shape_files:
-            shape_store.extend(dataset.parse_file(f))
+        shape_store = exact_store(q for f in shape_files for q in dataset.parse_file(f))
     if progress is not None:
         progress.stage("building the site")
+    store: Any = ds.store
+    if ds.as_written:  # literals kept as written (cica_ld.lexical): read them decoded
+        from cica_ld.lexical import AsWrittenStore
+
+        store = AsWrittenStore(ds.store)
     site = build_site(
-        ds.store,
+        store,
         vocabulary=vocab,
         shapes=shape_store,
         base_url=base_url,

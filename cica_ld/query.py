@@ -748,8 +748,15 @@ def _result(prepared: PreparedQuery, **parts: Any) -> QueryResult:
     )
 
 
-def execute(prepared: PreparedQuery, store: pyoxigraph.Store) -> QueryResult:
-    """Run a prepared query on ``store``, with the union of all graphs as the default graph."""
+def execute(
+    prepared: PreparedQuery, store: pyoxigraph.Store, *, restore: Any = None
+) -> QueryResult:
+    """Run a prepared query on ``store``, with the union of all graphs as the default graph.
+
+    ``restore`` (a term -> term function, e.g. a loaded dataset's
+    :meth:`~cica_ld.lexical.Lexicon.restore`) gives the terms of the answer back as the input
+    wrote them (see :mod:`cica_ld.lexical`).
+    """
     import pyoxigraph
 
     try:
@@ -759,7 +766,15 @@ def execute(prepared: PreparedQuery, store: pyoxigraph.Store) -> QueryResult:
         if isinstance(answer, pyoxigraph.QueryBoolean):
             return _result(prepared, boolean=bool(answer))
         if isinstance(answer, pyoxigraph.QuerySolutions):
+            if restore is not None:
+                from cica_ld.lexical import restore_solutions
+
+                answer = restore_solutions(answer, restore)
             return _result(prepared, solutions=answer)
+        if restore is not None:
+            from cica_ld.lexical import restore_triples
+
+            return _result(prepared, triples=restore_triples(answer, restore))
         return _result(prepared, triples=tuple(answer))
     except SyntaxError as exc:
         raise _query_syntax_error(prepared.text, str(exc.msg or exc), prepared.origin) from None
@@ -818,6 +833,7 @@ def run(
     store: pyoxigraph.Store | None = None,
     endpoint: str | None = None,
     timeout: float = 30.0,
+    restore: Any = None,
 ) -> bytes:
     """Run a prepared query on ``store`` or ``endpoint`` and render it in ``fmt``.
 
@@ -834,7 +850,7 @@ def run(
         return render(remote_result(prepared, response), fmt)
     if store is None:
         raise ValueError("run() needs a store or an endpoint")
-    return render(execute(prepared, store), fmt)
+    return render(execute(prepared, store, restore=restore), fmt)
 
 
 # ---------------------------------------------------------------------------------------------

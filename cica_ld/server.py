@@ -473,12 +473,18 @@ def _timeout_message(timeout: float) -> str:
 
 
 def execute_query(
-    store: pyoxigraph.Store, req: QueryRequest, *, timeout: float, max_results: int
+    store: pyoxigraph.Store,
+    req: QueryRequest,
+    *,
+    timeout: float,
+    max_results: int,
+    restore: Callable[[Any], Any] | None = None,
 ) -> QueryResponse:
     """Run one query on ``store`` and serialize the answer: never raises for bad input.
 
     Checks the deadline on every solution (or triple) while iterating, and stops after
-    ``max_results`` of them (``truncated``).
+    ``max_results`` of them (``truncated``). ``restore`` gives each term of the answer back as
+    the input wrote it (:meth:`cica_ld.lexical.Lexicon.restore`).
     """
     import pyoxigraph
 
@@ -520,6 +526,10 @@ def execute_query(
                 if len(items) >= max_results:
                     truncated = True
                     break
+                if restore is not None:
+                    triple = pyoxigraph.Triple(
+                        restore(triple.subject), triple.predicate, restore(triple.object)
+                    )
                 items.append(triple)
                 if time.monotonic() > deadline:
                     return QueryResponse.error(503, _timeout_message(timeout))
@@ -529,7 +539,10 @@ def execute_query(
                 if len(items) >= max_results:
                     truncated = True
                     break
-                items.append(tuple(solution))
+                row = tuple(solution)
+                if restore is not None:
+                    row = tuple(None if t is None else restore(t) for t in row)
+                items.append(row)
                 if time.monotonic() > deadline:
                     return QueryResponse.error(503, _timeout_message(timeout))
     except OSError as exc:
@@ -569,12 +582,18 @@ def _worker_entry(argv: Sequence[str]) -> None:
     """The worker process's entry point: ``FD DUMP TIMEOUT MAX_RESULTS``."""
     from multiprocessing.connection import Connection
 
-    fd, dump_path, timeout, max_results = argv
-    _worker_main(Connection(int(fd)), dump_path, float(timeout), int(max_results))
+    fd, dump_path, timeout, max_results, *rest = argv
+    as_written = bool(rest) and rest[0] == "as-written"
+    _worker_main(
+        Connection(int(fd)), dump_path, float(timeout), int(max_results), as_written=as_written
+    )
 
 
-def _worker_main(conn: Any, dump_path: str, timeout: float, max_results: int) -> None:
-    """A query worker: load the dataset dump, then answer requests until told to stop."""
+def _worker_main(
+    conn: Any, dump_path: str, timeout: float, max_results: int, *, as_written: bool = False
+) -> None:
+    """A query worker: load the dataset dump, then answer requests until told to stop.
+    ``as_written``: the dump has literals the store changes; answers give them back."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server; it stops us
@@ -583,6 +602,12 @@ def _worker_main(conn: Any, dump_path: str, timeout: float, max_results: int) ->
 
     store = pyoxigraph.Store()
     store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+    restore = None
+    if as_written:
+        from cica_ld.lexical import lexicon_of
+
+        lexicon = lexicon_of(pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS))
+        restore = lexicon.restore if lexicon else None
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -592,7 +617,9 @@ def _worker_main(conn: Any, dump_path: str, timeout: float, max_results: int) ->
         if req is None:
             return
         try:
-            resp = execute_query(store, req, timeout=timeout, max_results=max_results)
+            resp = execute_query(
+                store, req, timeout=timeout, max_results=max_results, restore=restore
+            )
         except Exception as exc:  # a bug: answer 500, keep the worker
             resp = QueryResponse.error(500, f"internal error: {type(exc).__name__}: {exc}")
         try:
@@ -635,10 +662,18 @@ class QueryExecutor:
 class InlineExecutor(QueryExecutor):
     """Queries in threads of the server process: soft (per-solution) deadline only."""
 
-    def __init__(self, store: pyoxigraph.Store, *, timeout: float, max_results: int) -> None:
+    def __init__(
+        self,
+        store: pyoxigraph.Store,
+        *,
+        timeout: float,
+        max_results: int,
+        restore: Callable[[Any], Any] | None = None,
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.store = store
+        self.restore = restore
         self.timeout = timeout
         self.max_results = max_results
         self._threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cica-query")
@@ -650,7 +685,11 @@ class InlineExecutor(QueryExecutor):
         fut = loop.run_in_executor(
             self._threads,
             lambda: execute_query(
-                self.store, req, timeout=self.timeout, max_results=self.max_results
+                self.store,
+                req,
+                timeout=self.timeout,
+                max_results=self.max_results,
+                restore=self.restore,
             ),
         )
         try:
@@ -678,8 +717,10 @@ class ProcessPoolExecutor(QueryExecutor):
         timeout: float,
         max_results: int,
         start_timeout: float = 300.0,
+        as_written: bool = False,
     ) -> None:
         self.store = store
+        self.as_written = as_written
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_results = max_results
@@ -731,6 +772,8 @@ class ProcessPoolExecutor(QueryExecutor):
         )
         code = "import sys; from cica_ld.server import _worker_entry; _worker_entry(sys.argv[1:])"
         args = [str(theirs.fileno()), str(self._dump), repr(self.timeout), str(self.max_results)]
+        if self.as_written:
+            args.append("as-written")
         proc = subprocess.Popen(
             [sys.executable, "-c", code, *args],
             pass_fds=(theirs.fileno(),),
@@ -1008,17 +1051,36 @@ def create_app(
     from starlette.routing import Route
 
     store = getattr(dataset, "store", dataset)
+    if getattr(dataset, "as_written", 0):
+        # literals kept as written (cica_ld.lexical): documents and pages read them through a
+        # view that decodes them; SPARQL runs on pyoxigraph's values and restores them
+        from cica_ld.lexical import AsWrittenStore
+
+        store = AsWrittenStore(store)
     if query_timeout <= 0:
         raise ValueError("query_timeout must be positive")
     if max_results < 1:
         raise ValueError("max_results must be at least 1")
     n_workers = default_workers() if workers is None else workers
     executor: QueryExecutor
+    as_written = getattr(dataset, "as_written", 0) > 0
     if n_workers == 0:
-        executor = InlineExecutor(store, timeout=query_timeout, max_results=max_results)
+        sparql_store, restore = store, None
+        if as_written:
+            from cica_ld.lexical import values_copy
+
+            sparql_store, lexicon = values_copy(store.store)
+            restore = lexicon.restore if lexicon else None
+        executor = InlineExecutor(
+            sparql_store, timeout=query_timeout, max_results=max_results, restore=restore
+        )
     else:
         executor = ProcessPoolExecutor(
-            store, workers=n_workers, timeout=query_timeout, max_results=max_results
+            store,
+            workers=n_workers,
+            timeout=query_timeout,
+            max_results=max_results,
+            as_written=as_written,
         )
     config = ServerConfig(
         base_iri=_with_slash(base_iri),

@@ -192,6 +192,8 @@ class LoadedGraph:
     store: pyoxigraph.Store
     files: list[dataset.SourceFile]
     specs: list[SourceSpec]
+    #: distinct literals kept as surrogates (see :mod:`cica_ld.lexical`)
+    as_written: int = 0
     _locator: SourceLocator | None = field(default=None, repr=False, compare=False)
     _prescan: threading.Thread | None = field(default=None, repr=False, compare=False)
 
@@ -235,7 +237,6 @@ def load_graph(
     store = pyoxigraph.Store()
     loaded: list[dataset.SourceFile] = []
     specs: list[SourceSpec] = []
-    default = pyoxigraph.DefaultGraph()
     for f in files:
         fmt = dataset.format_for(f, input_format)
         specs.append(
@@ -246,19 +247,15 @@ def load_graph(
         locator = graph._locator = SourceLocator(specs, store)
         graph._prescan = threading.Thread(target=locator.prescan, name="prescan", daemon=True)
         graph._prescan.start()
-    for f, spec in zip(files, specs, strict=True):
-        fmt, base = spec.format, spec.base_iri
-        if progress is not None:
-            progress.stage(dataset.loading_stage(f))
-        if fmt in dataset.QUAD_FORMATS:
-            quads = dataset.parse_file(f, fmt, base_iri=base, rename_blank_nodes=True)
-            store.extend(
-                q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
-                for q in quads
-            )
-            loaded.append(dataset.SourceFile(path=f, format=fmt, quads=len(quads)))
-        else:
-            loaded.append(dataset.load_file(store, f, fmt, base_iri=base))
+    outcome = dataset.load_files(
+        store,
+        [(spec.path, spec.format, spec.base_iri) for spec in specs],
+        literals="exact",
+        merge_graphs=True,
+        progress=progress,
+    )
+    loaded.extend(outcome.sources)
+    graph.as_written = outcome.as_written
     return graph
 
 
@@ -351,6 +348,7 @@ def validate(
             onto_graph.store if onto_graph is not None else None,
             inference=inference,
             progress=progress,
+            as_written=data_graph.as_written > 0,
         )
         if progress is not None and results:
             progress.stage(f"locating {len(results)} results")
@@ -420,11 +418,20 @@ def run_engine(
     *,
     inference: str = "none",
     progress: Progress | None = None,
+    as_written: bool | None = None,
 ) -> list[ValidationResult]:
-    """Run one engine over the stores; results in the engine's order."""
+    """Run one engine over the stores; results in the engine's order. ``as_written``: whether
+    ``data`` holds surrogates (:mod:`cica_ld.lexical`); None: find out."""
     if check_engine(engine) == "native":
         return list(
-            _native().validate(data, shapes, ontology, inference=inference, progress=progress)
+            _native().validate(
+                data,
+                shapes,
+                ontology,
+                inference=inference,
+                progress=progress,
+                as_written=as_written,
+            )
         )
     if progress is not None:
         progress.stage("validating with pySHACL")
@@ -639,13 +646,20 @@ def _sparql_parsed_once() -> Iterator[None]:
 
 def _to_rdflib(store: pyoxigraph.Store) -> tuple[rdflib.Graph, dict[str, Any]]:
     """The store's default graph as an rdflib Graph, and the map from the store's blank node ids
-    to rdflib's (N-Triples out, N-Triples in: fast, and exact)."""
+    to rdflib's (N-Triples out, N-Triples in: fast, and exact; literals as written)."""
     import pyoxigraph
     import rdflib
 
-    payload = store.dump(
-        format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph()
-    )
+    from cica_ld.lexical import decode_quads, holds_surrogates
+
+    default = pyoxigraph.DefaultGraph()
+    if holds_surrogates(store):  # pySHACL gets the literals as written
+        payload = pyoxigraph.serialize(
+            [q.triple for q in decode_quads(store.quads_for_pattern(None, None, None, default))],
+            format=pyoxigraph.RdfFormat.N_TRIPLES,
+        )
+    else:
+        payload = store.dump(format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=default)
     graph = rdflib.Graph()
     ids: dict[str, Any] = {}
     if payload:

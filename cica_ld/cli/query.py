@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cica_ld.cli.app import app
+from cica_ld.cli.app import app, echo_warning
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
 from cica_ld.errors import UsageError
@@ -123,7 +123,12 @@ def query_cmd(
                 input_format=input_format,
                 include_ontology=not data,
                 progress=progress,
+                literals="values",
             )
             progress.stage("running the query")
-            result = q.run(prepared, chosen, store=loaded.store)
+            result = q.run(prepared, chosen, store=loaded.store, restore=loaded.restorer())
+        if loaded.lexicon and loaded.lexicon.ambiguous():
+            from cica_ld.lexical import lexicon_warning
+
+            echo_warning(lexicon_warning(loaded.lexicon))
     _write(result, output)

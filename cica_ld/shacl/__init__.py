@@ -52,8 +52,12 @@ def validate(
     inference: str = "none",
     workers: int | None = None,
     progress: Progress | None = None,
+    as_written: bool | None = None,
 ) -> list[ValidationResult]:
     """Validate the default graph of ``data`` against the shapes in ``shapes``.
+
+    ``as_written``: whether ``data`` holds literals as written under surrogates (see
+    :mod:`cica_ld.lexical`); None finds out with one scan of the store.
 
     Returns the validation results (an empty list when the data conforms), sorted by focus
     node, source shape, component, path and value; each distinct result once.
@@ -67,7 +71,7 @@ def validate(
     from cica_ld.shacl.engine import Engine
 
     _check_inference(inference)
-    engine = Engine(LocalBackend(data), shapes, ontology)
+    engine = Engine(LocalBackend(data, as_written=as_written), shapes, ontology)
     return engine.validate(workers=_workers(workers), progress=progress)
 
 

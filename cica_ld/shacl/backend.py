@@ -43,8 +43,33 @@ class LocalBackend(Backend):
 
     local = True
 
-    def __init__(self, store: pyoxigraph.Store) -> None:
+    def __init__(self, store: pyoxigraph.Store, *, as_written: bool | None = None) -> None:
         self.store = store
+        if as_written is None:
+            from cica_ld.lexical import holds_surrogates
+
+            as_written = holds_surrogates(store)
+        #: the store holds literals as written under surrogate datatypes (cica_ld.lexical)
+        self.as_written = as_written
+        self._values: LocalBackend | None = None
+        self._restore: dict[str, str] = {}
+
+    def values(self) -> tuple[LocalBackend, dict[str, str]]:
+        """For SPARQL written by users (sh:sparql, SPARQL-based components): the data with
+        pyoxigraph's values in place of the surrogates (so comparisons see numbers and dates),
+        and a map from a value's N-Triples text to the literal as written, where one written
+        form has that value. Without surrogates: this backend itself and an empty map."""
+        if not self.as_written:
+            return self, {}
+        if self._values is None:
+            from cica_ld.lexical import values_copy
+
+            values, lexicon = values_copy(self.store)
+            self._restore = {
+                str(v): str(r) for v in lexicon.written if (r := lexicon.restore(v)) != v
+            }
+            self._values = LocalBackend(values, as_written=False)
+        return self._values, self._restore
 
     def _run(self, query: str, **kwargs: object) -> pyoxigraph.QuerySolutions:
         try:

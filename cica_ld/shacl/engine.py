@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cica_ld.lexical import SURROGATE, decode_text, sparql_value
 from cica_ld.shacl import sparql_text
 from cica_ld.shacl.backend import Backend
 from cica_ld.shacl.shapes import (
@@ -196,6 +197,8 @@ class Engine:
         ontology: pyoxigraph.Store | None = None,
     ) -> None:
         self.backend = backend
+        #: the data holds literals as written under surrogates (see cica_ld.lexical)
+        self.as_written = bool(getattr(backend, "as_written", False))
         self.shapes = ShapesGraph(shapes)
         self.ontology = ontology
         self._sub: dict[str, list[str]] | None = None
@@ -432,7 +435,7 @@ class Engine:
                 raise ShapesError(f"unknown sh:nodeKind {value}", shape=shape.node)
             return kind.format(v=v)
         if name in _COMPARISONS:
-            return f"COALESCE({v} {_COMPARISONS[name]} {value}, false)"
+            return f"COALESCE({self._value_of(v)} {_COMPARISONS[name]} {decode_text(value)}, false)"
         if name in ("minLength", "maxLength"):
             op = ">=" if name == "minLength" else "<="
             return f"COALESCE(!isBlank({v}) && STRLEN(STR({v})) {op} {literal_value(value)}, false)"
@@ -565,12 +568,12 @@ class Engine:
         if message is None:
             message = _default_message(shape, hit)
         return ValidationResult(
-            focus_node=hit.focus,
+            focus_node=decode_text(hit.focus),
             source_shape=shape.node,
             constraint_component=hit.component,
             severity=shape.severity,
             path=path,
-            value=hit.value,
+            value=decode_text(hit.value) if hit.value is not None else None,
             message=message,
             source_constraint=hit.source_constraint,
         )
@@ -640,6 +643,35 @@ class Engine:
 
     def _select(self, query: str, variables: list[str]) -> Iterator[tuple[str | None, ...]]:
         return self.backend.select(query, variables)
+
+    def _value_of(self, v: str) -> str:
+        """The SPARQL expression comparing the value of ``v`` (a surrogate as its value)."""
+        return sparql_value(v) if self.as_written else v
+
+    def _user_backend(self) -> tuple[Backend, dict[str, str]]:
+        """Where SPARQL written by users runs: on data holding surrogates, a copy with the
+        store's values (their comparisons see numbers and dates), and the map restoring
+        values to the literals as written."""
+        values = getattr(self.backend, "values", None)
+        if not self.as_written or values is None:
+            return self.backend, {}
+        return values()
+
+    def _user_select(
+        self, query: str, variables: list[str], *, focus: Focus | None = None
+    ) -> Iterator[tuple[str | None, ...]]:
+        """Rows of a user-written query (per focus node with ``focus``), values as written."""
+        backend, restore = self._user_backend()
+        if focus is None:
+            rows = backend.select(query, variables)
+        else:
+            rows = (
+                row
+                for node in self._focus_nodes(focus)
+                for row in backend.select_bound(query, variables, "this", node)
+            )
+        for row in rows:
+            yield tuple(restore.get(t, t) if t is not None else None for t in row)
 
     def _value_pattern(self, shape: Shape) -> str:
         if shape.is_property:
@@ -831,7 +863,8 @@ class Engine:
                 query = (
                     f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} "
                     f"?this {other} ?__cica_other . "
-                    f"FILTER(!COALESCE(?value {op} ?__cica_other, false)) }}"
+                    f"FILTER(!COALESCE({self._value_of('?value')} {op} "
+                    f"{self._value_of('?__cica_other')}, false)) }}"
                 )
                 for f, v in self._select(query, ["this", "value"]):
                     if f is not None:
@@ -957,6 +990,7 @@ class Engine:
             if _mentions(text, "shapesGraph"):
                 raise sparql_text.SparqlConstraintError("$shapesGraph is not supported")
             for name, term in constants.items():
+                term = decode_text(term)  # a parameter's value as written
                 if term.startswith("_:"):
                     raise sparql_text.SparqlConstraintError(
                         f"parameter ${name} is a blank node, which a query cannot name"
@@ -990,11 +1024,11 @@ class Engine:
             pattern = focus.pattern if analysis.aggregates else focus.bag
             small = self.focus_size(focus) < SMALL_FOCUS
             query = sparql_text.join_query(text, pattern, restrict_exists=small)
-            rows = self._select(query, wanted)
+            rows = self._user_select(query, wanted)
         elif analysis.mode == "lateral" and self.backend.local:
-            rows = self._select(sparql_text.lateral_query(text, focus.pattern), wanted)
+            rows = self._user_select(sparql_text.lateral_query(text, focus.pattern), wanted)
         else:
-            rows = self._per_node(text, focus, wanted)
+            rows = self._user_select(text, wanted, focus=focus)
         index = {v: i for i, v in enumerate(wanted)}
         message = _pick_message(messages)
         for row in rows:
@@ -1070,7 +1104,7 @@ class Engine:
             f"{self._value_pattern(shape)} FILTER NOT EXISTS {{ {body} }} }}"
         )
         message = _pick_message(messages)
-        for f, v in self._select(query, ["this", "value"]):
+        for f, v in self._user_select(query, ["this", "value"]):
             if f is None:
                 continue
             hit = Hit(
@@ -1083,12 +1117,6 @@ class Engine:
             if message is not None:
                 hit = Hit(**{**hit.__dict__, "message": _fill_template(message, hit)})
             yield hit
-
-    def _per_node(
-        self, text: str, focus: Focus, wanted: list[str]
-    ) -> Iterator[tuple[str | None, ...]]:
-        for node in self._focus_nodes(focus):
-            yield from self.backend.select_bound(text, wanted, "this", node)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1136,17 +1164,27 @@ def _datatype_expr(dt: str, v: str) -> str:
     if iri == RDF + "langString":
         return f'(isLiteral({v}) && lang({v}) != "")'
     base = f"isLiteral({v}) && datatype({v}) = {dt}"
+    if iri.startswith(XSD) and iri != XSD + "string":  # or the surrogate of a literal as written
+        base = f"isLiteral({v}) && datatype({v}) IN ({dt}, <{SURROGATE}{iri}>)"
     if iri in _CASTABLE:
         return f"({base} && COALESCE(isLiteral({dt}(STR({v}))), false))"
     if iri in _INTEGER_RANGES:
         lo, hi = _INTEGER_RANGES[iri]
         checks = [f"isLiteral(<{XSD}integer>(STR({v})))"]
         if lo is not None:
-            checks.append(f"<{XSD}integer>(STR({v})) >= {lo}")
+            checks.append(f"<{XSD}integer>(STR({v})) >= {_bound(lo)}")
         if hi is not None:
-            checks.append(f"<{XSD}integer>(STR({v})) <= {hi}")
+            checks.append(f"<{XSD}integer>(STR({v})) <= {_bound(hi)}")
         return f"({base} && COALESCE({' && '.join(checks)}, false))"
     return f"({base})"
+
+
+def _bound(n: int) -> str:
+    """An integer bound as SPARQL: the query parser reads ``-9223372036854775808`` as minus an
+    integer too large for Oxigraph, so bounds are typed literals (decimal past 64 bits)."""
+    if -(2**63) <= n < 2**63:
+        return f'"{n}"^^<{XSD}integer>'
+    return f'"{n}"^^<{XSD}decimal>'
 
 
 def _pick_message(messages: list[str]) -> str | None:
