@@ -14,10 +14,10 @@ files, whose extension does not say they are RDF (name such a file directly to l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cica_ld.errors import InputError
 
@@ -233,12 +233,13 @@ def _xml_error_location(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _jsonld_source(fh: BinaryIO, path: Path) -> bytes:
-    """A JSON-LD file's bytes with bundled remote contexts (the project's) inlined; a context
-    that is not bundled is an :class:`InputError` naming it (nothing is ever fetched)."""
-    from cica_ld.jsonld import resolve_contexts
+def _jsonld_source(fh: BinaryIO, path: Path, context_map: Mapping[str, Any] | None = None) -> bytes:
+    """A JSON-LD file's bytes with bundled remote contexts (the project's) and those of
+    ``context_map`` (URL -> context document, ``--context-map``) inlined; any other remote
+    context is an :class:`InputError` naming it (nothing is ever fetched)."""
+    from cica_ld.jsonld import resolve_contexts, served_documents
 
-    return resolve_contexts(fh.read(), path)
+    return resolve_contexts(fh.read(), path, documents=served_documents(context_map))
 
 
 def parse_file(
@@ -247,11 +248,13 @@ def parse_file(
     *,
     base_iri: str | None = None,
     rename_blank_nodes: bool = False,
+    context_map: Mapping[str, Any] | None = None,
 ) -> list[pyoxigraph.Quad]:
     """Parse one RDF file into a list of quads, in document order.
 
     Blank nodes keep their ``_:labels`` unless ``rename_blank_nodes`` is true; merging the
     quads of several files needs fresh ones, or ``_:b1`` of two files would become one node.
+    ``context_map`` serves remote JSON-LD contexts from local copies (:func:`_jsonld_source`).
 
     Every failure (missing file, a folder, invalid UTF-8, a syntax error) raises
     :class:`InputError` with the file, and line and column where the parser gives them.
@@ -262,7 +265,7 @@ def parse_file(
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
     with _open(p) as fh:
-        source = _jsonld_source(fh, p) if fmt == "jsonld" else fh
+        source = _jsonld_source(fh, p, context_map) if fmt == "jsonld" else fh
         try:
             return list(
                 pyoxigraph.parse(
@@ -284,8 +287,10 @@ def load_file(
     input_format: str | None = None,
     *,
     base_iri: str | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> SourceFile:
-    """Load one RDF file into ``store`` (all or nothing); errors as in :func:`parse_file`."""
+    """Load one RDF file into ``store`` (all or nothing); errors and ``context_map`` as in
+    :func:`parse_file`."""
     p = Path(path)
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
@@ -293,7 +298,8 @@ def load_file(
     with _open(p) as fh:
         try:
             if fmt == "jsonld":
-                store.load(_jsonld_source(fh, p), format=_rdf_format(fmt), base_iri=base)
+                source = _jsonld_source(fh, p, context_map)
+                store.load(source, format=_rdf_format(fmt), base_iri=base)
             else:
                 # by path: pyoxigraph reads the file itself, faster, and without holding the GIL
                 # (other threads run meanwhile: validation reads the file's layout at the time)
@@ -324,6 +330,7 @@ def load(
     include_ontology: bool = True,
     ontology: Sequence[str | Path] | None = None,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> LoadedDataset:
     """Load RDF files into a new in-memory store.
 
@@ -331,7 +338,9 @@ def load(
     means the bundled CICA data. The vocabulary (the bundled ontology, or ``ontology`` if given)
     is loaded too unless ``include_ontology`` is false. Triples go to the default graph; quads
     from N-Quads/TriG/JSON-LD keep their named graphs. ``input_format`` applies to the files of
-    ``paths`` only. ``progress`` is told which file is being loaded.
+    ``paths`` only. ``progress`` is told which file is being loaded. ``context_map`` (URL ->
+    context document, :func:`cica_ld.jsonld.load_context_map`) serves remote JSON-LD contexts
+    from local copies.
     """
     import pyoxigraph
 
@@ -351,7 +360,7 @@ def load(
     for f, explicit in files:
         if progress is not None:
             progress.stage(loading_stage(f))
-        loaded.sources.append(load_file(store, f, explicit))
+        loaded.sources.append(load_file(store, f, explicit, context_map=context_map))
     return loaded
 
 

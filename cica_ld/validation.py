@@ -222,13 +222,15 @@ def load_graph(
     *,
     prescan: bool = False,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> LoadedGraph:
     """Load files (in order) into one store, every triple in the default graph (the named
     graphs of TriG, N-Quads and JSON-LD files are merged into it).
 
     ``prescan``: meanwhile, on a machine with more than one CPU, read the files' layout for the
     locator in a thread (pyoxigraph parses without holding the GIL, so both run at once; at 1M
-    triples this takes the ~3 s of locating results off the critical path).
+    triples this takes the ~3 s of locating results off the critical path). ``context_map``
+    serves remote JSON-LD contexts from local copies (``--context-map``).
     """
     import pyoxigraph
 
@@ -239,7 +241,13 @@ def load_graph(
     for f in files:
         fmt = dataset.format_for(f, input_format)
         specs.append(
-            SourceSpec(path=f, format=fmt, base_iri=f.resolve().as_uri(), display=display_path(f))
+            SourceSpec(
+                path=f,
+                format=fmt,
+                base_iri=f.resolve().as_uri(),
+                display=display_path(f),
+                context_map=context_map,
+            )
         )
     graph = LoadedGraph(store=store, files=loaded, specs=specs)
     if prescan and _cpus() > 1:
@@ -251,14 +259,16 @@ def load_graph(
         if progress is not None:
             progress.stage(dataset.loading_stage(f))
         if fmt in dataset.QUAD_FORMATS:
-            quads = dataset.parse_file(f, fmt, base_iri=base, rename_blank_nodes=True)
+            quads = dataset.parse_file(
+                f, fmt, base_iri=base, rename_blank_nodes=True, context_map=context_map
+            )
             store.extend(
                 q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
                 for q in quads
             )
             loaded.append(dataset.SourceFile(path=f, format=fmt, quads=len(quads)))
         else:
-            loaded.append(dataset.load_file(store, f, fmt, base_iri=base))
+            loaded.append(dataset.load_file(store, f, fmt, base_iri=base, context_map=context_map))
     return graph
 
 
@@ -306,6 +316,7 @@ def validate(
     endpoint: str | None = None,
     timeout: float = 60.0,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -314,6 +325,7 @@ def validate(
     ``input_format`` applies to the data files. Raises :class:`InputError` (missing file, syntax
     error, an invalid shapes graph, a bad option value) and, for an endpoint,
     :class:`~cica_ld.errors.EndpointError`. ``progress`` is told the stages of the run.
+    ``context_map`` serves remote JSON-LD contexts of the files from local copies.
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -323,9 +335,12 @@ def validate(
     fail_on = check_fail_on(fail_on)
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
-    shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress)
+    cmap = context_map
+    shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress, context_map=cmap)
     onto_graph = (
-        load_graph(_files(ontology, "ontology"), progress=progress) if ontology != [] else None
+        load_graph(_files(ontology, "ontology"), progress=progress, context_map=cmap)
+        if ontology != []
+        else None
     )
     if progress is not None:
         progress.stage("checking the shapes graph")
@@ -342,7 +357,9 @@ def validate(
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
     else:
-        data_graph = load_graph(_files(data, "data"), input_format, prescan=True, progress=progress)
+        data_graph = load_graph(
+            _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
+        )
         prefixes.update(file_prefixes(data_graph.specs))
         results = run_engine(
             engine,
