@@ -864,7 +864,7 @@ def frame(
     out = _pyld_call(jsonld.frame, expanded, fr, options, loader=loader, what="framing")
     if user is None or out.get("@context") == user.ref:
         return out
-    out.pop("@context", None)
+    # the framed tree is read with the frame's context and compacted with the user's
     options = {"documentLoader": loader, "base": None, "graph": node_id is None}
     return _pyld_call(jsonld.compact, out, user.ref, options, loader=loader, what="compaction")
 
