@@ -312,6 +312,7 @@ def resolve_contexts(
         ) from None
     served = bundled_documents() if documents is None else dict(documents)
     changed = False
+    resolving: list[str] = []
 
     def contexts(value: Any) -> Any:
         nonlocal changed
@@ -322,7 +323,13 @@ def resolve_contexts(
                 err = _unknown_context_error(value)
                 raise InputError(err.detail, path=path, line=line, column=col, hint=err.hint)
             changed = True
-            return copy.deepcopy(ctx.get("@context", {}))
+            if value in resolving:  # a context that includes itself
+                raise InputError(f"the remote @context {value} includes itself", path=path)
+            resolving.append(value)  # a served context may name other remote contexts
+            try:
+                return contexts(copy.deepcopy(ctx.get("@context", {})))
+            finally:
+                resolving.pop()
         if isinstance(value, list):
             return [contexts(v) for v in value]
         if isinstance(value, dict):

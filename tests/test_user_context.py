@@ -412,3 +412,18 @@ def test_a_user_context_the_streaming_writer_cannot_handle_is_exported_in_memory
     ada = next(n for n in doc["@graph"] if n.get("id") == ADA)
     assert ada["knows"] == ["https://example.org/people/charles"]  # the @set container
     assert canonical(jsonld.to_quads(doc)) == expected_graph()
+
+
+def test_a_mapped_context_may_name_another_mapped_context(tmp_path: Path) -> None:
+    outer = tmp_path / "outer.jsonld"
+    outer.write_text(json.dumps({"@context": [SCHEMA_URL, {"ex": "https://example.org/people/"}]}))
+    doc = tmp_path / "doc.jsonld"
+    doc.write_text(json.dumps({"@context": "https://example.org/ctx", "id": "ex:ada", "name": "A"}))
+    specs = [MAP, f"https://example.org/ctx={outer}"]
+    quads = dataset.parse_file(doc, context_map=jsonld.load_context_map(specs))
+    assert [(q.subject.value, q.predicate.value, q.object.value) for q in quads] == [
+        (ADA, "http://schema.org/name", "A")
+    ]
+    # the inner URL not mapped: refused, naming it
+    with pytest.raises(InputError, match=f"needs the remote @context {SCHEMA_URL}"):
+        dataset.parse_file(doc, context_map=jsonld.load_context_map(specs[1:]))
