@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -265,12 +265,13 @@ def _xml_error_location(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def _jsonld_source(fh: BinaryIO, path: Path) -> bytes:
-    """A JSON-LD file's bytes with bundled remote contexts (the project's) inlined; a context
-    that is not bundled is an :class:`InputError` naming it (nothing is ever fetched)."""
-    from cica_ld.jsonld import resolve_contexts
+def _jsonld_source(fh: BinaryIO, path: Path, context_map: Mapping[str, Any] | None = None) -> bytes:
+    """A JSON-LD file's bytes with bundled remote contexts (the project's) and those of
+    ``context_map`` (URL -> context document, ``--context-map``) inlined; any other remote
+    context is an :class:`InputError` naming it (nothing is ever fetched)."""
+    from cica_ld.jsonld import resolve_contexts, served_documents
 
-    return resolve_contexts(fh.read(), path)
+    return resolve_contexts(fh.read(), path, documents=served_documents(context_map))
 
 
 def parse_file(
@@ -279,11 +280,13 @@ def parse_file(
     *,
     base_iri: str | None = None,
     rename_blank_nodes: bool = False,
+    context_map: Mapping[str, Any] | None = None,
 ) -> list[pyoxigraph.Quad]:
     """Parse one RDF file into a list of quads, in document order.
 
     Blank nodes keep their ``_:labels`` unless ``rename_blank_nodes`` is true; merging the
     quads of several files needs fresh ones, or ``_:b1`` of two files would become one node.
+    ``context_map`` serves remote JSON-LD contexts from local copies (:func:`_jsonld_source`).
 
     Every failure (missing file, a folder, invalid UTF-8, a syntax error) raises
     :class:`InputError` with the file, and line and column where the parser gives them.
@@ -294,7 +297,7 @@ def parse_file(
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
     with _open(p) as fh:
-        source = _jsonld_source(fh, p) if fmt == "jsonld" else fh
+        source = _jsonld_source(fh, p, context_map) if fmt == "jsonld" else fh
         try:
             return list(
                 pyoxigraph.parse(
@@ -316,8 +319,10 @@ def load_file(
     input_format: str | None = None,
     *,
     base_iri: str | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> SourceFile:
-    """Load one RDF file into ``store`` (all or nothing); errors as in :func:`parse_file`."""
+    """Load one RDF file into ``store`` (all or nothing); errors and ``context_map`` as in
+    :func:`parse_file`."""
     p = Path(path)
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
@@ -325,7 +330,8 @@ def load_file(
     with _open(p) as fh:
         try:
             if fmt == "jsonld":
-                store.load(_jsonld_source(fh, p), format=_rdf_format(fmt), base_iri=base)
+                source = _jsonld_source(fh, p, context_map)
+                store.load(source, format=_rdf_format(fmt), base_iri=base)
             else:
                 # by path: pyoxigraph reads the file itself, faster, and without holding the GIL
                 # (other threads run meanwhile: validation reads the file's layout at the time)
@@ -357,6 +363,7 @@ def load(
     ontology: Sequence[str | Path] | None = None,
     progress: Progress | None = None,
     literals: str = "exact",
+    context_map: Mapping[str, Any] | None = None,
 ) -> LoadedDataset:
     """Load RDF files into a new in-memory store.
 
@@ -367,6 +374,8 @@ def load(
     ``paths`` only. ``progress`` is told which file is being loaded. ``literals`` says how the
     literals the store would change are kept: ``exact`` (surrogates) or ``values`` (the store's
     values and a lexicon), see :mod:`cica_ld.lexical`.
+    ``context_map`` (URL -> context document, :func:`cica_ld.jsonld.load_context_map`)
+    serves remote JSON-LD contexts from local copies.
     """
     import pyoxigraph
 
@@ -383,7 +392,9 @@ def load(
         files += [(f, None) for f in bundled_files("data")]
     store = pyoxigraph.Store()
     specs = [(f, format_for(f, explicit), None) for f, explicit in files]
-    outcome = load_files(store, specs, literals=literals, progress=progress)
+    outcome = load_files(
+        store, specs, literals=literals, progress=progress, context_map=context_map
+    )
     return LoadedDataset(
         store=store,
         sources=outcome.sources,
@@ -419,13 +430,17 @@ def _scan_literals(quads: Iterable[pyoxigraph.Quad]) -> _Scan:
     return _Scan(changed, {v for v in changed.values() if v in seen})
 
 
-def _file_quads(path: Path, fmt: str, base: str) -> Iterator[pyoxigraph.Quad]:
+def _file_quads(
+    path: Path, fmt: str, base: str, context_map: Mapping[str, Any] | None = None
+) -> Iterator[pyoxigraph.Quad]:
     """The quads of a file as written (blank nodes renamed), parsed lazily; errors are the
     loader's own :class:`InputError`."""
     import pyoxigraph
 
     if fmt == "jsonld":
-        yield from parse_file(path, fmt, base_iri=base, rename_blank_nodes=True)
+        yield from parse_file(
+            path, fmt, base_iri=base, rename_blank_nodes=True, context_map=context_map
+        )
         return
     try:
         yield from pyoxigraph.parse(
@@ -444,6 +459,7 @@ def load_files(
     literals: str = "exact",
     merge_graphs: bool = False,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> FilesLoaded:
     """Load ``files`` (path, format, base IRI or None for the file's own) into ``store``, in
     order, keeping their literals as ``literals`` says (:data:`LITERAL_MODES`).
@@ -451,7 +467,8 @@ def load_files(
     The fast path stays: each file is loaded by pyoxigraph (by path, without the GIL) while a
     thread reads the same files for literals the store would change. Only when there are such
     literals does ``exact`` mode load again, putting surrogates in their place (the files
-    without any by path again). ``merge_graphs`` puts every quad in the default graph.
+    without any by path again). ``merge_graphs`` puts every quad in the default graph;
+    ``context_map`` serves remote JSON-LD contexts (:func:`load`).
     """
     import pyoxigraph
 
@@ -465,7 +482,7 @@ def load_files(
     def scan_all() -> None:
         for i, (p, fmt, base) in enumerate(specs):
             try:
-                scans[i] = _scan_literals(_file_quads(p, fmt, base))
+                scans[i] = _scan_literals(_file_quads(p, fmt, base, context_map))
             except Exception:  # the loader reports the file's error
                 return
 
@@ -476,7 +493,9 @@ def load_files(
         for p, fmt, base in specs:
             if progress is not None:
                 progress.stage(loading_stage(p))
-            sources.append(_load_one(store, p, fmt, base, merge_graphs=merge_graphs))
+            sources.append(
+                _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
+            )
     finally:
         scanner.join()
     changed = [s.changed if s is not None else {} for s in scans]
@@ -495,12 +514,14 @@ def load_files(
     default = pyoxigraph.DefaultGraph()
     for (p, fmt, base), written in zip(specs, changed, strict=True):
         if not written:
-            sources.append(_load_one(store, p, fmt, base, merge_graphs=merge_graphs))
+            sources.append(
+                _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
+            )
             continue
         if progress is not None:
             progress.stage(f"{loading_stage(p)}, keeping {len(written)} literals as written")
         before = len(store)
-        quads: Iterable[pyoxigraph.Quad] = _file_quads(p, fmt, base)
+        quads: Iterable[pyoxigraph.Quad] = _file_quads(p, fmt, base, context_map)
         if merge_graphs:
             quads = (
                 q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
@@ -513,20 +534,28 @@ def load_files(
 
 
 def _load_one(
-    store: pyoxigraph.Store, path: Path, fmt: str, base: str, *, merge_graphs: bool
+    store: pyoxigraph.Store,
+    path: Path,
+    fmt: str,
+    base: str,
+    *,
+    merge_graphs: bool,
+    context_map: Mapping[str, Any] | None = None,
 ) -> SourceFile:
     """One file into ``store`` as pyoxigraph loads it (graph names dropped if asked)."""
     import pyoxigraph
 
     if merge_graphs and fmt in QUAD_FORMATS:
         default = pyoxigraph.DefaultGraph()
-        quads = parse_file(path, fmt, base_iri=base, rename_blank_nodes=True)
+        quads = parse_file(
+            path, fmt, base_iri=base, rename_blank_nodes=True, context_map=context_map
+        )
         store.extend(
             q if q.graph_name == default else pyoxigraph.Quad(q.subject, q.predicate, q.object)
             for q in quads
         )
         return SourceFile(path=path, format=fmt, quads=len(quads))
-    return load_file(store, path, fmt, base_iri=base)
+    return load_file(store, path, fmt, base_iri=base, context_map=context_map)
 
 
 def loading_stage(path: Path) -> str:

@@ -11,6 +11,10 @@ chunks and, for a store whose quads are all in the default graph, streams JSON-L
 N-Triples and N-Quads subject by subject, so a big graph is never held twice: blank nodes are
 relabelled by canonicalizing only the quads that mention them (RDFC-1.0 labels depend on
 nothing else), everything else is read from the store one subject at a time.
+
+JSON-LD is compacted (or framed) with the project context, or with the user's own
+(``context``: a context file or a URL served from ``context_map``), or, for ``context=None``,
+with a context made of the prefixes the input files declare (:func:`source_prefixes`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
 
     from cica_ld.dataset import LoadedDataset
+    from cica_ld.jsonld import OutputContext
     from cica_ld.progress import Progress
 
 #: Export format names, in the order the help lists them.
@@ -115,30 +120,36 @@ def export(
     data: LoadedDataset | pyoxigraph.Store | Iterable[pyoxigraph.Quad],
     fmt: str = "jsonld",
     *,
-    context: str = "url",
+    context: str | OutputContext | None = "url",
     frame: str | Path | Mapping[str, Any] | None = None,
     node_id: str | None = None,
     prefixes: Mapping[str, str] | None = None,
+    context_map: Mapping[str, dict[str, Any]] | None = None,
 ) -> bytes:
     """Serialize ``data`` in ``fmt`` (one of :data:`FORMATS`), deterministically.
 
-    JSON-LD is compacted with the project context (``context``: ``"url"`` or ``"inline"``),
-    or framed with ``frame`` (a bundled frame name, a frame file, or a frame object);
-    ``node_id`` selects one top-level node of the frame.
+    JSON-LD is compacted with ``context``: ``"url"`` or ``"inline"`` (the project context),
+    a context file or a context URL (the user's, a URL served from ``context_map``, see
+    :func:`cica_ld.jsonld.output_context`), or ``None`` (the prefixes the loaded files
+    declare, :func:`source_prefixes`; none for a store or quads). Or it is framed with
+    ``frame`` (a bundled frame name, a frame file, or a frame object; read with its own
+    context, the output compacted with a user ``context``); ``node_id`` selects one
+    top-level node of the frame (an :class:`InputError` when it is no subject of the data).
     """
     from cica_ld import jsonld
 
     fmt = _check_options(fmt, frame, node_id)
+    out_ctx = _output_context(data, fmt, context, context_map, framed=frame is not None)
     quads = all_quads(data)
     if fmt == "jsonld":
         if frame is not None:
             frame_doc = frame if isinstance(frame, Mapping) else jsonld.load_frame(frame)
-            doc = jsonld.frame(quads, frame_doc, context=context, node_id=node_id)
+            doc = jsonld.frame(
+                quads, frame_doc, context=out_ctx, node_id=node_id, context_map=context_map
+            )
         else:
-            doc = jsonld.compact(quads, context=context)
-        return jsonld.dumps(doc)
-    if context not in jsonld.CONTEXT_MODES:
-        raise UsageError(f"unknown context mode {context!r}", hint="use --context url or inline")
+            doc = jsonld.compact(quads, context=out_ctx)
+        return jsonld.dumps(doc, documents=out_ctx.documents)
     quads = jsonld.stable_quads(quads)
     if fmt not in QUAD_FORMATS:
         quads = _as_triples(quads)
@@ -148,6 +159,80 @@ def export(
     if fmt == "trig":
         return turtle(quads, pref, trig=True).encode("utf-8")
     return _oxigraph_serialize(quads, fmt, pref)
+
+
+def _output_context(
+    data: Any,
+    fmt: str,
+    context: Any,
+    context_map: Mapping[str, dict[str, Any]] | None,
+    *,
+    framed: bool = False,
+) -> Any:
+    """The :class:`~cica_ld.jsonld.OutputContext` of a JSON-LD export (checked for others)."""
+    from cica_ld import jsonld
+
+    if isinstance(context, jsonld.OutputContext):
+        return context
+    if fmt != "jsonld":
+        if context is not None and context not in jsonld.CONTEXT_MODES:
+            jsonld.output_context(context, context_map)  # an unknown mode: its UsageError
+            raise UsageError("--context FILE|URL applies to JSON-LD output (--format jsonld)")
+        return None
+    if context is None:
+        if framed:  # the frame's own context
+            return jsonld.output_context("url", context_map)
+        sources = getattr(data, "sources", None) or []
+        return jsonld.prefix_context(source_prefixes(sources, context_map=context_map))
+    return jsonld.output_context(context, context_map)
+
+
+#: Prefixes are namespaces: a JSON-LD 1.1 term is a prefix only when its IRI ends with one of
+#: these (a gen-delim character).
+_PREFIX_ENDS = tuple(":/?#[]@")
+
+
+def source_prefixes(
+    sources: Iterable[Any], *, context_map: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, str]:
+    """The prefixes the source files declare, as JSON-LD prefixes (name -> namespace).
+
+    ``sources`` are :class:`~cica_ld.dataset.SourceFile` (path and format) in load order;
+    each file is parsed again and its parser's final prefixes taken (Turtle, TriG and N3
+    ``@prefix``/``PREFIX``, RDF/XML ``xmlns:``, a JSON-LD file's context prefixes). Exact and
+    deterministic: in load order the first declaration of a name, and of a namespace, wins;
+    the empty prefix (no JSON-LD term can be empty) and namespaces not ending in ``/``, ``#``,
+    ``:``, ``?``, ``[``, ``]`` or ``@`` (no JSON-LD 1.1 prefix) are left out. Sorted by name.
+    """
+    import pyoxigraph
+
+    from cica_ld import dataset, jsonld
+
+    names: dict[str, str] = {}
+    namespaces: set[str] = set()
+    for src in sources:
+        if src.format in ("ntriples", "nquads"):
+            continue
+        fmt = pyoxigraph.RdfFormat.from_media_type(dataset.MEDIA_TYPES[src.format])
+        base = Path(src.path).resolve().as_uri()
+        try:
+            if src.format == "jsonld":
+                raw = Path(src.path).read_bytes()
+                docs = jsonld.served_documents(context_map)
+                text = jsonld.resolve_contexts(raw, src.path, documents=docs)
+                parser = pyoxigraph.parse(text, format=fmt, base_iri=base)
+            else:
+                parser = pyoxigraph.parse(path=str(src.path), format=fmt, base_iri=base)
+            for _ in parser:
+                pass
+        except (OSError, SyntaxError, ValueError, InputError):  # pragma: no cover - loaded once
+            continue
+        for name, ns in parser.prefixes.items():
+            if not name or not ns.endswith(_PREFIX_ENDS) or name in names or ns in namespaces:
+                continue
+            names[name] = ns
+            namespaces.add(ns)
+    return dict(sorted(names.items()))
 
 
 def _check_options(fmt: str, frame: Any, node_id: str | None) -> str:
@@ -267,11 +352,12 @@ def export_chunks(
     data: LoadedDataset | pyoxigraph.Store | Iterable[pyoxigraph.Quad],
     fmt: str = "jsonld",
     *,
-    context: str = "url",
+    context: str | OutputContext | None = "url",
     frame: str | Path | Mapping[str, Any] | None = None,
     node_id: str | None = None,
     prefixes: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    context_map: Mapping[str, dict[str, Any]] | None = None,
 ) -> Iterator[bytes]:
     """What :func:`export` returns, as chunks of bytes (joined: the very same bytes).
 
@@ -282,31 +368,41 @@ def export_chunks(
     exported in memory and comes as one chunk. Option errors and the work before the first
     chunk happen here, before anything is returned. ``progress`` (a
     :class:`~cica_ld.progress.Progress`) is told the stages and counts the subjects written.
+    ``context`` and ``context_map`` as in :func:`export`; a context the streaming compactor
+    does not handle (containers, scoped contexts...) is exported in memory.
     """
     from cica_ld.progress import NO_PROGRESS
 
     progress = NO_PROGRESS if progress is None else progress
     fmt = _check_options(fmt, frame, node_id)
+    out_ctx: Any = context
     if fmt in STREAM_FORMATS and frame is None:
-        stream = _stream(data, fmt, context, progress)
+        out_ctx = _output_context(data, fmt, context, context_map)
+        stream = _stream(data, fmt, out_ctx, progress)
         if stream is not None:
             return stream
     progress.stage(f"exporting {fmt} in memory")
-    payload = export(data, fmt, context=context, frame=frame, node_id=node_id, prefixes=prefixes)
+    payload = export(
+        data,
+        fmt,
+        context=out_ctx,
+        frame=frame,
+        node_id=node_id,
+        prefixes=prefixes,
+        context_map=context_map,
+    )
     return iter((payload,))
 
 
-def _stream(data: Any, fmt: str, context: str, progress: Progress) -> Iterator[bytes] | None:
+def _stream(data: Any, fmt: str, context: Any, progress: Progress) -> Iterator[bytes] | None:
     from cica_ld import jsonld
 
     writer = None
     if fmt == "jsonld":
         try:
-            writer = jsonld.CompactNodeWriter(context)  # an unknown mode: the InputError
-        except ValueError:  # pragma: no cover - the bundled context is simple
+            writer = jsonld.CompactNodeWriter(context)
+        except ValueError:  # a context the fast compactor does not handle: in memory
             return None
-    elif context not in jsonld.CONTEXT_MODES:
-        raise UsageError(f"unknown context mode {context!r}", hint="use --context url or inline")
     plan = _default_graph_plan(data, progress)
     if plan is None or not plan.subjects:
         return None

@@ -20,9 +20,10 @@ GraphDB's ImportRDF): see the README section "When the data outgrows one machine
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from cica_ld.errors import InputError
@@ -95,15 +96,18 @@ def resolve_files(
     return files
 
 
-def _triples(path: Path, fmt: str) -> Iterator[object]:
-    """The triples of one file, parsed lazily (graph names dropped); errors as InputError."""
+def _triples(
+    path: Path, fmt: str, context_map: Mapping[str, Any] | None = None
+) -> Iterator[object]:
+    """The triples of one file, parsed lazily (graph names dropped); errors as InputError.
+    ``context_map`` serves remote JSON-LD contexts from local copies."""
     import pyoxigraph
 
     from cica_ld import dataset
 
     if fmt == "jsonld":
         # JSON-LD is read whole anyway; the loader inlines the bundled project context
-        for quad in dataset.parse_file(path, fmt, rename_blank_nodes=True):
+        for quad in dataset.parse_file(path, fmt, rename_blank_nodes=True, context_map=context_map):
             yield quad.triple
         return
     rdf_format = pyoxigraph.RdfFormat.from_media_type(dataset.MEDIA_TYPES[fmt])
@@ -128,11 +132,13 @@ def _triples(path: Path, fmt: str) -> Iterator[object]:
             raise InputError(f"{fmt} error while reading", path=path) from None
 
 
-def check_files(files: Sequence[tuple[Path, str]]) -> list[LoadFile]:
+def check_files(
+    files: Sequence[tuple[Path, str]], *, context_map: Mapping[str, Any] | None = None
+) -> list[LoadFile]:
     """Parse every file once (streamed) and count its triples; raise InputError on bad input."""
     out = []
     for path, fmt in files:
-        n = sum(1 for _ in _triples(path, fmt))
+        n = sum(1 for _ in _triples(path, fmt, context_map))
         out.append(LoadFile(path, fmt, n))
     return out
 
@@ -142,6 +148,7 @@ def ntriples_chunks(
     *,
     chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
     progress: ProgressCallback | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> Iterator[bytes]:
     """The triples of ``files`` as N-Triples, ``chunk_triples`` at a time, file by file."""
     import pyoxigraph
@@ -161,7 +168,7 @@ def ntriples_chunks(
 
     for i, f in enumerate(files):
         batch: list[object] = []
-        for triple in _triples(f.path, f.format):
+        for triple in _triples(f.path, f.format, context_map):
             batch.append(triple)
             if len(batch) >= chunk_triples:
                 data = pyoxigraph.serialize(batch, format=pyoxigraph.RdfFormat.N_TRIPLES)
@@ -195,21 +202,26 @@ def upload(
     timeout: float = DEFAULT_TIMEOUT,
     chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
     progress: ProgressCallback | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> LoadResult:
     """Send ``files`` to the Graph Store at ``endpoint`` in one streamed request.
 
     ``replace`` uses PUT (the graph ends up holding exactly these triples), otherwise POST
     (the triples are added). ``timeout`` bounds connecting and each wait for the server.
+    ``context_map`` serves remote JSON-LD contexts of the files from local copies.
     """
     from cica_ld import endpoint as http
 
     http.check_url(endpoint)
-    checked = check_files(files)
+    checked = check_files(files, context_map=context_map)
     url = target_url(endpoint, graph)
     method = "PUT" if replace else "POST"
     counter = _Counter()
     start = time.monotonic()
-    body = counter.wrap(ntriples_chunks(checked, chunk_triples=chunk_triples, progress=progress))
+    chunks = ntriples_chunks(
+        checked, chunk_triples=chunk_triples, progress=progress, context_map=context_map
+    )
+    body = counter.wrap(chunks)
     resp = http.request(
         method,
         url,

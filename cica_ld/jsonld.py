@@ -2,9 +2,13 @@
 
 The bundled context (``ontology/context.jsonld``, published as :data:`CONTEXT_URL`) and the
 bundled frames (``cica_ld/frames/*.jsonld``) travel with the package. The JSON-LD processor
-(PyLD) gets a document loader that serves the bundled contexts and refuses every other URL: an
-input that needs an unknown remote context is an :class:`~cica_ld.errors.InputError` naming it.
-Nothing is ever fetched.
+(PyLD) gets a document loader that serves the bundled contexts, and the local copies of remote
+contexts a *context map* names (``--context-map URL=FILE``, :func:`load_context_map`), and
+refuses every other URL: an input that needs an unknown remote context is an
+:class:`~cica_ld.errors.InputError` naming it. Nothing is ever fetched.
+
+Output can use the user's own context instead of the project's (:func:`output_context`: a
+context file, or a context URL served from the context map).
 
 Output is deterministic: blank nodes get their RDFC-1.0 canonical labels, subjects and values
 are sorted, and :func:`dumps` writes sorted keys, so the same graph gives the same bytes.
@@ -17,12 +21,14 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cica_ld.errors import InputError
+from cica_ld.errors import InputError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -71,6 +77,151 @@ def bundled_documents() -> dict[str, dict[str, Any]]:
     return {CONTEXT_URL: ctx, "http://" + CONTEXT_URL.removeprefix("https://"): ctx}
 
 
+def served_documents(
+    context_map: Mapping[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The documents the loader serves: the bundled ones plus ``context_map`` (URL ->
+    context document, from :func:`load_context_map`; a mapped URL wins over a bundled one)."""
+    docs = bundled_documents()
+    if context_map:
+        docs.update(context_map)
+    return docs
+
+
+# ---------------------------------------------------------------------------------------------
+# Context documents of the user's own: --context-map URL=FILE, --context FILE|URL
+# ---------------------------------------------------------------------------------------------
+
+# a URL scheme: two characters at least, so that a Windows drive (C:) stays a file name
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
+_MAP_EXAMPLE = "--context-map https://schema.org/=schemaorg-context.jsonld"
+
+
+def is_url(value: str) -> bool:
+    """Whether ``value`` is an absolute URL (has a scheme), not a file name."""
+    return bool(_SCHEME.match(value))
+
+
+def read_context_document(path: str | Path, *, flag: str = "--context") -> dict[str, Any]:
+    """A JSON-LD context document (a JSON object with ``@context``) read from a file.
+
+    A missing or unreadable file, invalid JSON, or JSON that is not a context document is an
+    :class:`InputError` naming the file (and ``flag``, the option that named it).
+    """
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"no such file (named by {flag})", path=p) from None
+    except IsADirectoryError:
+        raise InputError(
+            f"is a folder, expected a context file (named by {flag})", path=p
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(f"not UTF-8 text, expected a JSON-LD context ({flag})", path=p) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot read ({flag}): {reason}", path=p) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"JSON syntax error in the context file ({flag}): {exc.msg}",
+            path=p,
+            line=exc.lineno,
+            column=exc.colno,
+        ) from None
+    if not isinstance(doc, dict) or "@context" not in doc:
+        raise InputError(
+            f"not a JSON-LD context document ({flag}): expected a JSON object with @context",
+            path=p,
+        )
+    if not isinstance(doc["@context"], (dict, list, str)):
+        raise InputError(f"the @context must be an object, an array or a URL ({flag})", path=p)
+    return doc
+
+
+def load_context_map(specs: Iterable[str] | None) -> dict[str, dict[str, Any]]:
+    """Parse ``--context-map URL=FILE`` values into URL -> context document.
+
+    The URL is what documents name in ``@context`` (exactly: ``https://schema.org/`` and
+    ``https://schema.org`` are two URLs); FILE is a local copy of that context document,
+    read now. A spec is split at its last ``=`` (URLs may have ``=`` in their query). A
+    malformed spec or a URL mapped twice is a :class:`UsageError`; a bad file an
+    :class:`InputError`.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    files: dict[str, str] = {}
+    for spec in specs or ():
+        url, sep, file = spec.rpartition("=")
+        if not sep or not url or not file:
+            raise UsageError(
+                f"--context-map {spec!r}: expected URL=FILE", hint=f"e.g. {_MAP_EXAMPLE}"
+            )
+        if not is_url(url):
+            raise UsageError(
+                f"--context-map {spec!r}: {url!r} is not an absolute URL",
+                hint=f"e.g. {_MAP_EXAMPLE}",
+            )
+        if url in files and files[url] != file:
+            raise UsageError(f"--context-map: {url} is mapped twice ({files[url]}, {file})")
+        files[url] = file
+        out[url] = read_context_document(file, flag="--context-map")
+    return out
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """The context of JSON-LD output.
+
+    ``ref`` is what the output's ``@context`` says: a URL, a context object (or array), or
+    ``{}`` for none (full IRIs). ``documents`` are what the loader serves to resolve it.
+    ``mode``: ``"url"`` or ``"inline"`` (the project context), ``"user"`` (``--context``
+    FILE or URL), ``"prefixes"`` (a context made of the input's prefixes).
+    """
+
+    ref: Any
+    mode: str
+    documents: Mapping[str, dict[str, Any]] = field(default_factory=bundled_documents)
+
+
+def output_context(
+    context: str, context_map: Mapping[str, dict[str, Any]] | None = None
+) -> OutputContext:
+    """The :class:`OutputContext` of a ``--context`` value.
+
+    ``"url"`` / ``"inline"``: the project context, by its URL or inlined. A URL: the user's
+    context by reference, resolved only through ``context_map`` (or the bundled documents);
+    an unmapped URL is a :class:`UsageError` naming it and ``--context-map``. Anything else is
+    a file holding a context document, whose ``@context`` is inlined into the output.
+    """
+    documents = served_documents(context_map)
+    if context in CONTEXT_MODES:
+        ref = _context_ref(context)
+        if isinstance(ref, dict):
+            ref = ref["@context"]
+        return OutputContext(ref=ref, mode=context, documents=documents)
+    if is_url(context):
+        if context not in documents:
+            raise UsageError(
+                f"--context {context}: a remote context, and cica-ld never fetches one",
+                hint=f"serve it from a local copy with --context-map {context}=FILE",
+            )
+        return OutputContext(ref=context, mode="user", documents=documents)
+    if not Path(context).exists():
+        raise UsageError(
+            f"unknown context mode {context!r}: neither url, inline, a URL nor a file",
+            hint="use --context url, --context inline, --context FILE or --context URL",
+        )
+    doc = read_context_document(context, flag="--context")
+    return OutputContext(ref=doc["@context"], mode="user", documents=documents)
+
+
+def prefix_context(prefixes: Mapping[str, str]) -> OutputContext:
+    """An :class:`OutputContext` made of prefixes (name -> namespace), exactly those given."""
+    return OutputContext(ref=dict(prefixes), mode="prefixes")
+
+
 class RefusingLoader:
     """A PyLD document loader that serves bundled documents and refuses everything else.
 
@@ -107,7 +258,7 @@ def _unknown_context_error(url: str, *, path: str | Path | None = None) -> Input
         f"needs the remote @context {url}, which is not bundled (cica-ld never fetches remote "
         "documents)",
         path=path,
-        hint=f"inline that context into the document, or use the bundled {CONTEXT_URL}",
+        hint=f"serve it from a local copy with --context-map {url}=FILE, or inline it",
     )
 
 
@@ -161,6 +312,7 @@ def resolve_contexts(
         ) from None
     served = bundled_documents() if documents is None else dict(documents)
     changed = False
+    resolving: list[str] = []
 
     def contexts(value: Any) -> Any:
         nonlocal changed
@@ -171,7 +323,13 @@ def resolve_contexts(
                 err = _unknown_context_error(value)
                 raise InputError(err.detail, path=path, line=line, column=col, hint=err.hint)
             changed = True
-            return copy.deepcopy(ctx.get("@context", {}))
+            if value in resolving:  # a context that includes itself
+                raise InputError(f"the remote @context {value} includes itself", path=path)
+            resolving.append(value)  # a served context may name other remote contexts
+            try:
+                return contexts(copy.deepcopy(ctx.get("@context", {})))
+            finally:
+                resolving.pop()
         if isinstance(value, list):
             return [contexts(v) for v in value]
         if isinstance(value, dict):
@@ -543,23 +701,31 @@ def _simple_compactor(ctx_json: str) -> SimpleCompactor | None:
 
 
 def compact_expanded(
-    expanded: list[dict[str, Any]], ctx: Any, *, engine: str = "auto"
+    expanded: list[dict[str, Any]],
+    ctx: Any,
+    *,
+    engine: str = "auto",
+    documents: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Compact expanded JSON-LD (from :func:`expand_quads`) with ``ctx`` (a URL or an object).
 
     ``engine``: ``"auto"`` (the fast :class:`SimpleCompactor` when the context allows it, else
     PyLD), ``"pyld"`` or ``"fast"`` (fails if the context is not simple). The result always
-    has ``@graph``.
+    has ``@graph``, and no ``@context`` when ``ctx`` is empty. ``documents``: what the loader
+    serves (default: the bundled documents).
     """
     from pyld import jsonld
 
-    loader = RefusingLoader()
+    loader = RefusingLoader(documents)
     if engine != "pyld":
         inner = _inner_context(ctx, loader)
-        compactor = _simple_compactor(json.dumps(inner, sort_keys=True)) if inner else None
+        compactor = (
+            _simple_compactor(json.dumps(inner, sort_keys=True)) if inner is not None else None
+        )
         if compactor is not None:
             try:
-                return {"@context": ctx, "@graph": [compactor.node(n) for n in expanded]}
+                nodes = [compactor.node(n) for n in expanded]
+                return {"@graph": nodes} if ctx == {} else {"@context": ctx, "@graph": nodes}
             except _NotSimple:
                 if engine == "fast":
                     raise InputError("the input needs the full JSON-LD compaction") from None
@@ -593,18 +759,20 @@ def _context_ref(context: str) -> Any:
 
 
 def compact(
-    quads: Iterable[pyoxigraph.Quad], *, context: str = "url", engine: str = "auto"
+    quads: Iterable[pyoxigraph.Quad],
+    *,
+    context: str | OutputContext = "url",
+    engine: str = "auto",
 ) -> dict[str, Any]:
-    """The quads as one compacted JSON-LD document with the project context.
+    """The quads as one compacted JSON-LD document.
 
-    ``context`` is ``"url"`` (``"@context": CONTEXT_URL``) or ``"inline"`` (the context
-    object itself). The nodes are always under ``@graph``. ``engine`` as in
-    :func:`compact_expanded`.
+    ``context`` is ``"url"`` (``"@context": CONTEXT_URL``) or ``"inline"`` (the project
+    context object itself), or an :class:`OutputContext` (:func:`output_context`: the
+    user's). The nodes are always under ``@graph``. ``engine`` as in :func:`compact_expanded`.
     """
-    ctx = _context_ref(context)
-    if isinstance(ctx, dict):
-        ctx = ctx["@context"]
-    return compact_expanded(expand_quads(stable_quads(quads)), ctx, engine=engine)
+    out = output_context(context) if isinstance(context, str) else context
+    expanded = expand_quads(stable_quads(quads))
+    return compact_expanded(expanded, out.ref, engine=engine, documents=out.documents)
 
 
 def _with_graph(doc: dict[str, Any]) -> dict[str, Any]:
@@ -650,36 +818,86 @@ def frame(
     quads: Iterable[pyoxigraph.Quad],
     frame_doc: Mapping[str, Any],
     *,
-    context: str = "url",
+    context: str | OutputContext = "url",
     node_id: str | None = None,
+    context_map: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The quads framed by ``frame_doc`` (JSON-LD 1.1 framing with PyLD).
 
-    With ``context="inline"`` a frame whose ``@context`` is the project context URL gets the
-    context object instead. ``node_id`` restricts the top-level matches to one node (a full
-    IRI or a compact IRI of the context); the result is then that node object, not a
-    ``@graph``. Defaults: ``@omitDefault`` (no nulls for absent properties), ``@graph``
-    always present when more than one node may match.
+    The frame is read with its own ``@context``. With ``context="inline"`` a frame whose
+    ``@context`` is the project context URL gets the context object instead; with a user
+    :class:`OutputContext` the framed tree is compacted again with that context (the
+    frame's own context still says what the frame means). ``node_id`` restricts the
+    top-level matches to one node (a full IRI, or a compact IRI of the frame's context or
+    the user's); the result is then that node object, not a ``@graph``. A ``node_id`` that
+    is no subject of the quads is an :class:`InputError` naming it. Defaults:
+    ``@omitDefault`` (no nulls for absent properties), ``@graph`` always present when more
+    than one node may match. ``context_map`` serves remote contexts the frame names.
     """
     from pyld import jsonld
 
     fr = copy.deepcopy(dict(frame_doc))
     ctx = fr.get("@context")
-    if context == "inline":
-        fr["@context"] = _inline_context_refs(ctx)
-    elif context != "url":
-        _context_ref(context)  # raises the usage error
+    user = None
+    if isinstance(context, OutputContext):
+        if context.mode in CONTEXT_MODES:
+            context = context.mode
+        else:
+            user = context
+    if user is not None:
+        documents = {**served_documents(context_map), **user.documents}
+    else:
+        documents = served_documents(context_map)
+        if context == "inline":
+            fr["@context"] = _inline_context_refs(ctx)
+        elif context != "url":
+            _context_ref(context)  # raises the usage error
+    stable = stable_quads(quads)
+    loader = RefusingLoader(documents)
     if node_id is not None:
-        fr["@id"] = node_id
-    expanded = expand_quads(stable_quads(quads))
-    loader = RefusingLoader()
+        scope = (
+            [ctx, user.ref]
+            if user is not None and ctx is not None
+            else (user.ref if user is not None else ctx)
+        )
+        fr["@id"] = _check_subject(node_id, scope, stable, loader)
+    expanded = expand_quads(stable)
     options = {
         "documentLoader": loader,
         "omitDefault": True,
         "omitGraph": node_id is not None,
         "base": None,
     }
-    return _pyld_call(jsonld.frame, expanded, fr, options, loader=loader, what="framing")
+    out = _pyld_call(jsonld.frame, expanded, fr, options, loader=loader, what="framing")
+    if user is None or out.get("@context") == user.ref:
+        return out
+    # the framed tree is read with the frame's context and compacted with the user's
+    options = {"documentLoader": loader, "base": None, "graph": node_id is None}
+    return _pyld_call(jsonld.compact, out, user.ref, options, loader=loader, what="compaction")
+
+
+def _check_subject(
+    node_id: str, ctx: Any, quads: list[pyoxigraph.Quad], loader: RefusingLoader
+) -> str:
+    """``node_id`` expanded with ``ctx`` (a compact IRI becomes an IRI); an
+    :class:`InputError` naming it when it is no subject of ``quads``."""
+    from pyld import jsonld
+
+    iri = node_id
+    if not node_id.startswith("_:"):
+        probe = {"@id": node_id, "urn:cica-ld:probe": "x"}
+        if ctx is not None:
+            probe["@context"] = ctx
+        options = {"documentLoader": loader, "base": None}
+        expanded = _pyld_call(jsonld.expand, probe, options, loader=loader, what="--id")
+        iri = expanded[0]["@id"] if expanded else node_id
+    if not any(_node_id(q.subject) == iri for q in quads):
+        named = node_id if iri == node_id else f"{node_id} ({iri})"
+        raise InputError(
+            f"--id {named} is not a subject in the data: nothing to frame",
+            hint="give the IRI of a node the data describes",
+        )
+    return iri
 
 
 def _inline_context_refs(ctx: Any) -> Any:
@@ -697,25 +915,34 @@ def _inline_context_refs(ctx: Any) -> Any:
 _ORDERED_KEYS = frozenset({"@list", "@context"})
 
 
-def canonical_order(doc: Any, *, ordered: frozenset[str] = frozenset()) -> Any:
+def canonical_order(
+    doc: Any,
+    *,
+    ordered: frozenset[str] = frozenset(),
+    documents: Mapping[str, dict[str, Any]] | None = None,
+) -> Any:
     """A copy of a JSON-LD document in canonical order.
 
     Object keys: ``@context``, then ``@id`` and ``@type`` (or their aliases), then the rest
     sorted. Arrays: ``@graph`` and other arrays of node objects sorted by ``@id``, other
     arrays by their canonical JSON text; ``@list`` and ``@context`` arrays, and those of the
-    ``ordered`` keys (terms with ``@container: @list``), keep their order.
+    ``ordered`` keys (terms with ``@container: @list``), keep their order. ``documents``
+    resolve a context URL for its keyword aliases (default: the bundled documents).
     """
-    id_keys, type_keys = _keyword_aliases(doc)
+    id_keys, type_keys = _keyword_aliases(doc, documents)
     first = ("@context", *id_keys, *type_keys)
     return _order(doc, None, ordered | _ORDERED_KEYS, id_keys, first)
 
 
-def _keyword_aliases(doc: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _keyword_aliases(
+    doc: Any, documents: Mapping[str, dict[str, Any]] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ids, types = ["@id"], ["@type"]
     ctx = doc.get("@context") if isinstance(doc, dict) else None
+    served = bundled_documents() if documents is None else documents
     for c in ctx if isinstance(ctx, list) else [ctx]:
-        if isinstance(c, str) and c in bundled_documents():
-            c = bundled_documents()[c]["@context"]
+        if isinstance(c, str) and isinstance(served.get(c), dict):
+            c = served[c].get("@context")
         if isinstance(c, dict):
             ids += sorted(k for k, v in c.items() if v == "@id")
             types += sorted(k for k, v in c.items() if v == "@type")
@@ -752,9 +979,15 @@ def _sort_key(value: Any, id_keys: tuple[str, ...]) -> tuple[int, str, str]:
     return (2, "", json.dumps(value, sort_keys=True, ensure_ascii=False))
 
 
-def dumps(doc: Any, *, ordered: frozenset[str] = frozenset()) -> bytes:
+def dumps(
+    doc: Any,
+    *,
+    ordered: frozenset[str] = frozenset(),
+    documents: Mapping[str, dict[str, Any]] | None = None,
+) -> bytes:
     """Deterministic JSON text: :func:`canonical_order`, 2-space indent, UTF-8."""
-    text = json.dumps(canonical_order(doc, ordered=ordered), indent=2, ensure_ascii=False)
+    ordered_doc = canonical_order(doc, ordered=ordered, documents=documents)
+    text = json.dumps(ordered_doc, indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 
@@ -769,28 +1002,28 @@ _NODE_INDENT = "    "
 
 
 class CompactNodeWriter:
-    """Compacted JSON-LD with the project context, written one node object at a time.
+    """Compacted JSON-LD, written one node object at a time.
 
     For the quads of the default graph, ``head`` + the :meth:`render` of each subject's
     quads, sorted by :meth:`sort_key` and joined by ``",\\n"``, + ``tail`` are the bytes
     :func:`dumps` gives for :func:`compact` of all the quads (with blank nodes already
-    canonical), without ever building the whole document. Raises ``ValueError`` when the
-    context is not one :class:`SimpleCompactor` handles (then use :func:`compact`).
+    canonical), without ever building the whole document. ``context`` as in :func:`compact`.
+    Raises ``ValueError`` when the context is not one :class:`SimpleCompactor` handles (then
+    use :func:`compact`).
     """
 
-    def __init__(self, context: str = "url") -> None:
-        ctx = _context_ref(context)
-        if isinstance(ctx, dict):
-            ctx = ctx["@context"]
-        inner = _inner_context(ctx, RefusingLoader())
+    def __init__(self, context: str | OutputContext = "url") -> None:
+        out = output_context(context) if isinstance(context, str) else context
+        ctx = out.ref
+        inner = _inner_context(ctx, RefusingLoader(out.documents))
         try:
-            self._compactor = SimpleCompactor(inner) if inner else None
+            self._compactor = SimpleCompactor(inner) if inner is not None else None
         except _NotSimple:
             self._compactor = None
         if self._compactor is None:
             raise ValueError("the context is not simple enough to stream")
-        skeleton = {"@context": ctx, "@graph": []}
-        self._id_keys, type_keys = _keyword_aliases(skeleton)
+        skeleton: dict[str, Any] = {"@graph": []} if ctx == {} else {"@context": ctx, "@graph": []}
+        self._id_keys, type_keys = _keyword_aliases(skeleton, out.documents)
         self._first = ("@context", *self._id_keys, *type_keys)
         if self._compactor.id_key not in self._id_keys:  # pragma: no cover - by construction
             raise ValueError("the context's @id alias is not known")

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -775,6 +775,8 @@ class SourceSpec:
     format: str
     base_iri: str | None = None
     display: str | None = None
+    #: serves remote JSON-LD contexts from local copies (``--context-map``), as when loading
+    context_map: Any = field(default=None, compare=False)
 
     @property
     def shown(self) -> str:
@@ -848,7 +850,9 @@ class SourceLocator:
             spec = self.sources[i]
             terms = set()
             try:
-                for q in parse_file(spec.path, spec.format, base_iri=spec.base_iri):
+                for q in parse_file(
+                    spec.path, spec.format, base_iri=spec.base_iri, context_map=spec.context_map
+                ):
                     terms.add(str(q.subject))
                     terms.add(str(q.object))
             except Exception:
@@ -988,7 +992,9 @@ class SourceLocator:
             try:
                 store.extend(
                     pyoxigraph.Quad(q.subject, q.predicate, q.object)
-                    for q in parse_file(spec.path, spec.format, base_iri=spec.base_iri)
+                    for q in parse_file(
+                        spec.path, spec.format, base_iri=spec.base_iri, context_map=spec.context_map
+                    )
                 )
             except Exception:  # a file that loaded once; no location is no harm
                 store = pyoxigraph.Store()

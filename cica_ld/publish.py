@@ -35,7 +35,7 @@ import posixpath
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1725,15 +1725,23 @@ def publish(
     base_url: str = BASE_IRI,
     title: str = DEFAULT_TITLE,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> PublishResult:
     """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``.
-    ``progress`` is told the stages."""
+    ``progress`` is told the stages; ``context_map`` serves remote JSON-LD contexts of the
+    files from local copies."""
 
     from cica_ld import dataset
     from cica_ld.lexical import exact_store
 
     base_url = normalize_base(base_url)
-    ds = dataset.load(data, input_format=input_format, ontology=ontology, progress=progress)
+    ds = dataset.load(
+        data,
+        input_format=input_format,
+        ontology=ontology,
+        progress=progress,
+        context_map=context_map,
+    )
     vocab = exact_store(
         q
         for f in (
@@ -1741,14 +1749,16 @@ def publish(
             if ontology is not None
             else dataset.bundled_files("ontology")
         )
-        for q in dataset.parse_file(f)
+        for q in dataset.parse_file(f, context_map=context_map)
     )
     shape_store = None
     shape_files = (
         dataset.expand_paths(shapes) if shapes is not None else dataset.bundled_files("shapes")
     )
     if shape_files:
-        shape_store = exact_store(q for f in shape_files for q in dataset.parse_file(f))
+        shape_store = exact_store(
+            q for f in shape_files for q in dataset.parse_file(f, context_map=context_map)
+        )
     if progress is not None:
         progress.stage("building the site")
     store: Any = ds.store

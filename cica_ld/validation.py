@@ -224,13 +224,15 @@ def load_graph(
     *,
     prescan: bool = False,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> LoadedGraph:
     """Load files (in order) into one store, every triple in the default graph (the named
     graphs of TriG, N-Quads and JSON-LD files are merged into it).
 
     ``prescan``: meanwhile, on a machine with more than one CPU, read the files' layout for the
     locator in a thread (pyoxigraph parses without holding the GIL, so both run at once; at 1M
-    triples this takes the ~3 s of locating results off the critical path).
+    triples this takes the ~3 s of locating results off the critical path). ``context_map``
+    serves remote JSON-LD contexts from local copies (``--context-map``).
     """
     import pyoxigraph
 
@@ -240,7 +242,13 @@ def load_graph(
     for f in files:
         fmt = dataset.format_for(f, input_format)
         specs.append(
-            SourceSpec(path=f, format=fmt, base_iri=f.resolve().as_uri(), display=display_path(f))
+            SourceSpec(
+                path=f,
+                format=fmt,
+                base_iri=f.resolve().as_uri(),
+                display=display_path(f),
+                context_map=context_map,
+            )
         )
     graph = LoadedGraph(store=store, files=loaded, specs=specs)
     if prescan and _cpus() > 1:
@@ -253,6 +261,7 @@ def load_graph(
         literals="exact",
         merge_graphs=True,
         progress=progress,
+        context_map=context_map,
     )
     loaded.extend(outcome.sources)
     graph.as_written = outcome.as_written
@@ -303,6 +312,7 @@ def validate(
     endpoint: str | None = None,
     timeout: float = 60.0,
     progress: Progress | None = None,
+    context_map: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -311,6 +321,7 @@ def validate(
     ``input_format`` applies to the data files. Raises :class:`InputError` (missing file, syntax
     error, an invalid shapes graph, a bad option value) and, for an endpoint,
     :class:`~cica_ld.errors.EndpointError`. ``progress`` is told the stages of the run.
+    ``context_map`` serves remote JSON-LD contexts of the files from local copies.
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -320,9 +331,12 @@ def validate(
     fail_on = check_fail_on(fail_on)
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
-    shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress)
+    cmap = context_map
+    shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress, context_map=cmap)
     onto_graph = (
-        load_graph(_files(ontology, "ontology"), progress=progress) if ontology != [] else None
+        load_graph(_files(ontology, "ontology"), progress=progress, context_map=cmap)
+        if ontology != []
+        else None
     )
     if progress is not None:
         progress.stage("checking the shapes graph")
@@ -339,7 +353,9 @@ def validate(
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
     else:
-        data_graph = load_graph(_files(data, "data"), input_format, prescan=True, progress=progress)
+        data_graph = load_graph(
+            _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
+        )
         prefixes.update(file_prefixes(data_graph.specs))
         results = run_engine(
             engine,

@@ -117,7 +117,13 @@ def test_format_from_output_extension(tmp_path: Path) -> None:
 
 
 def test_stdout_default_is_compacted_jsonld() -> None:
+    # with --data, compacted with the file's own prefixes (not the project context)
     result = CliRunner().invoke(app, ["export", "--data", str(MINI)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["@context"]["foaf"] == "http://xmlns.com/foaf/0.1/"
+    # the project context when asked for
+    result = CliRunner().invoke(app, ["export", "--data", str(MINI), "--context", "url"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["@context"] == "https://w3id.org/cica-ld/context.jsonld"

@@ -370,7 +370,8 @@ def test_cli_reads_back_its_own_jsonld_export(tmp_path: Path) -> None:
     """JSON-LD that references the project context by URL loads (bundled, never fetched)."""
     runner = CliRunner()
     doc = tmp_path / "mini.jsonld"
-    r1 = runner.invoke(app, ["export", "--data", str(MINI), "-o", str(doc)])
+    argv = ["export", "--data", str(MINI), "--context", "url", "-o", str(doc)]
+    r1 = runner.invoke(app, argv)
     assert r1.exit_code == 0, r1.output
     assert json.loads(doc.read_text())["@context"] == CONTEXT_URL
     r2 = runner.invoke(app, ["export", "--data", str(doc), "-f", "nquads"])

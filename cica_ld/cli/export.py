@@ -9,7 +9,13 @@ import typer
 
 from cica_ld.cli.app import app, isatty
 from cica_ld.cli.app import progress as cli_progress
-from cica_ld.cli.options import DataOpt, InputFormatOpt, OutputOpt
+from cica_ld.cli.options import (
+    ContextMapOpt,
+    DataOpt,
+    InputFormatOpt,
+    OutputOpt,
+    read_context_map,
+)
 
 
 @app.command("export")
@@ -27,12 +33,16 @@ def export_cmd(
         ),
     ] = None,
     context: Annotated[
-        str,
+        Optional[str],  # noqa: UP045
         typer.Option(
             "--context",
-            help="JSON-LD: reference the project context by its URL (url) or inline it (inline).",
+            metavar="url|inline|FILE|URL",
+            help="JSON-LD context: the project context by its URL (url) or inlined (inline); "
+            "your own from a context FILE (inlined), or by its URL (served from --context-map). "
+            "Default: url; with --data, a context of the prefixes your files declare.",
+            show_default=False,
         ),
-    ] = "url",
+    ] = None,
     frame: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
@@ -50,12 +60,14 @@ def export_cmd(
         ),
     ] = None,
     output: OutputOpt = None,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Export the dataset (or convert --data files) to another RDF format, deterministically.
 
     With no --data, the embedded CICA vocabulary and data; with --data, only those files.
     JSON-LD is compacted with the project context (https://w3id.org/cica-ld/context.jsonld,
-    bundled, never fetched) or framed into entity-shaped documents with --frame.
+    bundled, never fetched), with your own (--context FILE or URL), or, with --data, with the
+    prefixes your files declare; or it is framed into entity-shaped documents with --frame.
     JSON-LD, N-Triples and N-Quads of a default graph are written subject by subject (the
     graph is not copied); progress goes to stderr when it takes a while.
 
@@ -64,12 +76,25 @@ def export_cmd(
     from cica_ld import dataset, export, io
 
     out_fmt = export.format_for_output(output, fmt)
+    cmap = read_context_map(context_map)
+    if context is None and data is None:
+        context = "url"
     with _progress(to_stdout=output is None) as progress:
         ds = dataset.load(
-            data, input_format=input_format, include_ontology=data is None, progress=progress
+            data,
+            input_format=input_format,
+            include_ontology=data is None,
+            progress=progress,
+            context_map=cmap,
         )
         chunks = export.export_chunks(
-            ds, out_fmt, context=context, frame=frame, node_id=node_id, progress=progress
+            ds,
+            out_fmt,
+            context=context,
+            frame=frame,
+            node_id=node_id,
+            progress=progress,
+            context_map=cmap,
         )
         if output is None:
             for chunk in chunks:

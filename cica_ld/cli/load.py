@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app
-from cica_ld.cli.options import DataOpt, InputFormatOpt
+from cica_ld.cli.options import ContextMapOpt, DataOpt, InputFormatOpt, read_context_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from cica_ld.graphstore import LoadProgress
@@ -46,6 +46,7 @@ def load_cmd(
             "--timeout", help="Seconds to wait for the store (connect, each read).", min=0.001
         ),
     ] = 120.0,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Load the dataset (or --data files, with the vocabulary) into a triple store.
 
@@ -57,8 +58,9 @@ def load_cmd(
 
     files = graphstore.resolve_files(data, input_format=input_format)
     result = graphstore.upload(
-        endpoint, files, graph=graph, replace=replace, timeout=timeout, progress=_Progress()
-    )
+        endpoint, files, graph=graph, replace=replace, timeout=timeout, progress=_Progress(),
+        context_map=read_context_map(context_map),
+    )  # fmt: skip
     typer.echo(f"cica-ld: {graphstore.render_result(result)}", err=True)
 
 

@@ -45,3 +45,23 @@ TimeoutOpt = Annotated[
     float,
     typer.Option("--timeout", help="Seconds to wait for the endpoint.", min=0.001),
 ]
+ContextMapOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--context-map",
+        metavar="URL=FILE",
+        help="Serve the remote JSON-LD context URL from the local file FILE (repeatable), for "
+        "reading JSON-LD --data files (and for export --context URL). Nothing is ever fetched: "
+        "a remote context not mapped is refused.",
+        show_default=False,
+    ),
+]
+
+
+def read_context_map(specs: list[str] | None) -> dict | None:
+    """The ``--context-map`` values read (URL -> context document), None for none given."""
+    if not specs:
+        return None
+    from cica_ld.jsonld import load_context_map
+
+    return load_context_map(specs)

@@ -7,7 +7,7 @@ import typer
 
 from cica_ld.cli.app import app
 from cica_ld.cli.app import progress as cli_progress
-from cica_ld.cli.options import DataOpt, InputFormatOpt
+from cica_ld.cli.options import ContextMapOpt, DataOpt, InputFormatOpt, read_context_map
 
 
 @app.command("publish")
@@ -33,6 +33,7 @@ def publish_cmd(
             "--title", help="Dataset title (default: CICA knowledge graph).", show_default=False
         ),
     ] = None,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Build a static linked-data site: a page and Turtle/JSON-LD/N-Triples documents for every
     resource under the base IRI, the vocabulary and shapes documented, a DCAT/VoID dataset
@@ -50,6 +51,7 @@ def publish_cmd(
             base_url=base_url or publish.BASE_IRI,
             title=title or publish.DEFAULT_TITLE,
             progress=progress,
+            context_map=read_context_map(context_map),
         )
     typer.echo(
         f"wrote {result.files} files ({result.pages} HTML pages, {result.bytes} bytes) to "

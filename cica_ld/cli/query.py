@@ -8,7 +8,15 @@ import typer
 
 from cica_ld.cli.app import app, echo_warning
 from cica_ld.cli.app import progress as cli_progress
-from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
+from cica_ld.cli.options import (
+    ContextMapOpt,
+    DataOpt,
+    EndpointOpt,
+    InputFormatOpt,
+    OutputOpt,
+    TimeoutOpt,
+    read_context_map,
+)
 from cica_ld.errors import UsageError
 
 CatalogueOpt = Annotated[
@@ -97,6 +105,7 @@ def query_cmd(
         bool, typer.Option("--allow-service", help="Let the query call other endpoints (SERVICE).")
     ] = False,
     catalogue_dir: CatalogueOpt = None,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Run a read-only SPARQL query on the embedded dataset, your files, or an endpoint.
 
@@ -124,6 +133,7 @@ def query_cmd(
                 include_ontology=not data,
                 progress=progress,
                 literals="values",
+                context_map=read_context_map(context_map),
             )
             progress.stage("running the query")
             result = q.run(prepared, chosen, store=loaded.store, restore=loaded.restorer())

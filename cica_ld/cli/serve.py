@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app, echo_error, echo_warning
-from cica_ld.cli.options import DataOpt, InputFormatOpt
+from cica_ld.cli.options import ContextMapOpt, DataOpt, InputFormatOpt, read_context_map
 
 
 @app.command("serve")
@@ -70,6 +70,7 @@ def serve_cmd(
         Optional[str],  # noqa: UP045
         typer.Option("--accept", help="Accept header for --get.", show_default=False),
     ] = None,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Serve the dataset: a SPARQL 1.1 endpoint at /sparql, every resource at its path.
 
@@ -81,7 +82,7 @@ def serve_cmd(
     """
     from cica_ld import dataset, server
 
-    ds = dataset.load(data, input_format=input_format)
+    ds = dataset.load(data, input_format=input_format, context_map=read_context_map(context_map))
     web = server.create_app(
         ds, base_url=base_url, base_iri=base_iri, query_timeout=query_timeout,
         max_results=max_results, workers=workers,

@@ -8,11 +8,13 @@ import typer
 from cica_ld.cli.app import app
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import (
+    ContextMapOpt,
     DataOpt,
     EndpointOpt,
     InputFormatOpt,
     OutputOpt,
     TimeoutOpt,
+    read_context_map,
 )
 from cica_ld.shacl_model import DEFAULT_ENGINE
 
@@ -103,6 +105,7 @@ def validate_cmd(
     max_results: MaxResultsOpt = None,
     endpoint: EndpointOpt = None,
     timeout: TimeoutOpt = 60.0,
+    context_map: ContextMapOpt = None,
 ) -> None:
     """Validate RDF data against SHACL shapes.
 
@@ -131,6 +134,7 @@ def validate_cmd(
             endpoint=endpoint,
             timeout=timeout,
             progress=progress,
+            context_map=read_context_map(context_map),
         )
         progress.stage("writing the report")
         text = reports.render(report, fmt, max_results=max_results)
