@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -191,9 +191,7 @@ def test_query_results_give_the_terms_as_written() -> None:
 
 def test_query_compares_values_of_literals_as_written() -> None:
     """FILTER sees the number: the analyst's comparison is not lost to the written form."""
-    q = (
-        "SELECT ?p ?o WHERE { ?s ?p ?o FILTER(isNumeric(?o) && ?o >= 1000) } ORDER BY ?p"
-    )
+    q = "SELECT ?p ?o WHERE { ?s ?p ?o FILTER(isNumeric(?o) && ?o >= 1000) } ORDER BY ?p"
     rows = _json_rows(cli("query", q, "--data", str(CATALOG), "-f", "json"))
     assert [(r["p"]["value"], r["o"]["value"], r["o"]["datatype"]) for r in rows] == [
         ("http://example.org/catalog/scale", "1e3", XSD + "double"),
@@ -355,7 +353,7 @@ def test_publish_dumps_give_terms_as_written(tmp_path: Path) -> None:
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    bodies: list[bytes] = []
+    bodies: ClassVar[list[bytes]] = []
 
     def _take(self) -> None:
         length = self.headers.get("content-length")

@@ -55,20 +55,21 @@ class Case:
 
 
 def _load(path: Path):  # -> pyoxigraph.Store
-    import pyoxigraph
+    """The file as cica-ld loads it: literals the store would change kept as written (as
+    surrogates, see cica_ld/lexical.py)."""
+    from cica_ld import dataset
 
-    store = pyoxigraph.Store()
-    store.load(path=str(path), format=pyoxigraph.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
-    return store
+    return dataset.load([path], include_ontology=False, input_format="turtle").store
 
 
 class _Reader:
     """Objects and subjects of a store, by N-Triples terms."""
 
     def __init__(self, store) -> None:
+        from cica_ld.lexical import AsWrittenStore
         from cica_ld.shacl.shapes import Graph
 
-        self.g = Graph(store)
+        self.g = Graph(AsWrittenStore(store))  # terms as written
 
     def objects(self, s: str, p: str) -> list[str]:
         return self.g.objects(s, p)
