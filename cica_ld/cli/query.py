@@ -1,12 +1,13 @@
 """`cica-ld query` and `cica-ld queries`: thin adapters over :mod:`cica_ld.query`."""
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from cica_ld.cli.app import app
+from cica_ld.cli.app import app, isatty
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
 from cica_ld.errors import UsageError
@@ -80,6 +81,17 @@ def query_cmd(
         ),
     ] = None,
     output: OutputOpt = None,
+    width: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--width",
+            help="Fit the table format to N columns, cutting long values with '…' (0: never "
+            "cut). Default: the terminal's width when stdout is a terminal, else never cut.",
+            metavar="N",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     param: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -110,10 +122,14 @@ def query_cmd(
     source = q.resolve_query(query, stdin=stdin, **kwargs)
     prepared = q.prepare(source, param or [], allow_service=allow_service)
     chosen = q.choose_format(fmt, output, prepared.form)
+    if width is not None and chosen != "table":
+        raise UsageError(f"--width applies to the table format, not {chosen}")
+    if width is None and output is None and isatty(sys.stdout):
+        width = shutil.get_terminal_size().columns
     if endpoint is not None:
         if data:
             raise UsageError("--data and --endpoint exclude each other")
-        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout)
+        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout, width=width)
     else:
         if input_format and not data:
             raise UsageError("--input-format applies to --data files; give --data too")
@@ -125,5 +141,5 @@ def query_cmd(
                 progress=progress,
             )
             progress.stage("running the query")
-            result = q.run(prepared, chosen, store=loaded.store)
+            result = q.run(prepared, chosen, store=loaded.store, width=width)
     _write(result, output)
