@@ -808,7 +808,7 @@ class SourceLocator:
                 return self._scans[i]
             want, anon, full = want | h_want, anon or h_anon, full or h_full
         spec = self.sources[i]
-        with open(spec.path, encoding="utf-8-sig", newline="") as fh:  # without a BOM
+        with open(spec.path, encoding="utf-8", newline="") as fh:
             text = fh.read()
         scan = FileScan(path=spec.path, text=text, format=spec.format)
         if spec.format in ("turtle", "trig", "n3"):
