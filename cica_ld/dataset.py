@@ -285,6 +285,7 @@ def _xml_error_location(path: Path) -> tuple[int, int] | None:
     parser = xml.parsers.expat.ParserCreate()
     try:
         with open(path, "rb") as fh:
+            skip_bom(fh)  # columns as pyoxigraph counts them, from after the mark
             parser.ParseFile(fh)
     except xml.parsers.expat.ExpatError as exc:
         return exc.lineno, exc.offset + 1

@@ -5,7 +5,8 @@ pyoxigraph's ``Store.load(path=...)`` runs (for minutes on a big file, without h
 Ctrl-C waits for it to return. :func:`call_interruptibly` runs the call in a worker thread and
 waits for it in short slices, so :class:`KeyboardInterrupt` is raised in the main thread at
 once; the CLI turns it into exit code 130. The abandoned call goes on in its daemon thread until
-the process exits, and what it builds is never used.
+it ends or the process exits; its result is dropped (but a store it was loading into may still
+receive the file's triples: after an interrupt, do not use that store).
 """
 
 from __future__ import annotations

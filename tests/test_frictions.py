@@ -128,28 +128,42 @@ def test_cica_ld_load_reads_a_file_with_a_bom(tmp_path: Path) -> None:
     assert triples == {q.triple for q in ox.parse(path=str(FOAF), format=ox.RdfFormat.TURTLE)}
 
 
+RDFXML_BAD = (
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description rdf:about="http://e.org/a"></rdf:RDF>\n'
+)
+
+
 @pytest.mark.parametrize(
-    ("text", "line", "column"),
+    ("suffix", "text", "line", "column", "what"),
     [
-        (b'@prefix ex: <http://example.org/> . ex:a foo:b "c" .\n', 1, 42),
-        (b'@prefix ex: <http://example.org/> .\nex:a ex:b "c" ;\n    ex:d foo:e .\n', 3, 10),
+        (".ttl", b'@prefix ex: <http://example.org/> . ex:a foo:b "c" .\n', 1, 42, "turtle"),
+        (
+            ".ttl",
+            b'@prefix ex: <http://example.org/> .\nex:a ex:b "c" ;\n    ex:d foo:e .\n',
+            3,
+            10,
+            "turtle",
+        ),
+        (".nt", b"<http://e.org/a> <http://e.org/p> oops .\n", 1, 35, "ntriples"),
+        (".rdf", RDFXML_BAD, 1, 112, "rdfxml"),
+        (".jsonld", b'{"@id": "http://e.org/a", "http://e.org/p": [1,]}\n', 1, 48, "JSON"),
     ],
 )
 def test_error_positions_are_the_same_with_a_bom(
-    text: bytes, line: int, column: int, tmp_path: Path
+    suffix: str, text: bytes, line: int, column: int, what: str, tmp_path: Path
 ) -> None:
-    plain = tmp_path / "plain.ttl"
+    plain = tmp_path / f"plain{suffix}"
     plain.write_bytes(text)
-    bommed = tmp_path / "bommed.ttl"
+    bommed = tmp_path / f"bommed{suffix}"
     bommed.write_bytes(BOM + text)
     for path in (plain, bommed):
         with pytest.raises(dataset.InputError) as err:
             dataset.load([path], include_ontology=False)
         assert (err.value.line, err.value.column) == (line, column), path
-        assert "foo:" in err.value.detail
     r = cli("query", "ASK {?s ?p ?o}", "--data", str(bommed))
     assert r.exit_code == 2
-    assert f"bommed.ttl:{line}:{column}: turtle syntax error" in r.stderr
+    assert f"bommed{suffix}:{line}:{column}: {what} syntax error" in r.stderr
 
 
 def test_a_file_without_a_bom_is_loaded_by_path(
