@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cica_ld.errors import InputError
 from cica_ld.interrupt import call_interruptibly
@@ -354,13 +354,13 @@ def load_file(
     with _open(p) as fh:
         try:
             if fmt == "jsonld":
-                store.load(_jsonld_source(fh, p), format=_rdf_format(fmt), base_iri=base)
+                source: dict[str, Any] = {"input": _jsonld_source(fh, p)}
             else:
                 # by path: pyoxigraph reads the file itself, faster, and without holding the GIL
                 # (other threads run meanwhile: validation reads the file's layout at the time);
                 # after a byte order mark (which _open skipped), from the open file
                 source = {"input": fh} if fh.tell() else {"path": str(p)}
-                call_interruptibly(store.load, **source, format=_rdf_format(fmt), base_iri=base)
+            call_interruptibly(store.load, **source, format=_rdf_format(fmt), base_iri=base)
         except SyntaxError as exc:
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
