@@ -75,7 +75,8 @@ def query_cmd(
             "--format",
             "-f",
             help="SELECT/ASK: table (default), csv, tsv, json, xml. CONSTRUCT/DESCRIBE: turtle "
-            "(default), ntriples, jsonld, rdfxml. Default with --output: from its extension.",
+            "(default), ntriples, jsonld, rdfxml, or an alias (ttl, nt, json-ld, rdf/xml). "
+            "Default with --output: from its extension.",
             metavar="FORMAT",
             show_default=False,
         ),
