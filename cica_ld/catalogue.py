@@ -86,7 +86,9 @@ def read_query_file(path: Path) -> str:
 
 
 def decode_utf8(data: bytes, *, path: str | Path) -> str:
-    """``data`` as text; invalid UTF-8 raises :class:`InputError` at its line and column."""
+    """``data`` as text, without a UTF-8 byte order mark at its start; invalid UTF-8 raises
+    :class:`InputError` at its line and column."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

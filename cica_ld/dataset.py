@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cica_ld.errors import InputError
+from cica_ld.interrupt import call_interruptibly
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -41,6 +42,7 @@ EXTENSIONS: dict[str, str] = {
     ".owl": "rdfxml",
     ".xml": "rdfxml",
     ".jsonld": "jsonld",
+    ".json-ld": "jsonld",
     ".json": "jsonld",
     ".n3": "n3",
 }
@@ -61,6 +63,40 @@ MEDIA_TYPES: dict[str, str] = {
 }
 
 INPUT_FORMATS: tuple[str, ...] = tuple(MEDIA_TYPES)
+
+#: What people type for an RDF format -> its name: the one alias table, used wherever a format
+#: name is taken (``--input-format``, ``export --format``, ``query --format`` for graphs). Names
+#: are matched case-insensitively; a format's media type is accepted too.
+FORMAT_ALIASES: dict[str, str] = {
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "n-triples": "ntriples",
+    "n_triples": "ntriples",
+    "nq": "nquads",
+    "n-quads": "nquads",
+    "n_quads": "nquads",
+    "json-ld": "jsonld",
+    "json_ld": "jsonld",
+    "json": "jsonld",
+    "rdf/xml": "rdfxml",
+    "rdf-xml": "rdfxml",
+    "rdf_xml": "rdfxml",
+    "rdf": "rdfxml",
+    "xml": "rdfxml",
+    "owl": "rdfxml",
+    "notation3": "n3",
+    **{media: name for name, media in MEDIA_TYPES.items()},
+}
+
+
+def format_name(name: str) -> str:
+    """The format ``name`` stands for: a format name, an alias (``ttl``, ``nt``, ``nq``,
+    ``json-ld``, ``rdf/xml``, ...) or a media type, in any case. A name that is none of these
+    comes back as given, for the caller to refuse with its own message."""
+    key = name.strip().lower()
+    return key if key in MEDIA_TYPES else FORMAT_ALIASES.get(key, name)
+
+
 #: Formats whose parse keeps named graphs.
 QUAD_FORMATS = frozenset({"nquads", "trig", "jsonld"})
 
@@ -102,12 +138,13 @@ def bundled_files(kind: str) -> list[Path]:
 def format_for(path: Path, input_format: str | None = None) -> str:
     """The RDF format of ``path``: ``input_format`` if given, else from the extension."""
     if input_format is not None:
-        if input_format not in MEDIA_TYPES:
+        fmt = format_name(input_format)
+        if fmt not in MEDIA_TYPES:
             raise InputError(
                 f"unknown input format {input_format!r}",
                 hint=f"use --input-format with one of: {', '.join(INPUT_FORMATS)}",
             )
-        return input_format
+        return fmt
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(
@@ -214,8 +251,11 @@ class LoadedDataset:
 
 
 def _open(path: Path) -> BinaryIO:
+    """``path`` opened for reading, past a UTF-8 byte order mark if it starts with one."""
     try:
-        return open(path, "rb")  # closed by the caller
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        skip_bom(fh)
+        return fh
     except IsADirectoryError:
         raise InputError("is a folder, expected a file", path=path) from None
     except PermissionError:
@@ -225,6 +265,26 @@ def _open(path: Path) -> BinaryIO:
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"cannot read: {reason}", path=path) from None
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def skip_bom(fh: BinaryIO) -> bool:
+    """Move ``fh`` past a UTF-8 byte order mark at its start; True if there was one.
+
+    Only a regular (seekable) file is looked at; a pipe is left untouched. Line numbers are
+    unchanged and columns on the first line count from after the mark, as editors show them.
+    """
+    try:
+        if not fh.seekable():
+            return False
+        if fh.read(3) == _BOM:
+            return True
+        fh.seek(0)
+    except OSError:  # reported when the file is read
+        pass
+    return False
 
 
 def _rdf_format(fmt: str) -> pyoxigraph.RdfFormat:
@@ -257,6 +317,7 @@ def _xml_error_location(path: Path) -> tuple[int, int] | None:
     parser = xml.parsers.expat.ParserCreate()
     try:
         with open(path, "rb") as fh:
+            skip_bom(fh)  # columns as pyoxigraph counts them, from after the mark
             parser.ParseFile(fh)
     except xml.parsers.expat.ExpatError as exc:
         return exc.lineno, exc.offset + 1
@@ -330,12 +391,13 @@ def load_file(
     with _open(p) as fh:
         try:
             if fmt == "jsonld":
-                source = _jsonld_source(fh, p, context_map)
-                store.load(source, format=_rdf_format(fmt), base_iri=base)
+                source: dict[str, Any] = {"input": _jsonld_source(fh, p, context_map)}
             else:
                 # by path: pyoxigraph reads the file itself, faster, and without holding the GIL
-                # (other threads run meanwhile: validation reads the file's layout at the time)
-                store.load(path=str(p), format=_rdf_format(fmt), base_iri=base)
+                # (other threads run meanwhile: validation reads the file's layout at the time);
+                # after a byte order mark (which _open skipped), from the open file
+                source = {"input": fh} if fh.tell() else {"path": str(p)}
+            call_interruptibly(store.load, **source, format=_rdf_format(fmt), base_iri=base)
         except SyntaxError as exc:
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
@@ -443,9 +505,12 @@ def _file_quads(
         )
         return
     try:
-        yield from pyoxigraph.parse(
-            path=str(path), format=_rdf_format(fmt), base_iri=base, rename_blank_nodes=True
-        )
+        with _open(path) as fh:
+            # by path (faster) unless _open skipped a byte order mark
+            source: dict[str, Any] = {"input": fh} if fh.tell() else {"path": str(path)}
+            yield from pyoxigraph.parse(
+                **source, format=_rdf_format(fmt), base_iri=base, rename_blank_nodes=True
+            )
     except SyntaxError as exc:
         raise _syntax_error(exc, path, fmt) from None
     except (ValueError, OSError) as exc:
@@ -498,6 +563,9 @@ def load_files(
             )
     finally:
         scanner.join()
+    for i, (p, fmt, base) in enumerate(specs):
+        if scans[i] is None:  # the thread stopped at an error the loader did not meet: again
+            scans[i] = _scan_literals(_file_quads(p, fmt, base, context_map))
     changed = [s.changed if s is not None else {} for s in scans]
     if not any(changed):
         return FilesLoaded(sources)

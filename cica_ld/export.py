@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import namespaces as _namespaces
+from cica_ld.dataset import format_name
 from cica_ld.errors import InputError, InternalError, UsageError
 from cica_ld.lexical import decode, decode_quads
 
@@ -43,6 +44,7 @@ QUAD_FORMATS = frozenset({"jsonld", "nquads", "trig"})
 #: Output file extension -> format (for ``--output`` without ``--format``).
 EXTENSIONS: dict[str, str] = {
     ".jsonld": "jsonld",
+    ".json-ld": "jsonld",
     ".json": "jsonld",
     ".ttl": "turtle",
     ".nt": "ntriples",
@@ -83,12 +85,13 @@ _LOCAL = re.compile(r"^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?)?$")
 def format_for_output(path: str | Path | None, fmt: str | None, default: str = "jsonld") -> str:
     """The export format: ``fmt`` if given, else from the output file's extension."""
     if fmt is not None:
-        if fmt not in FORMATS:
+        name = format_name(fmt)
+        if name not in FORMATS:
             raise UsageError(
                 f"unknown export format {fmt!r}",
                 hint=f"use --format with one of: {', '.join(FORMATS)}",
             )
-        return fmt
+        return name
     if path is not None:
         suffix = Path(path).suffix
         found = EXTENSIONS.get(suffix.lower())

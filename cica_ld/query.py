@@ -73,6 +73,7 @@ GRAPH_EXTENSIONS = {
     ".ttl": "turtle",
     ".nt": "ntriples",
     ".jsonld": "jsonld",
+    ".json-ld": "jsonld",
     ".json": "jsonld",
     ".rdf": "rdfxml",
     ".owl": "rdfxml",
@@ -191,8 +192,17 @@ def resolve_query(
     if spec == "-":
         if stdin is None:
             raise UsageError("QUERY is '-' but no query text was given on stdin")
-        text = _catalogue.decode_utf8(stdin, path="<stdin>") if isinstance(stdin, bytes) else stdin
+        if isinstance(stdin, bytes):
+            text = _catalogue.decode_utf8(stdin, path="<stdin>")
+        else:
+            text = stdin.removeprefix("\ufeff")
         return QuerySource(text=text, origin="<stdin>")
+    if not spec.strip():
+        raise QuerySyntaxError(
+            "the query is empty",
+            path="<query>",
+            hint="give SPARQL text, a .rq file, - for stdin, or a name from 'cica-ld queries'",
+        )
     if _catalogue.is_query_name(spec):
         named_path = Path(catalogue_dir) / f"{spec}.rq"
         if _is_file(named_path):
@@ -260,7 +270,9 @@ def analyse(text: str, *, origin: str = "<query>", allow_service: bool = False) 
     """
     tokens = tokenize(text)
     if not tokens:
-        raise QuerySyntaxError("empty query: no SPARQL text", path=origin)
+        raise QuerySyntaxError(
+            "the query is empty: no SPARQL, only spaces or comments", path=origin
+        )
     for t in tokens:
         if t.kind == "word":
             kw = t.text.upper()
@@ -834,23 +846,25 @@ def run(
     endpoint: str | None = None,
     timeout: float = 30.0,
     restore: Any = None,
+    width: int | None = None,
 ) -> bytes:
     """Run a prepared query on ``store`` or ``endpoint`` and render it in ``fmt``.
 
     An endpoint's answer in exactly the requested media type is passed through unchanged;
-    any other answer is parsed and rendered here.
+    any other answer is parsed and rendered here. ``width`` fits a table to that many columns
+    (see :func:`render_table`).
     """
-    check_format(fmt, prepared.form)
+    fmt = check_format(fmt, prepared.form)
     if endpoint is not None:
         response = fetch(prepared, endpoint, fmt, timeout=timeout)
         if fmt != "table" and prepared.form != "ASK" and response.media_type == MEDIA_TYPES[fmt]:
             if fmt != "csv":  # CSV is lossy: pyoxigraph cannot read it back
                 remote_result(prepared, response)  # a server may fail in the middle of a 200
             return response.content
-        return render(remote_result(prepared, response), fmt)
+        return render(remote_result(prepared, response), fmt, width=width)
     if store is None:
         raise ValueError("run() needs a store or an endpoint")
-    return render(execute(prepared, store, restore=restore), fmt)
+    return render(execute(prepared, store, restore=restore), fmt, width=width)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -862,15 +876,29 @@ def check_format(fmt: str, form: str) -> str:
     """``fmt`` if it suits a query of ``form``, else :class:`UsageError` naming the right ones."""
     graph = form in ("CONSTRUCT", "DESCRIBE")
     allowed = GRAPH_FORMATS if graph else RESULT_FORMATS
-    if fmt not in FORMATS:
+    name = format_name(fmt, form)
+    if name not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", hint=f"use --format {'|'.join(allowed)}")
-    if fmt not in allowed:
+    if name not in allowed:
         kind = "a graph" if graph else ("a boolean" if form == "ASK" else "a table of results")
         raise UsageError(
             f"a {form} query gives {kind}: format {fmt!r} does not apply",
             hint=f"use --format {'|'.join(allowed)}",
         )
-    return fmt
+    return name
+
+
+def format_name(fmt: str, form: str) -> str:
+    """The format ``fmt`` names for a query of ``form``, in any case: for a graph
+    (CONSTRUCT, DESCRIBE) the aliases of :func:`cica_ld.dataset.format_name` apply (``ttl``,
+    ``nt``, ``json-ld``, and ``json``, ``xml`` as for an output file's extension); for results,
+    ``json`` and ``xml`` are the SPARQL results formats."""
+    from cica_ld import dataset
+
+    key = fmt.strip().lower()
+    if form not in ("CONSTRUCT", "DESCRIBE") and key in RESULT_FORMATS:
+        return key
+    return dataset.format_name(fmt)
 
 
 def choose_format(fmt: str | None, output: Path | None, form: str) -> str:
@@ -893,12 +921,12 @@ def choose_format(fmt: str | None, output: Path | None, form: str) -> str:
     return "turtle" if graph else "table"
 
 
-def render(result: QueryResult, fmt: str) -> bytes:
+def render(result: QueryResult, fmt: str, *, width: int | None = None) -> bytes:
     """The answer in ``fmt`` (see the module docstring), as bytes ending with a newline where
-    the format has lines."""
+    the format has lines; ``width`` fits a table to that many columns (:func:`render_table`)."""
     import pyoxigraph
 
-    check_format(fmt, result.form)
+    fmt = check_format(fmt, result.form)
     if result.boolean is not None:
         if fmt in ("json", "xml"):  # pyoxigraph's serializer, on a boolean of the same value
             fmt_obj = getattr(pyoxigraph.QueryResultsFormat, fmt.upper())
@@ -909,7 +937,7 @@ def render(result: QueryResult, fmt: str) -> bytes:
         return _render_graph(result, fmt)
     try:  # solutions are computed while they are read
         if fmt == "table":
-            return render_table(result).encode("utf-8")
+            return render_table(result, width=width).encode("utf-8")
         fmt_obj = getattr(pyoxigraph.QueryResultsFormat, fmt.upper())
         return _ensure_newline(result.solutions.serialize(format=fmt_obj))
     except (OSError, RuntimeError, ValueError) as exc:
@@ -999,18 +1027,74 @@ def _cell(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+def char_width(c: str) -> int:
+    """Columns a character takes in a terminal: 2 for wide East Asian characters (CJK, full
+    width forms), 0 for combining marks and format characters, else 1."""
+    if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
 def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (wide East Asian characters count two)."""
-    width = 0
+    """Columns ``text`` takes in a terminal (wide East Asian characters count two, combining
+    marks none)."""
+    return sum(char_width(c) for c in text)
+
+
+ELLIPSIS = "\u2026"
+#: The gap between two columns of the table.
+_GAP = 2
+#: A column narrowed to fit the width keeps at least this many columns of its text.
+_MIN_COLUMN = 3
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` display columns, ending with "…" where it was cut (a
+    wide character is never split; combining marks stay with their base character)."""
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
     for c in text:
-        if unicodedata.combining(c):
-            continue
-        width += 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
-    return width
+        w = char_width(c)
+        if used + w > width - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + ELLIPSIS
 
 
-def render_table(result: QueryResult) -> str:
-    """SELECT solutions as an aligned text table with a row count."""
+def fit_widths(widths: Sequence[int], total: int) -> list[int]:
+    """Column widths that fit a table into ``total`` display columns (gaps included): columns
+    narrower than an equal share keep their width, the wider ones share what is left equally
+    (each keeps at least a few columns, so a very narrow terminal still gets a readable table,
+    wider than asked)."""
+    natural = list(widths)
+    if not natural:
+        return natural
+    budget = total - _GAP * (len(natural) - 1)
+    if sum(natural) <= budget:
+        return natural
+    fitted = list(natural)
+    wide = sorted(range(len(natural)), key=lambda i: natural[i])
+    while wide:
+        share = budget // len(wide)
+        if natural[wide[0]] > share:
+            break
+        budget -= natural[wide.pop(0)]
+    if wide:
+        share, extra = divmod(max(budget, 0), len(wide))
+        for n, i in enumerate(sorted(wide)):
+            fitted[i] = max(min(_MIN_COLUMN, natural[i]), share + (1 if n < extra else 0))
+    return fitted
+
+
+def render_table(result: QueryResult, *, width: int | None = None) -> str:
+    """SELECT solutions as an aligned text table with a row count.
+
+    Columns are aligned by display width (a CJK character takes two columns). With ``width``
+    (the terminal's, or ``--width``) the lines are fitted to that many columns: the widest
+    columns are narrowed and their cells cut with "…"; ``None`` or 0 never cuts.
+    """
     variables = result.variables
     rows = [
         [_cell(term_text(solution[v], result.prefixes)) for v in variables]
@@ -1021,15 +1105,18 @@ def render_table(result: QueryResult) -> str:
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], display_width(cell))
+    if width:
+        widths = fit_widths(widths, width)
 
     def line(cells: Sequence[str]) -> str:
-        padded = [c + " " * (widths[i] - display_width(c)) for i, c in enumerate(cells)]
-        return "  ".join(padded).rstrip()
+        cut = [truncate(c, widths[i]) for i, c in enumerate(cells)]
+        padded = [c + " " * (widths[i] - display_width(c)) for i, c in enumerate(cut)]
+        return (" " * _GAP).join(padded).rstrip()
 
     out = []
     if header:
         out.append(line(header))
-        out.append("  ".join("-" * w for w in widths))
+        out.append((" " * _GAP).join("-" * w for w in widths))
     out.extend(line(r) for r in rows)
     out.append(f"({len(rows)} row{'' if len(rows) == 1 else 's'})")
     return "\n".join(out) + "\n"

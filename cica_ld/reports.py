@@ -56,16 +56,23 @@ def format_for_output(path: str | PurePath) -> str | None:
 
 
 def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
+    """The report format ``fmt`` names (in any case; ``ttl`` and the other aliases of
+    :func:`cica_ld.dataset.format_name` for ``turtle``), else :class:`UsageError`."""
+    from cica_ld.dataset import format_name
+
+    name = fmt.strip().lower()
+    if name not in FORMATS:
+        name = format_name(fmt)
+    if name not in FORMATS:
         raise UsageError(
             f"unknown report format {fmt!r}", hint=f"use --format with one of: {', '.join(FORMATS)}"
         )
-    return fmt
+    return name
 
 
 def render(report: ValidationReport, fmt: str = "text", *, max_results: int | None = None) -> str:
     """The report as text in format ``fmt`` (see :data:`FORMATS`)."""
-    check_format(fmt)
+    fmt = check_format(fmt)
     if max_results is not None and max_results < 0:
         raise UsageError("--max-results must be 0 or more")
     shown = select(report.findings, max_results)

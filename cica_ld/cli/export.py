@@ -27,8 +27,8 @@ def export_cmd(
         typer.Option(
             "--format",
             "-f",
-            help="jsonld, turtle, ntriples, nquads, trig or rdfxml (default: from the --output "
-            "extension, else jsonld).",
+            help="jsonld, turtle, ntriples, nquads, trig or rdfxml, or an alias (json-ld, ttl, nt, "
+            "nq, rdf/xml) (default: from the --output extension, else jsonld).",
             show_default=False,
         ),
     ] = None,

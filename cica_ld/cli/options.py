@@ -19,8 +19,8 @@ InputFormatOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--input-format",
-        help="Format of the --data files (turtle, ntriples, nquads, trig, rdfxml, jsonld); "
-        "default: from each file's extension.",
+        help="Format of the --data files (turtle, ntriples, nquads, trig, rdfxml, jsonld, or an "
+        "alias such as ttl, nt, nq, json-ld); default: from each file's extension.",
         show_default=False,
     ),
 ]

@@ -1,12 +1,13 @@
 """`cica-ld query` and `cica-ld queries`: thin adapters over :mod:`cica_ld.query`."""
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from cica_ld.cli.app import app, echo_warning
+from cica_ld.cli.app import app, echo_warning, isatty
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import (
     ContextMapOpt,
@@ -82,12 +83,24 @@ def query_cmd(
             "--format",
             "-f",
             help="SELECT/ASK: table (default), csv, tsv, json, xml. CONSTRUCT/DESCRIBE: turtle "
-            "(default), ntriples, jsonld, rdfxml. Default with --output: from its extension.",
+            "(default), ntriples, jsonld, rdfxml, or an alias (ttl, nt, json-ld, rdf/xml). "
+            "Default with --output: from its extension.",
             metavar="FORMAT",
             show_default=False,
         ),
     ] = None,
     output: OutputOpt = None,
+    width: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--width",
+            help="Fit the table format to N columns, cutting long values with '…' (0: never "
+            "cut). Default: the terminal's width when stdout is a terminal, else never cut.",
+            metavar="N",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     param: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -119,10 +132,14 @@ def query_cmd(
     source = q.resolve_query(query, stdin=stdin, **kwargs)
     prepared = q.prepare(source, param or [], allow_service=allow_service)
     chosen = q.choose_format(fmt, output, prepared.form)
+    if width is not None and chosen != "table":
+        raise UsageError(f"--width applies to the table format, not {chosen}")
+    if width is None and output is None and isatty(sys.stdout):
+        width = shutil.get_terminal_size().columns
     if endpoint is not None:
         if data:
             raise UsageError("--data and --endpoint exclude each other")
-        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout)
+        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout, width=width)
     else:
         if input_format and not data:
             raise UsageError("--input-format applies to --data files; give --data too")
@@ -136,9 +153,5 @@ def query_cmd(
                 context_map=read_context_map(context_map),
             )
             progress.stage("running the query")
-            result = q.run(prepared, chosen, store=loaded.store, restore=loaded.restorer())
-        if loaded.lexicon and loaded.lexicon.ambiguous():
-            from cica_ld.lexical import lexicon_warning
-
-            echo_warning(lexicon_warning(loaded.lexicon))
+from cica_ld.cli.app import app, echo_warning, isatty
     _write(result, output)
