@@ -153,5 +153,11 @@ def query_cmd(
                 context_map=read_context_map(context_map),
             )
             progress.stage("running the query")
-from cica_ld.cli.app import app, echo_warning, isatty
+            result = q.run(
+                prepared, chosen, store=loaded.store, restore=loaded.restorer(), width=width
+            )
+        if loaded.lexicon and loaded.lexicon.ambiguous():
+            from cica_ld.lexical import lexicon_warning
+
+            echo_warning(lexicon_warning(loaded.lexicon))
     _write(result, output)
