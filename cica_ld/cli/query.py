@@ -2,7 +2,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -10,6 +10,9 @@ from cica_ld.cli.app import app
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import DataOpt, EndpointOpt, InputFormatOpt, OutputOpt, TimeoutOpt
 from cica_ld.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cica_ld.io import OutputTarget
 
 CatalogueOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional here on py3.10
@@ -22,14 +25,14 @@ CatalogueOpt = Annotated[
 ]
 
 
-def _write(data: bytes, output: Path | None) -> None:
-    if output is None:
+def _write(data: bytes, out: "OutputTarget") -> None:
+    if out.is_stdout:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
         from cica_ld.io import atomic_write
 
-        atomic_write(output, data)
+        atomic_write(out, data)
 
 
 @app.command("queries")
@@ -102,7 +105,7 @@ def query_cmd(
 
     Example: cica-ld query members --param date=2020-01-01 -f csv
     """
-    from cica_ld import dataset
+    from cica_ld import dataset, io
     from cica_ld import query as q
 
     stdin = getattr(sys.stdin, "buffer", sys.stdin).read() if query == "-" else None
@@ -110,6 +113,8 @@ def query_cmd(
     source = q.resolve_query(query, stdin=stdin, **kwargs)
     prepared = q.prepare(source, param or [], allow_service=allow_service)
     chosen = q.choose_format(fmt, output, prepared.form)
+    read = data or [dataset.bundled_dir("ontology"), dataset.bundled_dir("data")]
+    out = io.resolve_output(output, inputs=[*read, *filter(None, [source.path])])
     if endpoint is not None:
         if data:
             raise UsageError("--data and --endpoint exclude each other")
@@ -126,4 +131,4 @@ def query_cmd(
             )
             progress.stage("running the query")
             result = q.run(prepared, chosen, store=loaded.store)
-    _write(result, output)
+    _write(result, out)
