@@ -105,10 +105,7 @@ def _check_not_an_input(target: OutputTarget, inputs: Iterable[str | Path]) -> N
             st = os.stat(raw)
         except (OSError, ValueError):
             continue  # a missing input is reported when the command reads it
-        if stat.S_ISDIR(st.st_mode):
-            folder = Path(os.path.realpath(raw))
-            if not target.path.is_relative_to(folder):
-                continue
+        if stat.S_ISDIR(st.st_mode):  # (a file below it may be a link to one elsewhere)
             from cica_ld.dataset import expand_paths
 
             try:

@@ -338,6 +338,17 @@ def test_a_file_below_an_input_folder_is_never_the_output(tmp_path: Path, comman
     assert (folder / "new.out").read_bytes()
 
 
+def test_a_link_in_an_input_folder_makes_its_target_an_input(tmp_path: Path) -> None:
+    elsewhere = _input_copy(tmp_path)
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "people.ttl").symlink_to(elsewhere)
+    result = run("export", "-o", str(elsewhere), data=folder)
+    assert result.exit_code == 2
+    assert f"{elsewhere}: is also an input of this command" in result.stderr
+    assert elsewhere.read_bytes() == PEOPLE.read_bytes()
+
+
 def test_the_query_file_and_the_shapes_are_inputs_too(tmp_path: Path) -> None:
     query = tmp_path / "names.rq"
     shutil.copyfile(NAMES, query)
