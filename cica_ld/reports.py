@@ -55,6 +55,28 @@ def format_for_output(path: str | PurePath) -> str | None:
     return None
 
 
+def choose_format(fmt: str | None, output: str | PurePath | None) -> str:
+    """The report format: ``fmt`` if given, else from ``output``'s extension, else ``text``.
+
+    An output file whose extension names no report format (``report.csv``) raises
+    :class:`UsageError` before anything is validated; a name without one (or ``-``) is text.
+    """
+    if fmt is not None:
+        return check_format(fmt)
+    if output is None or not PurePath(output).suffix:
+        return "text"
+    found = format_for_output(output)
+    if found is None:
+        known = ", ".join([*EXTENSION_FORMATS, ".sarif.json"])
+        raise UsageError(
+            f"cannot tell the report format from the extension {PurePath(output).suffix!r} "
+            f"({known})",
+            path=output,
+            hint=f"name it with --format ({', '.join(FORMATS)})",
+        )
+    return found
+
+
 def check_format(fmt: str) -> str:
     """The report format ``fmt`` names (in any case; ``ttl`` and the other aliases of
     :func:`cica_ld.dataset.format_name` for ``turtle``), else :class:`UsageError`."""

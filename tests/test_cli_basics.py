@@ -85,13 +85,15 @@ def test_help_imports_no_heavy_library():
     assert "typer" in modules  # the probe does see imports
 
 
-def test_query_path_imports_no_heavy_library():
+def test_query_path_imports_no_heavy_library(tmp_path):
     """`cica-ld query` on local data imports neither rdflib, pyshacl, pyld nor httpx, and no
     pydantic either (typer would import it to convert option values: see cli/fastparams.py)."""
     data = FIXTURES / "query" / "data"
     args = ["query", "SELECT * WHERE { ?s ?p ?o }", "-d", str(data), "-p", "s=1", "-f", "csv"]
-    status, modules = _modules_after([*args, "-o", "/dev/null", "--timeout", "5"])
+    out = tmp_path / "out.csv"  # never a real device: tests write inside tmp_path only
+    status, modules = _modules_after([*args, "-o", str(out), "--timeout", "5"])
     assert status == 0
+    assert set(out.read_text(encoding="utf-8").splitlines()[0].split(",")) == {"s", "p", "o"}
     assert "pyoxigraph" in modules
     forbidden = {*HEAVY, "httpx", "pydantic"}
     assert not modules & forbidden, modules & forbidden

@@ -2,7 +2,6 @@
 
 import contextlib
 import sys
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
@@ -75,11 +74,13 @@ def export_cmd(
     """
     from cica_ld import dataset, export, io
 
-    out_fmt = export.format_for_output(output, fmt)
+    read = data or [dataset.bundled_dir("ontology"), dataset.bundled_dir("data")]
+    out = io.resolve_output(output, inputs=read)
+    out_fmt = export.format_for_output(None if out.is_stdout else output, fmt)
     cmap = read_context_map(context_map)
     if context is None and data is None:
         context = "url"
-    with _progress(to_stdout=output is None) as progress:
+    with _progress(to_stdout=out.is_stdout) as progress:
         ds = dataset.load(
             data,
             input_format=input_format,
@@ -96,11 +97,11 @@ def export_cmd(
             progress=progress,
             context_map=cmap,
         )
-        if output is None:
+        if out.is_stdout:
             for chunk in chunks:
                 typer.echo(chunk, nl=False)
         else:
-            io.atomic_write_chunks(Path(output), chunks)
+            io.atomic_write_chunks(out, chunks)
 
 
 def _progress(*, to_stdout: bool) -> Any:

@@ -29,7 +29,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file (atomically) instead of stdout.",
+        help="Write to this file instead of stdout: replaced atomically (a symlink's target), "
+        "a device or FIFO written through, - for stdout.",
         show_default=False,
     ),
 ]

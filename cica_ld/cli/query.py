@@ -3,7 +3,7 @@
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -20,6 +20,9 @@ from cica_ld.cli.options import (
 )
 from cica_ld.errors import UsageError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from cica_ld.io import OutputTarget
+
 CatalogueOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional here on py3.10
     typer.Option(
@@ -31,14 +34,14 @@ CatalogueOpt = Annotated[
 ]
 
 
-def _write(data: bytes, output: Path | None) -> None:
-    if output is None:
+def _write(data: bytes, out: "OutputTarget") -> None:
+    if out.is_stdout:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
         from cica_ld.io import atomic_write
 
-        atomic_write(output, data)
+        atomic_write(out, data)
 
 
 @app.command("queries")
@@ -124,7 +127,7 @@ def query_cmd(
 
     Example: cica-ld query members --param date=2020-01-01 -f csv
     """
-    from cica_ld import dataset
+    from cica_ld import dataset, io
     from cica_ld import query as q
 
     stdin = getattr(sys.stdin, "buffer", sys.stdin).read() if query == "-" else None
@@ -132,9 +135,11 @@ def query_cmd(
     source = q.resolve_query(query, stdin=stdin, **kwargs)
     prepared = q.prepare(source, param or [], allow_service=allow_service)
     chosen = q.choose_format(fmt, output, prepared.form)
+    read = data or [dataset.bundled_dir("ontology"), dataset.bundled_dir("data")]
+    out = io.resolve_output(output, inputs=[*read, *filter(None, [source.path])])
     if width is not None and chosen != "table":
         raise UsageError(f"--width applies to the table format, not {chosen}")
-    if width is None and output is None and isatty(sys.stdout):
+    if width is None and out.is_stdout and isatty(sys.stdout):
         width = shutil.get_terminal_size().columns
     if endpoint is not None:
         if data:
@@ -160,4 +165,4 @@ def query_cmd(
             from cica_ld.lexical import lexicon_warning
 
             echo_warning(lexicon_warning(loaded.lexicon))
-    _write(result, output)
+    _write(result, out)

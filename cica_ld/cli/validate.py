@@ -116,12 +116,12 @@ def validate_cmd(
 
     Example: cica-ld validate --data data/ --shapes shapes/ -f sarif -o results.sarif
     """
-    from cica_ld import reports, validation
-    from cica_ld.io import atomic_write
+    from cica_ld import io, reports, validation
 
-    fmt = reports.check_format(fmt or (output and reports.format_for_output(output)) or "text")
+    fmt = reports.choose_format(fmt, output)
     fail = validation.check_fail_on(fail_on)
     data_paths = [*(data or []), *(paths or [])] or None
+    out = io.resolve_output(output, inputs=_inputs(data_paths, shapes, ontology, endpoint))
     with cli_progress() as progress:
         report = validation.validate(
             data_paths,
@@ -138,8 +138,25 @@ def validate_cmd(
         )
         progress.stage("writing the report")
         text = reports.render(report, fmt, max_results=max_results)
-    if output is not None:
-        atomic_write(output, text)
-    else:
+    if out.is_stdout:
         typer.echo(text, nl=False)
+    else:
+        io.atomic_write(out, text)
     raise typer.Exit(0 if report.passed else 1)
+
+
+def _inputs(
+    data: list[Path] | None,
+    shapes: list[Path] | None,
+    ontology: list[Path] | None,
+    endpoint: str | None,
+) -> list[Path]:
+    """The files and folders a run reads (the embedded ones by default): never an output."""
+    from cica_ld.dataset import bundled_dir
+
+    default = [] if endpoint is not None else [bundled_dir("data")]
+    return [
+        *(data or default),
+        *(shapes or [bundled_dir("shapes")]),
+        *(ontology or [bundled_dir("ontology")]),
+    ]
