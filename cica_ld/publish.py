@@ -20,6 +20,12 @@ Links between pages are relative, so the site works under any path and from a lo
 states about itself (canonical links, sitemap, download URLs in the dataset description). The
 identifiers (IRIs) never change. Output is deterministic: no timestamps, everything sorted.
 
+That is the embedded CICA dataset's site (:data:`CICA_SITE`). A site of the user's data
+(:func:`user_site`, what ``publish --data`` builds) has only the user's triples: no vocabulary
+or shapes pages unless given, no ``context.jsonld``, its base IRI given or inferred
+(:func:`infer_base_iri`), its title, description, licence and dump names from the data or the
+options, and no CICA name in any file.
+
 The per-resource functions (:func:`resource_graph`, :func:`render_resource_html`,
 :func:`render_index_html`, :func:`dataset_description`) take a store and are what
 ``cica-ld serve`` uses to answer one request.

@@ -35,6 +35,10 @@ The app (:func:`create_app`) is a Starlette application served by uvicorn (:func
   and shapes pages (``/ontology.html``, ``/shapes.html``), ``/dumps/...``, ``/context.jsonld``,
   ``/style.css``; ``/.well-known/void`` is the dataset description in RDF.
 * CORS is open (``*``, no credentials) so browser clients such as YASGUI can query it.
+
+The vocabulary and shapes pages and ``/context.jsonld`` are the CICA site's; a site of the
+user's data (``site=``, :func:`site_for`) serves exactly its data, with the names and dumps
+:func:`cica_ld.publish.user_site` gives it.
 """
 
 from __future__ import annotations
