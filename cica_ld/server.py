@@ -1479,8 +1479,11 @@ def site_for(
 
 
 def _site(config: ServerConfig, pub: Any) -> Any:
-    """The site the config serves (the CICA site unless told otherwise)."""
-    return config.site if config.site is not None else pub.CICA_SITE
+    """The site the config serves (the CICA site unless told otherwise; None without the
+    publishing module)."""
+    if config.site is not None:
+        return config.site
+    return pub.CICA_SITE if pub is not None else None
 
 
 def _render_html(store: pyoxigraph.Store, iri: str, public: str, config: ServerConfig) -> bytes:
