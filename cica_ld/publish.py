@@ -141,6 +141,9 @@ class SiteInfo:
     #: The language tags of ``title`` and of ``description`` (None: plain literals).
     language: str | None = None
     description_language: str | None = None
+    #: The documentation pages the site has of its own: ``ontology`` (the vocabulary) and
+    #: ``shapes`` (:func:`build_site` sets them from what it is given).
+    documented: frozenset[str] = frozenset()
 
     def dumps(self) -> dict[str, str]:
         """The dump files: name -> export format."""
@@ -174,6 +177,7 @@ CICA_SITE = SiteInfo(
     keywords=CICA_KEYWORDS,
     language="en",
     description_language="en",
+    documented=frozenset({"ontology", "shapes"}),
 )
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
@@ -580,9 +584,9 @@ class _Page:
     site: SiteInfo = CICA_SITE
 
     def has(self, rel: str) -> bool:
-        """Whether the site has the page ``rel`` (``ontology``, ``shapes``); with ``pages``
-        unknown (the server), the CICA site has them and a site of the user's data not."""
-        return rel in self.pages if self.pages is not None else self.site.cica
+        """Whether the site has its documentation page ``rel`` (``ontology``, ``shapes``);
+        not a resource of the user's data that happens to have that path."""
+        return rel in self.site.documented and (self.pages is None or rel in self.pages)
 
     @property
     def root(self) -> str:
@@ -1818,12 +1822,16 @@ def build_site(
     from cica_ld import export, jsonld
 
     base_url = normalize_base(base_url)
-    if title is not None or description is not None:
-        site = dataclasses.replace(
-            site,
-            title=site.title if title is None else title,
-            description=site.description if description is None else description,
-        )
+    site = dataclasses.replace(
+        site,
+        title=site.title if title is None else title,
+        description=site.description if description is None else description,
+        documented=frozenset(
+            name
+            for name, store_ in (("ontology", vocabulary), ("shapes", shapes))
+            if store_ is not None
+        ),
+    )
     store = _stable_store(store)
     vocabulary = _stable_store(vocabulary) if vocabulary is not None else None
     shapes = _stable_store(shapes) if shapes is not None else None
