@@ -1095,6 +1095,9 @@ def render_index_html(
             pages is not None and rel not in pages
         ):
             continue
+        if not site.cica and all("#" in i for i in iris):
+            # a document of hash IRIs only (the user's ontology#Term): listed by its own IRI
+            iris = [base_iri + ("" if rel == "index" else rel)]
         for iri in iris:
             if "#" in iri:
                 continue

@@ -185,6 +185,7 @@ def test_defaults_for_data_without_a_dataset_node(tmp_path: Path) -> None:
     index = (site / "index.html").read_text()
     assert "<h1>people</h1>" in index
     assert ">Vocabulary<" not in index and "vocabulary" not in index  # ontology.html is the user's
+    assert 'href="ontology.html"' in index  # listed: the document of the user's ontology#Researcher
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
     assert {"people/alice.html", "topics/rdf.html", "ontology.html"} <= pages
     assert "Researcher" in (site / "ontology.html").read_text()
