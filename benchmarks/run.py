@@ -773,7 +773,17 @@ class Suite:
                 name,
                 tool,
                 size,
-                [*cica, "publish", "--data", data, "--out", site],
+                # the generated data is CICA-like: its pages under the CICA base IRI
+                [
+                    *cica,
+                    "publish",
+                    "--data",
+                    data,
+                    "--base-iri",
+                    "https://w3id.org/cica-ld/",
+                    "--out",
+                    site,
+                ],
                 timeout=t,
             )
             shutil.rmtree(site, ignore_errors=True)

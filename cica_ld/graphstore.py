@@ -80,13 +80,17 @@ def resolve_files(
     paths: Sequence[str | Path] | None = None,
     *,
     input_format: str | None = None,
-    include_ontology: bool = True,
+    include_ontology: bool | None = None,
 ) -> list[tuple[Path, str]]:
     """The files ``cica-ld query`` would load for the same options, with their formats:
-    the bundled vocabulary (unless excluded), then ``paths`` (or the bundled data)."""
+    ``paths`` exactly as given (nothing added), or without ``paths`` the embedded CICA
+    dataset (the bundled vocabulary and data). ``include_ontology`` forces the bundled
+    vocabulary in (True) or out (False); None: only with the embedded data."""
     from cica_ld import dataset
 
     files: list[tuple[Path, str]] = []
+    if include_ontology is None:
+        include_ontology = paths is None
     if include_ontology:
         files += [(f, dataset.format_for(f)) for f in dataset.bundled_files("ontology")]
     if paths is None:

@@ -20,6 +20,12 @@ Links between pages are relative, so the site works under any path and from a lo
 states about itself (canonical links, sitemap, download URLs in the dataset description). The
 identifiers (IRIs) never change. Output is deterministic: no timestamps, everything sorted.
 
+That is the embedded CICA dataset's site (:data:`CICA_SITE`). A site of the user's data
+(:func:`user_site`, what ``publish --data`` builds) has only the user's triples: no vocabulary
+or shapes pages unless given, no ``context.jsonld``, its base IRI given or inferred
+(:func:`infer_base_iri`), its title, description, licence and dump names from the data or the
+options, and no CICA name in any file.
+
 The per-resource functions (:func:`resource_graph`, :func:`render_resource_html`,
 :func:`render_index_html`, :func:`dataset_description`) take a store and are what
 ``cica-ld serve`` uses to answer one request.
@@ -28,6 +34,7 @@ The per-resource functions (:func:`resource_graph`, :func:`render_resource_html`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -105,6 +112,74 @@ DEFAULT_DESCRIPTION = (
     "adopted, the Secretariat, and every fact derived from a cited source."
 )
 
+#: What the CICA site says about its dataset (schema.org keywords and creator).
+CICA_KEYWORDS = ("CICA", "Asia", "intergovernmental organisation", "W3C ORG", "linked data")
+CICA_CREATOR = "cica-ld developers"
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What a site says about itself and its dataset.
+
+    :data:`CICA_SITE` is the embedded CICA dataset's site: its title and description, dumps
+    named ``cica-ld.*``, the project's JSON-LD context (``context.jsonld``, and the JSON-LD
+    documents compacted with it), its schema.org keywords and creator, and cica-ld credited
+    in every page. A site of the user's data (:func:`user_site`) has none of
+    that: its title, description, licence, publisher and keywords come from the data (or
+    the options), its JSON-LD documents use a context of standard prefixes only.
+    """
+
+    title: str = "Linked data"
+    description: str = ""
+    #: The dumps are ``dumps/<name>.ttl`` (``.nt``, ``.jsonld``, ``.rdf``).
+    name: str = "cica-ld"
+    #: The embedded CICA site (project context, keywords, creator, "cica-ld" in the pages).
+    cica: bool = False
+    license: str | None = None
+    publisher: str | None = None
+    keywords: tuple[str, ...] = ()
+    #: The language tags of ``title`` and of ``description`` (None: plain literals).
+    language: str | None = None
+    description_language: str | None = None
+    #: The documentation pages the site has of its own: ``ontology`` (the vocabulary) and
+    #: ``shapes`` (:func:`build_site` sets them from what it is given).
+    documented: frozenset[str] = frozenset()
+
+    def dumps(self) -> dict[str, str]:
+        """The dump files: name -> export format."""
+        return {f"{self.name}{suffix}": fmt for suffix, fmt in _DUMP_SUFFIXES.items()}
+
+    def reserved(self, rel: str, *, vocabulary: bool = False, shapes: bool = False) -> bool:
+        """Whether the site path ``rel`` is taken by the site's own documents (a resource
+        there gets no page). On the CICA site: every path whose first segment is one of
+        :data:`RESERVED`. On a site of the user's data only what would clash with a file the
+        site writes: a path that is one of those names (``ontology`` and ``shapes`` only when
+        the site has those pages, never ``context``), and ``dumps/...`` (and
+        ``ontology/...``, the vocabulary's version documents); so ``dataset/bus-stops`` gets
+        its page."""
+        first = rel.split("/", 1)[0]
+        if self.cica:
+            return first in RESERVED
+        names = RESERVED - {"context"}
+        names -= set() if vocabulary else {"ontology"}
+        names -= set() if shapes else {"shapes"}
+        return rel in names or first == "dumps" or (vocabulary and first == "ontology")
+
+
+_DUMP_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml"}
+
+#: The embedded CICA dataset's site.
+CICA_SITE = SiteInfo(
+    title=DEFAULT_TITLE,
+    description=DEFAULT_DESCRIPTION,
+    name="cica-ld",
+    cica=True,
+    keywords=CICA_KEYWORDS,
+    language="en",
+    description_language="en",
+    documented=frozenset({"ontology", "shapes"}),
+)
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
 _LABEL_PROPS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
 _DESCRIPTION_PROPS = (SKOS + "definition", DCT + "description", RDFS + "comment")
@@ -122,12 +197,13 @@ _DATE_PROPS = (
 # ---------------------------------------------------------------------------------------------
 
 
-def normalize_base(url: str) -> str:
-    """``url`` with a trailing slash; a :class:`UsageError` unless it is an http(s) URL."""
+def normalize_base(url: str, *, option: str = "--base-url") -> str:
+    """``url`` with a trailing slash; a :class:`UsageError` naming ``option`` unless it is an
+    http(s) URL."""
     if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url or ""):
         raise UsageError(
             f"not an http(s) URL: {url!r}",
-            hint="give --base-url like https://example.org/cica-ld/",
+            hint=f"give {option} like https://example.org/data/",
         )
     return url if url.endswith("/") else url + "/"
 
@@ -153,6 +229,144 @@ def resource_path(iri: str, base_iri: str = BASE_IRI) -> str | None:
 
 def _fragment(iri: str) -> str:
     return iri.split("#", 1)[1] if "#" in iri else ""
+
+
+def infer_base_iri(store: pyoxigraph.Store) -> str:
+    """The base IRI of the user's data when ``--base-iri`` is not given: of the http(s) IRIs
+    that are subjects, those on the most common host (scheme and authority; ties: the
+    alphabetically first), and their longest common prefix that ends with ``/``. So
+    ``http://example.org/people/alice`` and ``http://example.org/org/acme`` give
+    ``http://example.org/``; a lone ``http://example.org/ns#Thing`` gives
+    ``http://example.org/``. A :class:`UsageError` naming ``--base-iri`` when no subject is
+    an http(s) IRI."""
+    import pyoxigraph
+
+    by_host: dict[str, set[str]] = {}
+    for q in store.quads_for_pattern(None, None, None, None):
+        s = q.subject
+        if isinstance(s, pyoxigraph.NamedNode):
+            found = re.match(r"^https?://[^/?#\s]+", s.value)
+            if found:
+                by_host.setdefault(found.group(0), set()).add(s.value.split("#", 1)[0])
+    if not by_host:
+        raise UsageError(
+            "cannot tell the base IRI of the data: no subject is an http(s) IRI",
+            hint="name the IRI prefix the pages are made for with --base-iri",
+        )
+    host = min(by_host, key=lambda h: (-len(by_host[h]), h))
+    iris = sorted(by_host[host])
+    first, last = iris[0], iris[-1]  # sorted: their common prefix is everyone's
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    common = first[:n]
+    cut = common.rfind("/")
+    return common[: cut + 1] if cut >= len(host) else host + "/"
+
+
+def default_name(paths: Sequence[str | Path] | None, title: str) -> str:
+    """The dumps' name for the user's data: the stem of the one data file or folder named,
+    else a slug of ``title``."""
+    if paths is not None and len(paths) == 1:
+        stem = Path(paths[0]).resolve().stem
+        slug = re.sub(r"[^A-Za-z0-9._~-]+", "-", stem).strip("-.")
+        if slug and _SEGMENT.match(slug):
+            return slug
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "dataset"
+
+
+#: Classes whose instance in the user's data is the dataset itself, in order of preference.
+_DATASET_CLASSES = (
+    DCAT + "Catalog",
+    VOID + "Dataset",
+    DCAT + "Dataset",
+    SCHEMA + "Dataset",
+    "http://schema.org/Dataset",
+)
+
+
+def user_site(
+    store: pyoxigraph.Store,
+    paths: Sequence[str | Path] | None = None,
+    *,
+    title: str | None = None,
+    name: str | None = None,
+) -> SiteInfo:
+    """The :class:`SiteInfo` of a site of the user's data: title ``title``, else the title or
+    label of the dataset the data describes (a ``dcat:Catalog``, ``void:Dataset``,
+    ``dcat:Dataset`` or ``schema:Dataset`` in it; one that no other dataset lists as its
+    ``dcat:dataset`` or ``void:subset`` first), else the stem of the data file; its
+    description, licence, publisher and keywords from the same node if it states them;
+    dumps named ``name``, else :func:`default_name`."""
+    g = _Graph(store)
+    node = _dataset_node(g)
+    found = _best_literal(g, node, _LABEL_PROPS) if node else None
+    fallback = Path(paths[0]).resolve().stem if paths else "Linked data"
+    chosen = title or (found.value if found is not None else fallback)
+    described = _best_literal(g, node, _DESCRIPTION_PROPS) if node else None
+    # the language of the data's own title (and description) where it has one
+    language = found.language if found is not None and not title else None
+    if name is not None:
+        _check_name(name)
+
+    def iri(prop: str) -> str | None:
+        if node is None:
+            return None
+        vals = [o.value for o in g.objects(node, prop) if isinstance(o, g.ox.NamedNode)]
+        return vals[0] if vals else None
+
+    keywords: tuple[str, ...] = ()
+    if node is not None:
+        words = {o.value for o in g.objects(node, DCAT + "keyword") if isinstance(o, g.ox.Literal)}
+        words |= {
+            o.value for o in g.objects(node, SCHEMA + "keywords") if isinstance(o, g.ox.Literal)
+        }
+        keywords = tuple(sorted(words))
+    return SiteInfo(
+        title=chosen,
+        description=described.value if described is not None else "",
+        name=name or default_name(paths, chosen),
+        cica=False,
+        license=iri(DCT + "license") or iri(SCHEMA + "license"),
+        publisher=iri(DCT + "publisher") or iri(SCHEMA + "publisher"),
+        keywords=keywords,
+        language=language,
+        description_language=described.language if described is not None else None,
+    )
+
+
+def _best_literal(g: _Graph, node: str, props: Sequence[str]) -> Any:
+    """The literal :meth:`_Graph.literal` picks (the term itself, with its language)."""
+    for p in props:
+        lits = [o for o in g.objects(node, p) if isinstance(o, g.ox.Literal)]
+        if lits:
+            return sorted(lits, key=lambda x: (_lang_rank(x.language), x.value))[0]
+    return None
+
+
+def _check_name(name: str) -> None:
+    """A :class:`UsageError` naming ``--name`` unless ``name`` can name the dump files."""
+    if not (_SEGMENT.match(name) and name not in (".", "..")):
+        raise UsageError(
+            f"not a file name for the dumps: {name!r}",
+            hint="give --name letters, digits, '.', '_', '-' or '~' (e.g. --name my-data)",
+        )
+
+
+def _dataset_node(g: _Graph) -> str | None:
+    """The IRI of the dataset the data describes itself as (see :func:`user_site`)."""
+    listed = {
+        o.value
+        for p in (DCAT + "dataset", VOID + "subset")
+        for q in g.store.quads_for_pattern(None, g.nn(p), None, None)
+        for o in [q.object]
+        if isinstance(o, g.ox.NamedNode)
+    }
+    for cls in _DATASET_CLASSES:
+        nodes = [s.value for s in g.subjects(RDF_TYPE, cls) if isinstance(s, g.ox.NamedNode)]
+        if nodes:
+            return min(nodes, key=lambda n: (n in listed, n))
+    return None
 
 
 class _Graph:
@@ -306,13 +520,33 @@ def document_graph(store: pyoxigraph.Store, doc_iri: str, subjects: Iterable[str
     return sorted(out, key=_triple_key)
 
 
-def _serialize(triples: Sequence[Any], fmt: str, *, context: str = "url") -> bytes:
+def _serialize(
+    triples: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
+) -> bytes:
     import pyoxigraph
 
+    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
+    return export_document(quads, fmt, context=context, site=site)
+
+
+def export_document(
+    quads: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
+) -> bytes:
+    """``quads`` in ``fmt``; JSON-LD compacted with the CICA context on the CICA site (or
+    ``site`` None), else with a context of the standard prefixes the quads use."""
     from cica_ld import export
 
-    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return export.export(quads, fmt, context=context)
+    if fmt != "jsonld" or site is None or site.cica:
+        return export.export(quads, fmt, context=context)
+    from cica_ld import jsonld
+
+    ctx = {
+        p: ns
+        for p, ns in export._used_prefixes(quads, export.PREFIXES).items()
+        if not ns.startswith(BASE_IRI)
+    }
+    doc = jsonld.compact_expanded(jsonld.expand_quads(jsonld.stable_quads(quads)), ctx)
+    return jsonld.dumps(doc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,6 +581,12 @@ class _Page:
     g: _Graph
     base_url: str
     pages: frozenset[str] | None = None  # site paths that have pages (None: every mappable)
+    site: SiteInfo = CICA_SITE
+
+    def has(self, rel: str) -> bool:
+        """Whether the site has its documentation page ``rel`` (``ontology``, ``shapes``);
+        not a resource of the user's data that happens to have that path."""
+        return rel in self.site.documented and (self.pages is None or rel in self.pages)
 
     @property
     def root(self) -> str:
@@ -687,7 +927,17 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     return sorted(set(out), key=_triple_key)
 
 
-def embedded_jsonld(store: pyoxigraph.Store, iri: str, page_url: str) -> str:
+def embed_context(site: SiteInfo = CICA_SITE) -> dict[str, Any]:
+    """The context of a page's embedded JSON-LD: :data:`EMBED_CONTEXT`, without the CICA
+    prefixes on a site of the user's data."""
+    if site.cica:
+        return EMBED_CONTEXT
+    return {k: v for k, v in EMBED_CONTEXT.items() if not v.startswith(BASE_IRI)}
+
+
+def embedded_jsonld(
+    store: pyoxigraph.Store, iri: str, page_url: str, *, site: SiteInfo = CICA_SITE
+) -> str:
     """The JSON-LD for a page's ``<script type="application/ld+json">``: the resource's
     description in its own vocabularies plus schema.org, safe to put inside a script element."""
     import pyoxigraph
@@ -696,7 +946,9 @@ def embedded_jsonld(store: pyoxigraph.Store, iri: str, page_url: str) -> str:
 
     triples = set(resource_graph(store, iri)) | set(schema_graph(store, iri, page_url))
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    doc = jsonld.compact_expanded(jsonld.expand_quads(jsonld.stable_quads(quads)), EMBED_CONTEXT)
+    doc = jsonld.compact_expanded(
+        jsonld.expand_quads(jsonld.stable_quads(quads)), embed_context(site)
+    )
     return script_json(doc)
 
 
@@ -714,10 +966,18 @@ def script_json(doc: Any) -> str:
 
 
 def _head(page: _Page, title: str) -> dict[str, Any]:
+    site = page.site
     return {
         "title": title,
         "root": page.root,
         "canonical": page.url(("index" if page.path == "index" else page.path) + ".html"),
+        # the CICA site names cica-ld; a site of the user's data names only its dataset
+        "site_name": "cica-ld" if site.cica else site.title,
+        "credit": site.cica,
+        "vocabulary": page.has("ontology"),
+        "shapes": page.has("shapes"),
+        "base_iri": page.g.base_iri,
+        "lang": site.language or "",
     }
 
 
@@ -728,6 +988,7 @@ def render_resource_html(
     *,
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
     """The HTML page of one resource (``pages``: the site paths that have pages, for links;
     None means every IRI under the base has one, as when ``cica-ld serve`` answers)."""
@@ -735,7 +996,7 @@ def render_resource_html(
     if path is None:
         raise InputError(f"{iri} is not under the base IRI {base_iri}")
     g = _Graph(store, base_iri)
-    page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages)
+    page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     triples = resource_graph(store, iri)
     subject = g.nn(iri)
     label = g.label(iri) or compact(iri)
@@ -760,7 +1021,7 @@ def render_resource_html(
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
             for suffix, fmt in RESOURCE_DOCS.items()
         ],
-        jsonld=embedded_jsonld(store, iri, page_url),
+        jsonld=embedded_jsonld(store, iri, page_url, site=site),
     )
 
 
@@ -815,18 +1076,28 @@ def render_index_html(
     base_url: str = BASE_IRI,
     *,
     base_iri: str = BASE_IRI,
-    title: str = DEFAULT_TITLE,
-    description: str = DEFAULT_DESCRIPTION,
+    title: str | None = None,
+    description: str | None = None,
     pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
-    """The index page: every resource with a page, grouped by class."""
+    """The index page: every resource with a page, grouped by class (``title`` and
+    ``description``: the site's unless given)."""
+    title = site.title if title is None else title
+    description = site.description if description is None else description
     g = _Graph(store, base_iri)
-    page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages)
+    page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     docs = site_resources(store, base_iri)
+    has_vocabulary, has_shapes = page.has("ontology"), page.has("shapes")
     entries: dict[str, list[dict[str, Any]]] = {}
     for rel, iris in docs.items():
-        if rel.split("/", 1)[0] in RESERVED or (pages is not None and rel not in pages):
+        if site.reserved(rel, vocabulary=has_vocabulary, shapes=has_shapes) or (
+            pages is not None and rel not in pages
+        ):
             continue
+        if not site.cica and all("#" in i for i in iris):
+            # a document of hash IRIs only (the user's ontology#Term): listed by its own IRI
+            iris = [base_iri + ("" if rel == "index" else rel)]
         for iri in iris:
             if "#" in iri:
                 continue
@@ -855,7 +1126,10 @@ def render_index_html(
         description=description,
         groups=groups,
         count=sum(len(x["entries"]) for x in groups),
-        dumps=[{"href": f"dumps/{name}", "format": fmt} for name, fmt in DUMPS.items()],
+        dumps=[{"href": f"dumps/{name}", "format": fmt} for name, fmt in site.dumps().items()],
+        vocabulary=page.has("ontology"),
+        shapes=page.has("shapes"),
+        context=site.cica,
     )
 
 
@@ -889,12 +1163,13 @@ def render_vocabulary_html(
     *,
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
     """The vocabulary page: the ontology header, then every class, property and concept of
     the vocabulary's own namespace with label, definition, hierarchy and usage count in
     ``data``; then the external terms the data uses, with their counts."""
     g = _Graph(vocabulary, base_iri)
-    page = _Page(path="ontology", g=g, base_url=normalize_base(base_url), pages=pages)
+    page = _Page(path="ontology", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     instances, prop_uses, object_uses = _usage(data)
     ontologies = [s for s in g.subjects(RDF_TYPE, OWL + "Ontology")]
     onto = ontologies[0].value if ontologies else base_iri + "ontology"
@@ -997,6 +1272,7 @@ def render_vocabulary_html(
             if i.startswith(namespace) and i not in declared
         ),
         docs=[{"href": f"ontology{s}", "format": f} for s, f in VOCAB_DOCS.items()],
+        context=site.cica,
     )
 
 
@@ -1025,13 +1301,14 @@ def render_shapes_html(
     *,
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
     """The shapes page: each node shape with its targets, constraints, property shapes
     (path, constraints, message, severity) and SPARQL constraints."""
     from cica_ld.shacl_model import path_to_sparql
 
     g = _Graph(shapes, base_iri)
-    page = _Page(path="shapes", g=g, base_url=normalize_base(base_url), pages=pages)
+    page = _Page(path="shapes", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     ox = g.ox
 
     def nt(t: Any) -> str:
@@ -1187,24 +1464,33 @@ def dataset_description(
     base_url: str = BASE_IRI,
     *,
     base_iri: str = BASE_IRI,
-    title: str = DEFAULT_TITLE,
-    description: str = DEFAULT_DESCRIPTION,
+    title: str | None = None,
+    description: str | None = None,
     distributions: Sequence[Distribution] = (),
     license_iri: str | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> list[pyoxigraph.Triple]:
     """The DCAT and VoID description of the data in ``store``: a ``dcat:Dataset`` and
     ``void:Dataset`` with counts (triples, entities, classes, properties, distinct subjects
     and objects), class and property partitions, the vocabularies used, the linkset to
-    Wikidata (``owl:sameAs``), and one ``dcat:Distribution`` per dump."""
+    Wikidata (``owl:sameAs``), and one ``dcat:Distribution`` per dump.
+
+    ``title`` and ``description`` default to the site's; the licence and publisher are the
+    site's (on the CICA site, the licence of the CICA vocabulary). Only the CICA site states
+    that the data conforms to the CICA vocabulary, names an example resource, and always
+    lists the Wikidata linkset; a site of the user's data lists it when there are links."""
     import pyoxigraph
 
     from cica_ld.export import MEDIA_TYPES, PREFIXES
 
     base_url = normalize_base(base_url)
+    title = site.title if title is None else title
+    description = site.description if description is None else description
     nn = pyoxigraph.NamedNode
     integer = nn(XSD + "integer")
     ds = nn(base_iri + "dataset")
     out: list[Any] = []
+    language = site.language
 
     def add(s: Any, p: str, o: Any) -> None:
         out.append(pyoxigraph.Triple(s, nn(p), o))
@@ -1212,7 +1498,7 @@ def dataset_description(
     def num(n: int) -> Any:
         return pyoxigraph.Literal(str(n), datatype=integer)
 
-    def text(v: str, lang: str | None = "en") -> Any:
+    def text(v: str, lang: str | None = language) -> Any:
         return pyoxigraph.Literal(v, language=lang) if lang else pyoxigraph.Literal(v)
 
     triples = 0
@@ -1239,6 +1525,8 @@ def dataset_description(
         ):
             links += 1
     if license_iri is None:
+        license_iri = site.license
+    if license_iri is None and site.cica:
         for q in store.quads_for_pattern(None, nn(DCT + "license"), None, None):
             if (
                 isinstance(q.subject, pyoxigraph.NamedNode)
@@ -1248,10 +1536,14 @@ def dataset_description(
     add(ds, RDF_TYPE, nn(DCAT + "Dataset"))
     add(ds, RDF_TYPE, nn(VOID + "Dataset"))
     add(ds, DCT + "title", text(title))
-    add(ds, DCT + "description", text(description))
+    if description:
+        add(ds, DCT + "description", text(description, site.description_language))
     if license_iri:
         add(ds, DCT + "license", nn(license_iri))
-    add(ds, DCT + "conformsTo", nn(base_iri + "ontology"))
+    if site.publisher:
+        add(ds, DCT + "publisher", nn(site.publisher))
+    if site.cica:
+        add(ds, DCT + "conformsTo", nn(base_iri + "ontology"))
     add(ds, DCAT + "landingPage", nn(base_url + "index.html"))
     add(ds, FOAF + "homepage", nn(base_url + "index.html"))
     add(ds, VOID + "uriSpace", text(base_iri, None))
@@ -1261,7 +1553,7 @@ def dataset_description(
     add(ds, VOID + "properties", num(len(props)))
     add(ds, VOID + "distinctSubjects", num(len(subjects)))
     add(ds, VOID + "distinctObjects", num(len(objects)))
-    for example in ("id/cica",):
+    for example in ("id/cica",) if site.cica else ():
         if base_iri + example in entities:
             add(ds, VOID + "exampleResource", nn(base_iri + example))
     vocabularies = set()
@@ -1283,17 +1575,10 @@ def dataset_description(
         add(part, VOID + "triples", num(props[p]))
     linkset = nn(base_iri + "dataset#wikidata-links")
     wikidata = nn(base_iri + "dataset#wikidata")
-    add(ds, VOID + "subset", linkset)
-    add(linkset, RDF_TYPE, nn(VOID + "Linkset"))
-    add(linkset, DCT + "title", text("Links to Wikidata"))
-    add(linkset, VOID + "linkPredicate", nn(OWL + "sameAs"))
-    add(linkset, VOID + "subjectsTarget", ds)
-    add(linkset, VOID + "objectsTarget", wikidata)
-    add(linkset, VOID + "triples", num(links))
-    add(wikidata, RDF_TYPE, nn(VOID + "Dataset"))
-    add(wikidata, DCT + "title", text("Wikidata"))
-    add(wikidata, FOAF + "homepage", nn("https://www.wikidata.org/"))
-    add(wikidata, VOID + "uriSpace", text(WIKIDATA, None))
+    if not site.cica and links == 0:
+        linkset = None
+    if linkset is not None:
+        _wikidata_linkset(add, text, num, ds, linkset, wikidata, links)
     for d in distributions:
         node = nn(f"{base_iri}dataset#dump-{d.format}")
         url = nn(base_url + d.path)
@@ -1316,14 +1601,38 @@ def dataset_description(
     return sorted(set(out), key=_triple_key)
 
 
+def _wikidata_linkset(
+    add: Any, text: Any, num: Any, ds: Any, linkset: Any, wikidata: Any, links: int
+) -> None:
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    add(ds, VOID + "subset", linkset)
+    add(linkset, RDF_TYPE, nn(VOID + "Linkset"))
+    add(linkset, DCT + "title", text("Links to Wikidata", "en"))
+    add(linkset, VOID + "linkPredicate", nn(OWL + "sameAs"))
+    add(linkset, VOID + "subjectsTarget", ds)
+    add(linkset, VOID + "objectsTarget", wikidata)
+    add(linkset, VOID + "triples", num(links))
+    add(wikidata, RDF_TYPE, nn(VOID + "Dataset"))
+    add(wikidata, DCT + "title", text("Wikidata", "en"))
+    add(wikidata, FOAF + "homepage", nn("https://www.wikidata.org/"))
+    add(wikidata, VOID + "uriSpace", text(WIKIDATA, None))
+
+
 def _slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", compact(iri)).strip("-")
 
 
 def dataset_schema_jsonld(
-    description: Sequence[Any], base_iri: str = BASE_IRI, base_url: str = BASE_IRI
+    description: Sequence[Any],
+    base_iri: str = BASE_IRI,
+    base_url: str = BASE_IRI,
+    *,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
-    """schema.org ``Dataset`` JSON-LD (for search engines) from a DCAT description."""
+    """schema.org ``Dataset`` JSON-LD (for search engines) from a DCAT description; keywords
+    and creator are the site's (none unless the CICA site's or the data states them)."""
     import pyoxigraph
 
     store = pyoxigraph.Store()
@@ -1334,12 +1643,10 @@ def dataset_schema_jsonld(
         "@context": {"@vocab": SCHEMA},
         "@type": "Dataset",
         "@id": ds,
-        "name": g.literal(ds, (DCT + "title",)) or DEFAULT_TITLE,
+        "name": g.literal(ds, (DCT + "title",)) or site.title,
         "description": g.literal(ds, (DCT + "description",)) or "",
         "url": normalize_base(base_url) + "dataset.html",
         "isAccessibleForFree": True,
-        "keywords": ["CICA", "Asia", "intergovernmental organisation", "W3C ORG", "linked data"],
-        "creator": {"@type": "Organization", "name": "cica-ld developers"},
         "distribution": [
             {
                 "@type": "DataDownload",
@@ -1349,6 +1656,13 @@ def dataset_schema_jsonld(
             for d in g.objects(ds, DCAT + "distribution")
         ],
     }
+    if site.keywords:
+        doc["keywords"] = list(site.keywords)
+    if site.cica:
+        doc["creator"] = {"@type": "Organization", "name": CICA_CREATOR}
+    publishers = g.objects(ds, DCT + "publisher")
+    if publishers and not site.cica:
+        doc["publisher"] = {"@id": publishers[0].value}
     licenses = g.objects(ds, DCT + "license")
     if licenses:
         doc["license"] = licenses[0].value
@@ -1361,6 +1675,7 @@ def render_dataset_html(
     *,
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
 ) -> str:
     """The dataset page: title, counts, distributions, linkset, class and property partitions."""
     import pyoxigraph
@@ -1368,7 +1683,7 @@ def render_dataset_html(
     store = pyoxigraph.Store()
     store.extend(pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in description)
     g = _Graph(store, base_iri)
-    page = _Page(path="dataset", g=g, base_url=normalize_base(base_url), pages=pages)
+    page = _Page(path="dataset", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     ds = base_iri + "dataset"
 
     def one(s: str, p: str) -> str:
@@ -1438,7 +1753,7 @@ def render_dataset_html(
         classes=classes,
         properties=properties,
         docs=[{"href": f"dataset{s}", "format": f} for s, f in RESOURCE_DOCS.items()],
-        jsonld=dataset_schema_jsonld(description, base_iri, page.base_url),
+        jsonld=dataset_schema_jsonld(description, base_iri, page.base_url, site=site),
     )
 
 
@@ -1490,23 +1805,38 @@ class PublishResult:
 def build_site(
     store: pyoxigraph.Store,
     *,
-    vocabulary: pyoxigraph.Store,
+    vocabulary: pyoxigraph.Store | None = None,
     shapes: pyoxigraph.Store | None = None,
     base_url: str = BASE_IRI,
     base_iri: str = BASE_IRI,
-    title: str = DEFAULT_TITLE,
-    description: str = DEFAULT_DESCRIPTION,
+    title: str | None = None,
+    description: str | None = None,
+    site: SiteInfo = CICA_SITE,
     progress: Progress | None = None,
 ) -> Site:
     """Render the static site for the data in ``store`` (vocabulary included, as
-    :func:`cica_ld.dataset.load` gives it); ``vocabulary`` is documented in ``ontology.html``
-    and ``shapes`` (if given) in ``shapes.html``. ``progress`` counts the resources rendered."""
+    :func:`cica_ld.dataset.load` gives it); ``vocabulary`` (if given) is documented in
+    ``ontology.html`` and ``shapes`` (if given) in ``shapes.html``. ``site`` says what the site
+    says about itself (:data:`CICA_SITE`, or :func:`user_site` for the user's data: no CICA
+    context, names or keywords); ``title`` and ``description`` override the site's.
+    ``progress`` counts the resources rendered."""
     import pyoxigraph
 
     from cica_ld import export, jsonld
 
     base_url = normalize_base(base_url)
-    store, vocabulary = _stable_store(store), _stable_store(vocabulary)
+    site = dataclasses.replace(
+        site,
+        title=site.title if title is None else title,
+        description=site.description if description is None else description,
+        documented=frozenset(
+            name
+            for name, store_ in (("ontology", vocabulary), ("shapes", shapes))
+            if store_ is not None
+        ),
+    )
+    store = _stable_store(store)
+    vocabulary = _stable_store(vocabulary) if vocabulary is not None else None
     shapes = _stable_store(shapes) if shapes is not None else None
     files: dict[str, bytes] = {}
     docs = site_resources(store, base_iri)
@@ -1514,15 +1844,20 @@ def build_site(
     # the vocabulary's version IRI (ontology/0.1.0) gets the vocabulary documents too
     version_docs = sorted(
         rel
-        for q in vocabulary.quads_for_pattern(
-            None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None
+        for q in (
+            vocabulary.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
+            if vocabulary is not None
+            else ()
         )
         if isinstance(q.object, pyoxigraph.NamedNode)
         for rel in [resource_path(q.object.value, base_iri)]
         if rel is not None and rel.startswith("ontology/")
     )
+    has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
-        rel: iris for rel, iris in docs.items() if rel.split("/", 1)[0] not in RESERVED
+        rel: iris
+        for rel, iris in docs.items()
+        if not site.reserved(rel, vocabulary=has_vocabulary, shapes=has_shapes)
     }
     skipped = {
         t.value
@@ -1539,7 +1874,8 @@ def build_site(
         for iri in iris
     }
     pages = frozenset(
-        [*resource_docs, "index", "ontology", "dataset", *version_docs]
+        [*resource_docs, "index", "dataset", *version_docs]
+        + (["ontology"] if vocabulary is not None else [])
         + (["shapes"] if shapes is not None else [])
     )
 
@@ -1554,61 +1890,59 @@ def build_site(
         if "#" in "".join(iris) and not main:
             iri = iris[0]
         files[f"{rel}.html"] = render_resource_html(
-            store, iri, base_url, base_iri=base_iri, pages=pages
+            store, iri, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
         triples = document_graph(store, base_iri + rel, iris)
         for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"{rel}{suffix}"] = _serialize(triples, fmt)
+            files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
 
     # vocabulary, shapes, context
-    vocab_quads = export.all_quads(vocabulary)
-    vocab_html = render_vocabulary_html(vocabulary, store, base_url, base_iri=base_iri, pages=pages)
-    for rel in ["ontology", *version_docs]:
-        html = vocab_html if rel == "ontology" else _rebase_html(vocab_html, rel)
-        files[f"{rel}.html"] = html.encode("utf-8")
-        for suffix, fmt in VOCAB_DOCS.items():
-            files[f"{rel}{suffix}"] = export.export(vocab_quads, fmt)
+    if vocabulary is not None:
+        vocab_quads = export.all_quads(vocabulary)
+        vocab_html = render_vocabulary_html(
+            vocabulary, store, base_url, base_iri=base_iri, pages=pages, site=site
+        )
+        for rel in ["ontology", *version_docs]:
+            html = vocab_html if rel == "ontology" else _rebase_html(vocab_html, rel)
+            files[f"{rel}.html"] = html.encode("utf-8")
+            for suffix, fmt in VOCAB_DOCS.items():
+                files[f"{rel}{suffix}"] = export_document(vocab_quads, fmt, site=site)
     if shapes is not None:
         files["shapes.html"] = render_shapes_html(
-            shapes, base_url, base_iri=base_iri, pages=pages
+            shapes, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
         shape_quads = export.all_quads(shapes)
         for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"shapes{suffix}"] = export.export(shape_quads, fmt)
-    files["context.jsonld"] = jsonld.context_path().read_bytes()
+            files[f"shapes{suffix}"] = export_document(shape_quads, fmt, site=site)
+    if site.cica:
+        files["context.jsonld"] = jsonld.context_path().read_bytes()
 
     # dumps and the dataset description
     data_quads = export.all_quads(store)
     distributions = []
-    for name, fmt in DUMPS.items():
-        payload = export.export(data_quads, fmt)
+    for name, fmt in site.dumps().items():
+        payload = export_document(data_quads, fmt, site=site)
         files[f"dumps/{name}"] = payload
         distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
     desc = dataset_description(
-        store,
-        base_url,
-        base_iri=base_iri,
-        title=title,
-        description=description,
-        distributions=distributions,
+        store, base_url, base_iri=base_iri, distributions=distributions, site=site
     )
     for suffix, fmt in RESOURCE_DOCS.items():
-        files[f"dataset{suffix}"] = _serialize(desc, fmt)
+        files[f"dataset{suffix}"] = _serialize(desc, fmt, site=site)
     files["dataset.html"] = render_dataset_html(
-        desc, base_url, base_iri=base_iri, pages=pages
+        desc, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
 
     # index and the files around it
     files["index.html"] = render_index_html(
-        store, base_url, base_iri=base_iri, title=title, description=description, pages=pages
+        store, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
-    files["404.html"] = _render(
-        "404.html", head={"title": "Not found", "root": "", "canonical": base_url + "404.html"}
-    ).encode("utf-8")
+    not_found = _Page("404", _Graph(store, base_iri), base_url, pages=pages, site=site)
+    files["404.html"] = _render("404.html", head=_head(not_found, "Not found")).encode("utf-8")
     files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
     files[".htaccess"] = htaccess().encode("utf-8")
     files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
-    if base_url != base_iri:
+    if base_url != base_iri and base_iri.startswith("https://w3id.org/"):
         files["w3id.htaccess"] = _render(
             "w3id.htaccess.txt",
             base_iri=base_iri,
@@ -1722,56 +2056,80 @@ def publish(
     input_format: str | None = None,
     ontology: Sequence[str | Path] | None = None,
     shapes: Sequence[str | Path] | None = None,
-    base_url: str = BASE_IRI,
-    title: str = DEFAULT_TITLE,
+    base_url: str | None = None,
+    base_iri: str | None = None,
+    title: str | None = None,
+    name: str | None = None,
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
 ) -> PublishResult:
-    """Load the data (default: the embedded CICA dataset), build the site, write it to ``out``.
-    ``progress`` is told the stages; ``context_map`` serves remote JSON-LD contexts of the
-    files from local copies."""
+    """Load the data, build the site, write it to ``out``. ``progress`` is told the stages;
+    ``context_map`` serves remote JSON-LD contexts of the files from local copies.
+
+    Without ``data``: the embedded CICA dataset's site (its vocabulary and shapes
+    documented, the CICA base IRI, title, context and dump names). With ``data``: a site of
+    exactly that data and nothing else: no CICA vocabulary, shapes or JSON-LD context
+    (``ontology`` and ``shapes``, if given, are documented and the ontology is loaded with
+    the data), pages for the IRIs under ``base_iri`` (default: :func:`infer_base_iri`),
+    title, description and dump names from the data or the options (:func:`user_site`).
+    ``base_url`` (where the site is hosted) defaults to the base IRI.
+    """
+    import pyoxigraph
 
     from cica_ld import dataset
     from cica_ld.lexical import exact_store
 
-    base_url = normalize_base(base_url)
+    if name is not None:
+        _check_name(name)
+    if base_iri is not None:
+        base_iri = normalize_base(base_iri, option="--base-iri")
+    if base_url is not None:
+        base_url = normalize_base(base_url)
+    mine = data is not None
     ds = dataset.load(
         data,
         input_format=input_format,
+        include_ontology=not mine or ontology is not None,
         ontology=ontology,
         progress=progress,
         context_map=context_map,
     )
-    vocab = exact_store(
-        q
-        for f in (
-            dataset.expand_paths(ontology)
-            if ontology is not None
-            else dataset.bundled_files("ontology")
-        )
-        for q in dataset.parse_file(f, context_map=context_map)
-    )
-    shape_store = None
-    shape_files = (
-        dataset.expand_paths(shapes) if shapes is not None else dataset.bundled_files("shapes")
-    )
-    if shape_files:
-        shape_store = exact_store(
-            q for f in shape_files for q in dataset.parse_file(f, context_map=context_map)
-        )
-    if progress is not None:
-        progress.stage("building the site")
     store: Any = ds.store
     if ds.as_written:  # literals kept as written (cica_ld.lexical): read them decoded
         from cica_ld.lexical import AsWrittenStore
 
         store = AsWrittenStore(ds.store)
+
+    def store_of(files: Sequence[Path]) -> Any:
+        if not files:
+            return None
+        return exact_store(q for f in files for q in dataset.parse_file(f, context_map=context_map))
+
+    if ontology is not None:
+        vocab = store_of(dataset.expand_paths(ontology))
+    else:
+        vocab = None if mine else store_of(dataset.bundled_files("ontology"))
+    if shapes is not None:
+        shape_store = store_of(dataset.expand_paths(shapes))
+    else:
+        shape_store = None if mine else store_of(dataset.bundled_files("shapes"))
+    if mine:
+        base_iri = base_iri or infer_base_iri(store)
+        info = user_site(store, data, title=title, name=name)
+    else:
+        base_iri = base_iri or BASE_IRI
+        info = dataclasses.replace(
+            CICA_SITE, title=title or CICA_SITE.title, name=name or "cica-ld"
+        )
+    if progress is not None:
+        progress.stage("building the site")
     site = build_site(
         store,
-        vocabulary=vocab,
+        vocabulary=vocab if vocab is not None or mine else pyoxigraph.Store(),
         shapes=shape_store,
-        base_url=base_url,
-        title=title,
+        base_url=base_url or base_iri,
+        base_iri=base_iri,
+        site=info,
         progress=progress,
     )
     return write_site(site, out, progress=progress)

@@ -35,6 +35,10 @@ The app (:func:`create_app`) is a Starlette application served by uvicorn (:func
   and shapes pages (``/ontology.html``, ``/shapes.html``), ``/dumps/...``, ``/context.jsonld``,
   ``/style.css``; ``/.well-known/void`` is the dataset description in RDF.
 * CORS is open (``*``, no credentials) so browser clients such as YASGUI can query it.
+
+The vocabulary and shapes pages and ``/context.jsonld`` are the CICA site's; a site of the
+user's data (``site=``, :func:`site_for`) serves exactly its data, with the names and dumps
+:func:`cica_ld.publish.user_site` gives it.
 """
 
 from __future__ import annotations
@@ -1014,6 +1018,14 @@ class ServerConfig:
     workers: int = 2
     triples: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: What the pages say about the site (:class:`cica_ld.publish.SiteInfo`); None: the CICA
+    #: site (its vocabulary, shapes and JSON-LD context, ``dumps/cica-ld.*``).
+    site: Any = None
+
+    @property
+    def cica(self) -> bool:
+        """Whether this serves the embedded CICA dataset's site."""
+        return self.site is None or bool(self.site.cica)
 
 
 def default_workers() -> int:
@@ -1034,8 +1046,14 @@ def create_app(
     max_results: int = DEFAULT_MAX_RESULTS,
     workers: int | None = None,
     cors: bool = True,
+    site: Any = None,
 ) -> Starlette:
     """The Starlette app serving ``dataset`` (see the module docstring for the routes).
+
+    ``site`` (a :class:`cica_ld.publish.SiteInfo`) is what the pages, dumps and dataset
+    description say about the site; None is the CICA site. A site of the user's data
+    (:func:`cica_ld.publish.user_site`) serves no CICA vocabulary or shapes page, no CICA
+    JSON-LD context, and compacts JSON-LD with standard prefixes only.
 
     ``base_iri`` is the IRI prefix the paths map onto (``/id/x`` -> ``base_iri + "id/x"``).
     ``base_url`` is where clients reach the server (behind a proxy, say), used for the absolute
@@ -1089,6 +1107,7 @@ def create_app(
         max_results=max_results,
         workers=n_workers,
         triples=len(store),
+        site=site,
     )
     handlers = _Handlers(store, config, executor)
 
@@ -1272,7 +1291,8 @@ class _Handlers:
         if path == "context.jsonld":
             from cica_ld import jsonld
 
-            if base + path == jsonld.CONTEXT_URL:  # the published JSON-LD context, bundled
+            # the published JSON-LD context, bundled (the CICA site's only)
+            if base + path == jsonld.CONTEXT_URL and self.config.cica:
                 body = jsonld.dumps(jsonld.load_context())
                 return _rdf_response(body, JSONLD, headers={"Cache-Control": "max-age=3600"})
         if pub is not None and path == "style.css":
@@ -1280,14 +1300,19 @@ class _Handlers:
 
             css = (Path(pub.__file__).parent / "templates" / "style.css").read_bytes()
             return Response(css, media_type="text/css; charset=utf-8")
-        if pub is not None and path.startswith("dumps/") and path[6:] in pub.DUMPS:
+        if pub is not None and path.startswith("dumps/") and path[6:] in self._dumps(pub):
             return self._dump(path[6:], pub)
         name, forced = _split_suffix(path)
         if forced is HTML and pub is None:
             return _text(404, "no HTML pages: the publishing module is not installed")
         if name == "dataset":
             return self._dataset_doc(request, forced, _page_offers())
-        if pub is not None and name in ("ontology", "shapes") and base == pub.BASE_IRI:
+        if (
+            pub is not None
+            and name in ("ontology", "shapes")
+            and base == pub.BASE_IRI
+            and self.config.cica
+        ):
             page = self._site_page(request, name, forced)
             if page is not None:
                 return page
@@ -1328,7 +1353,7 @@ class _Handlers:
             if fmt is HTML:
                 body = _render_html(self.store, iri, public, self.config)
             elif fmt is JSONLD:
-                body = _render_jsonld(triples)
+                body = _render_jsonld(triples, self.config.site)
             else:
                 body = serialize_triples(triples, fmt)
             self.cache.put(key, body)
@@ -1353,14 +1378,19 @@ class _Handlers:
         if body is None:
             triples = self._description(public, endpoint)
             pub = _publish_module()
+            site = _site(self.config, pub)
             if fmt is HTML and page == "index":
-                html = pub.render_index_html(self.store, public, base_iri=self.config.base_iri)
+                html = pub.render_index_html(
+                    self.store, public, base_iri=self.config.base_iri, site=site
+                )
                 body = html.encode("utf-8")
             elif fmt is HTML:
-                html = pub.render_dataset_html(triples, public, base_iri=self.config.base_iri)
+                html = pub.render_dataset_html(
+                    triples, public, base_iri=self.config.base_iri, site=site
+                )
                 body = html.encode("utf-8")
             elif fmt is JSONLD:
-                body = _render_jsonld(triples)
+                body = _render_jsonld(triples, self.config.site)
             else:
                 body = serialize_triples(triples, fmt)
             self.cache.put(key, body)
@@ -1372,7 +1402,9 @@ class _Handlers:
         pub = _publish_module()
         if pub is None:
             return dataset_description(self.store, base_iri=self.config.base_iri, endpoint=endpoint)
-        triples = pub.dataset_description(self.store, public, base_iri=self.config.base_iri)
+        triples = pub.dataset_description(
+            self.store, public, base_iri=self.config.base_iri, site=_site(self.config, pub)
+        )
         ds = pyoxigraph.NamedNode(self.config.base_iri + "dataset")
         triples.append(
             pyoxigraph.Triple(ds, pyoxigraph.NamedNode(_VOID + "sparqlEndpoint"),
@@ -1414,15 +1446,17 @@ class _Handlers:
             self.cache.put(key, body)
         return _rdf_response(body, HTML, headers={"Vary": "Accept"})
 
-    def _dump(self, name: str, pub: Any) -> Response:
-        from cica_ld import export
+    def _dumps(self, pub: Any) -> dict[str, str]:
+        """The dump files the site offers: name -> export format."""
+        return _site(self.config, pub).dumps()
 
-        fmt_name = pub.DUMPS[name]
+    def _dump(self, name: str, pub: Any) -> Response:
+        fmt_name = self._dumps(pub)[name]
         fmt = next(f for f in (*GRAPH_FORMATS,) if f.name == fmt_name)
         key = (f"<dumps/{name}>", fmt.name, "")
         body = self.cache.get(key)
         if body is None:
-            body = export.export(list(self.store), fmt_name, context="url")
+            body = pub.export_document(list(self.store), fmt_name, site=_site(self.config, pub))
             self.cache.put(key, body)
         return _rdf_response(
             body, fmt, headers={"Content-Disposition": f'inline; filename="{name}"'}
@@ -1489,21 +1523,53 @@ def _bundled_store(kind: str) -> pyoxigraph.Store:
     return dataset.load(dataset.bundled_files(kind), include_ontology=False).store
 
 
+def site_for(
+    store: pyoxigraph.Store, data: Sequence[str | Path] | None, base_iri: str | None
+) -> tuple[Any, str]:
+    """The site and base IRI ``cica-ld serve`` uses: without ``data`` the CICA site and
+    ``base_iri`` or the CICA base IRI; with ``data`` a site of the user's data
+    (:func:`cica_ld.publish.user_site`) and ``base_iri`` or the one inferred from the data
+    (:func:`cica_ld.publish.infer_base_iri`)."""
+    pub = _publish_module()
+    if not data:
+        return None, base_iri or DEFAULT_BASE_IRI
+    if pub is None:  # pragma: no cover - it ships with cica-ld
+        return None, base_iri or DEFAULT_BASE_IRI
+    if base_iri is not None:
+        base_iri = pub.normalize_base(base_iri, option="--base-iri")
+    return pub.user_site(store, data), base_iri or pub.infer_base_iri(store)
+
+
+def _site(config: ServerConfig, pub: Any) -> Any:
+    """The site the config serves (the CICA site unless told otherwise; None without the
+    publishing module)."""
+    if config.site is not None:
+        return config.site
+    return pub.CICA_SITE if pub is not None else None
+
+
 def _render_html(store: pyoxigraph.Store, iri: str, public: str, config: ServerConfig) -> bytes:
     publish = _publish_module()
     assert publish is not None
-    out = publish.render_resource_html(store, iri, public, base_iri=config.base_iri)
+    out = publish.render_resource_html(
+        store, iri, public, base_iri=config.base_iri, site=_site(config, publish)
+    )
     return out.encode("utf-8")
 
 
-def _render_jsonld(triples: Sequence[Any]) -> bytes:
+def _render_jsonld(triples: Sequence[Any], site: Any = None) -> bytes:
     """Triples as JSON-LD compacted with the project context, inlined so the document stands
-    alone (a client needs nothing else, online or not)."""
+    alone (a client needs nothing else, online or not); on a site of the user's data
+    (``site`` not the CICA one), with a context of the standard prefixes they use."""
     import pyoxigraph
 
     from cica_ld import jsonld
 
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
+    if site is not None and not site.cica:
+        pub = _publish_module()
+        assert pub is not None
+        return pub.export_document(quads, "jsonld", site=site)
     return jsonld.dumps(jsonld.compact(quads, context="inline"))
 
 

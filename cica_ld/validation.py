@@ -316,8 +316,11 @@ def validate(
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
-    ``data``, ``shapes`` and ``ontology`` are files or folders; ``None`` means the embedded
-    CICA data, shapes and vocabulary; an empty ``ontology`` means no ontology graph.
+    ``data``, ``shapes`` and ``ontology`` are files or folders; an empty ``ontology`` means no
+    ontology graph. ``None`` means the embedded CICA data, shapes and vocabulary, but only
+    without ``data`` (the embedded dataset checked against its own shapes): with ``data``,
+    ``shapes`` must be given (a :class:`UsageError` naming ``--shapes`` otherwise, never the
+    CICA shapes by surprise) and ``ontology=None`` means no ontology graph.
     ``input_format`` applies to the data files. Raises :class:`InputError` (missing file, syntax
     error, an invalid shapes graph, a bad option value) and, for an endpoint,
     :class:`~cica_ld.errors.EndpointError`. ``progress`` is told the stages of the run.
@@ -331,6 +334,15 @@ def validate(
     fail_on = check_fail_on(fail_on)
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
+    if data is not None:
+        if shapes is None:
+            raise UsageError(
+                "--data needs --shapes: name the SHACL shapes file or folder to validate "
+                "the data against",
+                hint="the embedded CICA shapes apply only to the embedded CICA data (no --data)",
+            )
+        if ontology is None:
+            ontology = []  # the user's data: no ontology graph unless one is named
     cmap = context_map
     shapes_graph = load_graph(_files(shapes, "shapes"), progress=progress, context_map=cmap)
     onto_graph = (

@@ -492,7 +492,8 @@ def _located_findings(monkeypatch: pytest.MonkeyPatch, files: list[Path], cpus: 
     from cica_ld import validation
 
     monkeypatch.setattr(validation, "_cpus", lambda: cpus)
-    report = validation.validate(files)
+    # the generated data is CICA-like: its shapes and vocabulary are named (not implied by --data)
+    report = validation.validate(files, [ROOT / "shapes"], [ROOT / "ontology"])
     return [
         (str(f.result.focus_node), f.result.source_shape, str(f.location)) for f in report.findings
     ]
@@ -545,9 +546,9 @@ def test_prescan_of_a_broken_file_leaves_the_error_to_the_loader(
     bad = tmp_path / "bad.ttl"
     bad.write_bytes(b'@prefix ex: <http://example.org/> .\nex:a ex:p "unclosed .\n\xff\n')
     with pytest.raises(InputError) as err:
-        validation.validate([bad])
+        validation.validate([bad], [ROOT / "shapes"], [])
     assert err.value.path is not None and Path(err.value.path) == bad
     assert err.value.line is not None
     missing = tmp_path / "missing.ttl"
     with pytest.raises(InputError, match="no such file"):
-        validation.validate([missing])
+        validation.validate([missing], [ROOT / "shapes"], [])

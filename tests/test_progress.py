@@ -136,7 +136,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_progress_goes_to_stderr_only_when_asked(generated: Path) -> None:
-    args = ["validate", "--data", str(generated), "-f", "json"]
+    args = ["validate", "--data", str(generated), "-s", str(ROOT / "shapes"), "-f", "json"]
+    args += ["-e", str(ROOT / "ontology")]
     quiet = _cli(args, {})  # stderr is a pipe: auto mode stays silent
     shown = _cli(args, {"CICA_LD_PROGRESS": "always", "CICA_LD_PROGRESS_AFTER": "0"})
     assert quiet.returncode == shown.returncode == 1

@@ -577,7 +577,12 @@ def test_base_url_moves_absolute_urls_not_identifiers(tmp_path: Path) -> None:
     out = tmp_path / "site"
     hosted = "https://example.github.io/cica-ld/"
     result = CliRunner().invoke(
-        app, ["publish", "--out", str(out), "--data", str(MINI), "--base-url", hosted.rstrip("/")]
+        app,
+        # MINI is CICA-like data: with --data the CICA base IRI and names are asked for
+        [
+            *("publish", "--out", str(out), "--data", str(MINI)),
+            *("--base-url", hosted.rstrip("/"), "--base-iri", BASE, "--name", "cica-ld"),
+        ],
     )
     assert result.exit_code == 0, result.output
     root = ET.fromstring((out / "sitemap.xml").read_bytes())

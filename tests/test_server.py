@@ -843,7 +843,7 @@ def test_get_answers_one_request_and_exits_0(tmp_path: Path) -> None:
     res = runner.invoke(
         cli_app,
         ["serve", "--data", str(data), "--workers", "0", "--get", "/id/x",
-         "--accept", "application/n-triples"],
+         "--accept", "application/n-triples", "--base-iri", "https://w3id.org/cica-ld/"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     triples = [q.triple for q in ox.parse(res.stdout_bytes, format=ox.RdfFormat.N_TRIPLES)]

@@ -392,7 +392,7 @@ def test_generated_defects_each_reported_once_at_the_right_line(tmp_path: Path) 
     path.write_text(text, encoding="utf-8")
     kinds = {m["kind"] for m in manifest}
     assert len(kinds) >= 10, kinds  # defects of many kinds, one each at least
-    report = validation.validate([path])
+    report = validation.validate([path], [ROOT / "shapes"], [ROOT / "ontology"])
     assert len(report.findings) == len(manifest)
     for m in manifest:
         hits = [
@@ -413,7 +413,7 @@ def test_generated_clean_data_conforms(tmp_path: Path) -> None:
     assert manifest == []
     path = tmp_path / "clean.ttl"
     path.write_text(text, encoding="utf-8")
-    assert validation.validate([path]).conforms
+    assert validation.validate([path], [ROOT / "shapes"], [ROOT / "ontology"]).conforms
 
 
 def test_shape_names_are_readable_and_stable() -> None:

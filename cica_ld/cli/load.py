@@ -48,7 +48,8 @@ def load_cmd(
     ] = 120.0,
     context_map: ContextMapOpt = None,
 ) -> None:
-    """Load the dataset (or --data files, with the vocabulary) into a triple store.
+    """Load the embedded CICA dataset (its vocabulary and data), or exactly the --data files
+    (nothing added), into a triple store.
 
     The upload is one streamed request; progress goes to stderr when it takes a while.
 

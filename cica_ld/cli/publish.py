@@ -18,28 +18,56 @@ def publish_cmd(
     ],
     data: DataOpt = None,
     input_format: InputFormatOpt = None,
+    base_iri: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--base-iri",
+            help="IRI prefix the pages are made for (every IRI under it gets a page); default: "
+            "without --data the CICA base IRI https://w3id.org/cica-ld/, with --data the "
+            "common prefix (ending in /) of the data's subject IRIs on their most common host.",
+            show_default=False,
+        ),
+    ] = None,
     base_url: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
             "--base-url",
             help="Where the site will be hosted (absolute URLs in the sitemap, canonical links and "
-            "download URLs); default: the base IRI https://w3id.org/cica-ld/.",
+            "download URLs); default: the base IRI.",
             show_default=False,
         ),
     ] = None,
     title: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
-            "--title", help="Dataset title (default: CICA knowledge graph).", show_default=False
+            "--title",
+            help="Dataset title; default: without --data the CICA one (CICA knowledge graph), "
+            "with --data the title or label of the dataset the data describes (a dcat:Catalog, "
+            "void:Dataset, dcat:Dataset or schema:Dataset), else the data file's name.",
+            show_default=False,
+        ),
+    ] = None,
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--name",
+            help="File name of the dumps (dumps/NAME.ttl, .nt, .jsonld, .rdf); default: "
+            "without --data cica-ld (CICA's), with --data the data file's or folder's name "
+            "(a slug of the title for several).",
+            show_default=False,
         ),
     ] = None,
     context_map: ContextMapOpt = None,
 ) -> None:
     """Build a static linked-data site: a page and Turtle/JSON-LD/N-Triples documents for every
-    resource under the base IRI, the vocabulary and shapes documented, a DCAT/VoID dataset
-    description, full dumps, content-negotiation rules (.htaccess, nginx.conf) and a sitemap.
+    resource under the base IRI, a DCAT/VoID dataset description, full dumps,
+    content-negotiation rules (.htaccess, nginx.conf) and a sitemap. Without --data, the
+    embedded CICA dataset with its vocabulary, shapes and JSON-LD context documented; with
+    --data, exactly your data: nothing of CICA's is added.
 
     Example: cica-ld publish --out site --base-url https://example.github.io/cica-ld/
+
+    Example: cica-ld publish --data catalogue.ttl --base-iri https://data.example.org/ --out site
     """
     from cica_ld import publish
 
@@ -48,8 +76,10 @@ def publish_cmd(
             out,
             data=data,
             input_format=input_format,
-            base_url=base_url or publish.BASE_IRI,
-            title=title or publish.DEFAULT_TITLE,
+            base_url=base_url,
+            base_iri=base_iri,
+            title=title,
+            name=name,
             progress=progress,
             context_map=read_context_map(context_map),
         )

@@ -27,7 +27,8 @@ CatalogueOpt = Annotated[
     Optional[Path],  # noqa: UP045 - typer needs Optional here on py3.10
     typer.Option(
         "--catalogue",
-        help="Folder of named queries (.rq files) to use instead of the bundled catalogue.",
+        help="Folder of named queries (.rq files) to use instead of the bundled catalogue "
+        "(the CICA dataset's named queries).",
         metavar="DIR",
         show_default=False,
     ),

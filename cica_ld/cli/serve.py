@@ -21,9 +21,15 @@ def serve_cmd(
         int, typer.Option("--port", help="TCP port (0 picks a free one).", min=0, max=65535)
     ] = 8000,
     base_iri: Annotated[
-        str,
-        typer.Option("--base-iri", help="IRI prefix the paths map onto: /id/x is <BASE-IRI>id/x."),
-    ] = "https://w3id.org/cica-ld/",
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--base-iri",
+            help="IRI prefix the paths map onto: /id/x is <BASE-IRI>id/x; default: without "
+            "--data the CICA base IRI https://w3id.org/cica-ld/, with --data inferred from the "
+            "data as cica-ld publish does.",
+            show_default=False,
+        ),
+    ] = None,
     base_url: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
@@ -74,6 +80,8 @@ def serve_cmd(
 ) -> None:
     """Serve the dataset: a SPARQL 1.1 endpoint at /sparql, every resource at its path.
 
+    Without --data, the embedded CICA dataset (its vocabulary and data, with its vocabulary
+    and shapes pages); with --data, exactly your files' triples, nothing of CICA's added.
     Read-only, loopback by default, CORS open for browser clients such as YASGUI.
 
     Example: cica-ld serve --port 8000   (then open http://127.0.0.1:8000/id/cica)
@@ -82,10 +90,16 @@ def serve_cmd(
     """
     from cica_ld import dataset, server
 
-    ds = dataset.load(data, input_format=input_format, context_map=read_context_map(context_map))
+    ds = dataset.load(
+        data,
+        input_format=input_format,
+        include_ontology=not data,
+        context_map=read_context_map(context_map),
+    )
+    site, base_iri = server.site_for(ds.store, data, base_iri)
     web = server.create_app(
         ds, base_url=base_url, base_iri=base_iri, query_timeout=query_timeout,
-        max_results=max_results, workers=workers,
+        max_results=max_results, workers=workers, site=site,
     )  # fmt: skip
     if get is not None:
         result = server.fetch(web, get, accept=accept)

@@ -30,7 +30,8 @@ ShapesOpt = Annotated[
     typer.Option(
         "--shapes",
         "-s",
-        help="SHACL shapes file or folder (repeatable); default: the embedded CICA shapes.",
+        help="SHACL shapes file or folder (repeatable); required with --data or paths; default: "
+        "the embedded CICA shapes (only without --data).",
         show_default=False,
     ),
 ]
@@ -41,7 +42,7 @@ OntologyOpt = Annotated[
         "-e",
         help="Ontology file or folder (repeatable), the ontology graph: its subclass axioms "
         "count for sh:class and targets, its own triples are not validated; default: the "
-        "embedded CICA vocabulary.",
+        "embedded CICA vocabulary without --data, no ontology graph with --data.",
         show_default=False,
     ),
 ]
