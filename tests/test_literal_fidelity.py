@@ -347,9 +347,8 @@ def test_publish_dumps_and_documents_give_terms_as_written(tmp_path: Path) -> No
     assert [d.name for d in dumps] == ["corpus.jsonld", "corpus.nt", "corpus.rdf", "corpus.ttl"]
     for dump in dumps:
         assert "as-written" not in dump.read_text(encoding="utf-8")
-        if dump.suffix != ".jsonld":  # JSON-LD: read back by test_user_data/test_jsonld
-            fmt = {".ttl": "turtle", ".nt": "ntriples", ".rdf": "rdfxml"}[dump.suffix]
-            assert parsed(dump.read_bytes(), fmt) == written(CORPUS), dump.name
+        fmt = {".ttl": "turtle", ".nt": "ntriples", ".rdf": "rdfxml", ".jsonld": "jsonld"}
+        assert parsed(dump.read_bytes(), fmt[dump.suffix]) == written(CORPUS), dump.name
     # the resource's own documents (and its page's data) hold its literals as written
     doc = ground(ox.parse((out / "values.nt").read_bytes(), format=ox.RdfFormat.N_TRIPLES))
     assert doc >= ground(ox.parse(path=str(CORPUS)))
