@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cica_ld.cli.app import app
+from cica_ld.cli.app import app, echo_error, echo_warning
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import (
     DataOpt,
@@ -76,6 +76,14 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+FailOnEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-empty",
+        help="Fail (exit 1) when nothing was checked: empty data, no shapes, no shape with a "
+        "target, or targets that select no focus node.",
+    ),
+]
 MaxResultsOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -98,6 +106,7 @@ def validate_cmd(
     inference: InferenceOpt = "none",
     engine: EngineOpt = None,
     fail_on: FailOnOpt = "violation",
+    fail_on_empty: FailOnEmptyOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     max_results: MaxResultsOpt = None,
@@ -107,9 +116,11 @@ def validate_cmd(
     """Validate RDF data against SHACL shapes.
 
     Each result names the file, line and column where its focus node is described. Exit codes:
-    0 the data conforms (nothing at or above --fail-on), 1 it does not, 2 input error (a missing
-    file, a syntax error, an invalid shapes graph, a bad option), 3 endpoint error, 4 internal
-    error.
+    0 the data conforms (nothing at or above --fail-on), 1 it does not (or, with
+    --fail-on-empty, nothing was checked), 2 input error (a missing file, a syntax error, an
+    invalid shapes graph, a bad option), 3 endpoint error, 4 internal error. What was not
+    checked (empty data, shapes without targets, targets without focus nodes) is a warning on
+    stderr.
 
     Example: cica-ld validate --data data/ --shapes shapes/ -f sarif -o results.sarif
     """
@@ -131,6 +142,7 @@ def validate_cmd(
             endpoint=endpoint,
             timeout=timeout,
             progress=progress,
+            fail_on_empty=fail_on_empty,
         )
         progress.stage("writing the report")
         text = reports.render(report, fmt, max_results=max_results)
@@ -138,4 +150,8 @@ def validate_cmd(
         atomic_write(output, text)
     else:
         typer.echo(text, nl=False)
+    for warning in report.warnings:
+        echo_warning(warning.message)
+    if report.failed_empty and report.failing == 0:
+        echo_error(f"nothing was checked: {report.nothing_checked} (--fail-on-empty)")
     raise typer.Exit(0 if report.passed else 1)
