@@ -420,7 +420,9 @@ def validate(
     if endpoint is not None:
         if progress is not None:
             progress.stage(f"validating at {endpoint}")
-        results = _run_endpoint(endpoint, shapes_graph, onto_graph, timeout=timeout)
+        results = _run_endpoint(
+            endpoint, shapes_graph, onto_graph, timeout=timeout, prefixes=prefixes
+        )
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
         data_store = None
@@ -435,6 +437,7 @@ def validate(
             inference=inference,
             progress=progress,
             warnings=engine_warnings,
+            prefixes=prefixes,
         )
         if progress is not None and results:
             progress.stage(f"locating {len(results)} results")
@@ -527,12 +530,15 @@ def run_engine(
     inference: str = "none",
     progress: Progress | None = None,
     warnings: list[ReportWarning] | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     """Run one engine over the stores; results in the engine's order (``warnings`` collects
-    what the engine warned about)."""
+    what the engine warned about; ``prefixes`` abbreviate IRIs in generated messages)."""
     if check_engine(engine) == "native":
         return list(
-            _native().validate(data, shapes, ontology, inference=inference, progress=progress)
+            _native().validate(
+                data, shapes, ontology, inference=inference, progress=progress, prefixes=prefixes
+            )
         )
     if progress is not None:
         progress.stage("validating with pySHACL")
@@ -540,7 +546,12 @@ def run_engine(
 
 
 def _run_endpoint(
-    endpoint: str, shapes: LoadedGraph, ontology: LoadedGraph | None, *, timeout: float
+    endpoint: str,
+    shapes: LoadedGraph,
+    ontology: LoadedGraph | None,
+    *,
+    timeout: float,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     native = _native()
     run = getattr(native, "validate_endpoint", None)
@@ -554,6 +565,7 @@ def _run_endpoint(
             shapes.store,
             ontology.store if ontology is not None else None,
             timeout=timeout,
+            prefixes=prefixes,
         )
     )
 
@@ -1622,25 +1634,15 @@ def check_coverage(
     all_shapes = _all_shapes(g)
     active = [s for s in all_shapes if not _deactivated(g, s)]
     targeted = [s for s in active if _has_target(g, s)]
-    reached: set[str] = set()
-    todo = list(targeted)
-    while todo:
-        s = todo.pop()
-        if s in reached:
-            continue
-        reached.add(s)
-        todo.extend(r for r in _refs(g, s) if r not in reached)
+    # reached from a target; what only switched-off shapes use is switched off with them
+    reached = _closure(g, targeted)
     unreached = [s for s in active if s not in reached]
+    off = _closure(g, [s for s in all_shapes if s not in active])
+    unreached = [s for s in unreached if s not in off]
     # name the unreached shapes nothing else refers to (a node shape, not its property shapes)
     referred = {r for s in all_shapes for r in _refs(g, s)}
     roots = [s for s in unreached if s not in referred]
-    covered: set[str] = set()
-    todo = list(roots)
-    while todo:
-        s = todo.pop()
-        if s not in covered:
-            covered.add(s)
-            todo.extend(_refs(g, s))
+    covered = _closure(g, roots)
     roots += [s for s in unreached if s not in covered]  # shapes referring to each other only
     names = shape_names(set(targeted) | set(roots), shapes, prefixes)
     counter = _FocusCounter(data, ontology) if data is not None else None
@@ -1754,6 +1756,18 @@ def _has_target(g: _Graph, shape: str) -> bool:
         return True
     types = {str(t) for t in g.values(shape, RDF + "type")}
     return f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types
+
+
+def _closure(g: _Graph, shapes: Iterable[str]) -> set[str]:
+    """The shapes and every shape they refer to, at any depth."""
+    found: set[str] = set()
+    todo = list(shapes)
+    while todo:
+        s = todo.pop()
+        if s not in found:
+            found.add(s)
+            todo.extend(_refs(g, s))
+    return found
 
 
 def _refs(g: _Graph, shape: str) -> list[str]:
