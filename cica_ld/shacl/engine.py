@@ -1315,7 +1315,7 @@ def _short(term: str | None, prefixes: Mapping[str, str]) -> str:
     lit = to_term(term)
     lexical = lit.value  # type: ignore[attr-defined]
     shown = lexical if len(lexical) <= 60 else lexical[:57] + "..."
-    quoted = '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    quoted = _quoted(lexical)
     if lit.language:  # type: ignore[attr-defined]
         return f"{quoted}@{lit.language}"  # type: ignore[attr-defined]
     dt = lit.datatype.value  # type: ignore[attr-defined]
@@ -1324,6 +1324,12 @@ def _short(term: str | None, prefixes: Mapping[str, str]) -> str:
     if dt == XSD + "string":
         return quoted
     return f"{quoted}^^{_short(f'<{dt}>', prefixes)}"
+
+
+def _quoted(lexical: str) -> str:
+    """A lexical form in double quotes (escaped; shortened past 60 characters)."""
+    shown = lexical if len(lexical) <= 60 else lexical[:57] + "..."
+    return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _number(term: str) -> float | None:
@@ -1406,11 +1412,10 @@ def _default_message(shape: Shape, hit: Hit, prefixes: Mapping[str, str]) -> str
         if v is not None and is_literal(v):
             lit = to_term(v)
             dt = f"<{lit.datatype.value}>"  # type: ignore[attr-defined]
-            why = (
-                f"{sh(v)} is not a valid {sh(p)}"
-                if dt == p
-                else f"it is {'language-tagged' if lit.language else sh(dt)}"  # type: ignore[attr-defined]
-            )
+            if dt == p:
+                lexical = _quoted(literal_value(v))
+                return f"value {lexical} is not a valid {sh(p)} (ill-formed; sh:datatype)"
+            why = f"it is {'a language-tagged string' if lit.language else sh(dt)}"  # type: ignore[attr-defined]
         return f"value does not have datatype {sh(p)} ({why})"
     if key == "nodeKind" and isinstance(p, str):
         return f"value is not of node kind {sh(p)} (it is {_kind(v)})"
