@@ -811,8 +811,9 @@ def validate_with_pyshacl(
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
-        data_g, data_ids, report, data_nodes = _run_pyshacl(data, shapes, ontology, inference)
-        shape_ids = data_ids.pop("__shapes__")
+        data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
+            data, shapes, ontology, inference
+        )
 
     back: dict[Any, str] = {v: k for k, v in data_ids.items()}
     back.update({v: k for k, v in shape_ids.items()})
@@ -895,11 +896,10 @@ def _run_pyshacl(
     shapes: pyoxigraph.Store,
     ontology: pyoxigraph.Store | None,
     inference: str,
-) -> tuple[rdflib.Graph, dict[str, Any], rdflib.Graph, set[Any]]:
-    """pySHACL over the stores: (data graph, blank node ids (the shapes' under
-    ``"__shapes__"``), report graph, the data's own subjects when inferring). Every exception
-    of rdflib or pySHACL is an :class:`InputError`; one raised in cica-ld's own code is not
-    caught (a bug, exit 4)."""
+) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
+    """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
+    graph, the data's own subjects when inferring). Every exception of rdflib or pySHACL is an
+    :class:`InputError`; one raised in cica-ld's own code is not caught (a bug, exit 4)."""
     import pyshacl
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
@@ -942,8 +942,7 @@ def _run_pyshacl(
         raise InputError(
             f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
         )
-    data_ids["__shapes__"] = shape_ids
-    return data_g, data_ids, report, data_nodes
+    return data_g, data_ids, shape_ids, report, data_nodes
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -965,7 +964,7 @@ def _quiet_libraries(warnings: list[ReportWarning] | None) -> Iterator[None]:
     import warnings as py_warnings
 
     loggers = [logging.getLogger(name) for name in ("rdflib", "pyshacl", "owlrl")]
-    levels = [(lg, lg.level, lg.propagate) for lg in loggers]
+    levels = [(lg, lg.level) for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL + 1)
     try:
@@ -973,7 +972,7 @@ def _quiet_libraries(warnings: list[ReportWarning] | None) -> Iterator[None]:
             py_warnings.simplefilter("always")
             yield
     finally:
-        for lg, level, _propagate in levels:
+        for lg, level in levels:
             lg.setLevel(level)
     if warnings is not None:
         seen = {w.message for w in warnings}

@@ -222,6 +222,7 @@ class Engine:
         self._nested_focus: dict[str, dict[str, Focus]] = {}
         self._nested_lock = threading.Lock()
         self._inner_cache: dict[tuple[str, str], dict[str, list[ValidationResult]]] = {}
+        self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
 
     # -----------------------------------------------------------------------------------------
     # Entry point
@@ -297,7 +298,13 @@ class Engine:
         for focus in list(self._nested_focus.get(shape.node, {}).values()):
             values = self.value_focus(shape, focus)
             if name == "qualifiedMinCount":
-                nodes = {v for f, v in self._pairs_of(shape, focus) if f == r.focus_node}
+                pairs = self._pairs_cache.get((shape.node, focus.pattern))
+                if pairs is None:
+                    pairs = {}
+                    for f, v in self._pairs_of(shape, focus):
+                        pairs.setdefault(f, set()).add(v)
+                    self._pairs_cache[(shape.node, focus.pattern)] = pairs
+                nodes = pairs.get(r.focus_node, set())
             else:
                 nodes = {r.value} if r.value is not None else set()
             for ref in refs:
