@@ -315,3 +315,48 @@ def test_github(partial) -> None:
 def test_text_summary_counts_what_was_checked(partial) -> None:
     last = reports.render(partial, "text").strip().split("\n")[-1]
     assert "1 shapes file, 11 shapes, 1 focus node;" in last
+
+
+def test_focus_nodes_are_counted_before_inference(tmp_path: Path) -> None:
+    # with --inference, rdfs:domain makes ex:ann a foaf:Person: the count (of the data as
+    # given) is 0, the warning says so, and the run does not count as checking nothing
+    data = tmp_path / "data.ttl"
+    data.write_text(
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        "@prefix ex: <http://example.org/people/> .\n"
+        "ex:ann foaf:knows ex:bob .\n"
+    )
+    onto = tmp_path / "onto.ttl"
+    onto.write_text(
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "foaf:knows rdfs:domain foaf:Person .\n"
+    )
+    shapes = [CHECKED / "person-only-shapes.ttl"]
+    report = validation.validate([data], shapes, [onto], inference="rdfs")
+    assert len(report.results) == 1  # ex:ann has no foaf:name: it was checked
+    assert kinds(report) == ["no-focus-nodes"]
+    assert "in the data before inference" in report.warnings[0].message
+    assert report.nothing_checked is None
+    assert validation.validate([data], shapes, [onto]).nothing_checked is not None
+
+
+@pytest.mark.slow
+def test_endpoint_counts_no_data(oxigraph_server, tmp_path: Path) -> None:
+    import httpx
+
+    r = httpx.put(
+        f"{oxigraph_server.store_url}?default",
+        content=(CHECKED / "dcat-catalog.ttl").read_bytes(),
+        headers={"Content-Type": "text/turtle"},
+        timeout=30,
+    )
+    assert r.status_code in (200, 201, 204), r.text
+    report = validation.validate(
+        None, [CHECKED / "dcat-shapes.ttl"], [], endpoint=oxigraph_server.query_url
+    )
+    c = report.coverage
+    assert c.data_triples is None and c.focus_nodes is None
+    # the shapes-side warning only: the endpoint's data is not counted
+    assert kinds(report) == ["untargeted-shapes"]
+    assert report.nothing_checked is None
