@@ -223,6 +223,7 @@ class Engine:
         self._nested_lock = threading.Lock()
         self._inner_cache: dict[tuple[str, str], dict[str, list[ValidationResult]]] = {}
         self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._values_cache: dict[tuple[str, str], Focus] = {}
 
     # -----------------------------------------------------------------------------------------
     # Entry point
@@ -296,7 +297,10 @@ class Engine:
             refs = [m for members in shape.lists.get(name, []) for m in members]
         found: set[ValidationResult] = set()
         for focus in list(self._nested_focus.get(shape.node, {}).values()):
-            values = self.value_focus(shape, focus)
+            key = (shape.node, focus.pattern)
+            values = self._values_cache.get(key)
+            if values is None:  # one pattern per focus: the inner results are cached by it
+                values = self._values_cache[key] = self.value_focus(shape, focus)
             if name == "qualifiedMinCount":
                 pairs = self._pairs_cache.get((shape.node, focus.pattern))
                 if pairs is None:
