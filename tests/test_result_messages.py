@@ -424,3 +424,39 @@ def test_a_bug_in_the_adapter_is_internal(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(validation, "_to_rdflib", lambda store: validation.abbreviate(None, {}))
     result_ = cli(str(PEOPLE), "-s", str(CHECKED / "person-only-shapes.ttl"), "--engine", "pyshacl")
     assert_one_line_error(result_, "internal error: AttributeError", code=4)
+
+
+def test_value_level_node_details_run_the_inner_shape_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cica_ld.shacl.engine import Engine
+
+    prefixes = (
+        "@prefix ex: <http://example.org/ns#> .\n@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+    )
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        f"{prefixes}ex:S a sh:NodeShape ; sh:targetClass ex:P ; sh:property ex:S-near .\n"
+        "ex:S-near sh:path ex:near ; sh:node ex:Place .\n"
+        "ex:Place a sh:NodeShape ; sh:nodeKind sh:Literal .\n"
+    )
+    data = tmp_path / "data.ttl"
+    data.write_text(prefixes + "".join(f"ex:p{i} a ex:P ; ex:near ex:x{i} .\n" for i in range(50)))
+    calls: list[str] = []
+    original = Engine._report
+
+    def counting(self, shape, *args, **kw):
+        calls.append(shape.node)
+        return original(self, shape, *args, **kw)
+
+    monkeypatch.setattr(Engine, "_report", counting)
+    results = run("native", data=data, shapes=shapes).results
+    assert len(results) == 50
+    for r in results:
+        [d] = r.details
+        assert (d.focus_node, d.source_shape, d.value) == (r.value, f"<{EX}Place>", r.value)
+        assert r.message == (
+            "value does not conform to the shape ex:Place (sh:node): "
+            "value is not of node kind sh:Literal (it is an IRI)"
+        )
+    assert calls.count(f"<{EX}Place>") == 1
