@@ -284,8 +284,9 @@ def holds_surrogates(store: pyoxigraph.Store) -> bool:
 
 
 def decode_text(term: str) -> str:
-    """A term in N-Triples syntax as written (a surrogate's datatype restored)."""
-    return term.replace("^^<" + SURROGATE, "^^<") if SURROGATE in term else term
+    """A term in N-Triples syntax (or a datatype IRI ``<...>``) as written: a surrogate's
+    datatype restored."""
+    return term.replace("<" + SURROGATE, "<") if SURROGATE in term else term
 
 
 #: SPARQL: the value of the term in ``{v}``, a surrogate read as its literal as written.

@@ -25,7 +25,7 @@ from xml.sax.saxutils import quoteattr
 
 from cica_ld import __version__
 from cica_ld.errors import UsageError
-from cica_ld.shacl_model import SH, Severity
+from cica_ld.shacl_model import SH, Severity, ValidationResult
 from cica_ld.validation import Finding, ValidationReport, abbreviate, abbreviate_path
 
 FORMATS: tuple[str, ...] = ("text", "json", "turtle", "sarif", "junit", "github")
@@ -133,7 +133,11 @@ def counts_text(report: ValidationReport) -> str:
 
 
 def verdict(report: ValidationReport) -> str:
-    """One line: does the data conform, and under which --fail-on."""
+    """One line: does the data conform, and under which --fail-on (or was nothing checked)."""
+    if report.conforms and report.nothing_checked:
+        if report.fail_on_empty:
+            return f"fails: nothing checked ({report.nothing_checked}; --fail-on-empty)"
+        return f"nothing checked ({report.nothing_checked})"
     if report.conforms:
         return "conforms"
     if report.passed:
@@ -164,6 +168,42 @@ def details(finding: Finding, report: ValidationReport) -> str:
     if r.value is not None:
         parts.append(f"value {abbreviate(r.value, report.prefixes)}")
     return "; ".join(parts)
+
+
+def detail_lines(
+    result: ValidationResult, report: ValidationReport, depth: int = 0, limit: int = 5
+) -> list[tuple[int, str]]:
+    """The nested results (sh:detail) of a result as (depth, line), ``message [shape]
+    (focus ...)``, at most ``limit`` per level (then how many more)."""
+    out: list[tuple[int, str]] = []
+    for d in result.details[:limit]:
+        text = " ".join((d.message or f"{component_param(d.constraint_component)} not met").split())
+        where = _result_details(d, report)
+        out.append((depth, f"{text} [{report.shape_name(d.source_shape)}] ({where})"))
+        out.extend(detail_lines(d, report, depth + 1, limit))
+    if len(result.details) > limit:
+        out.append((depth, f"... {len(result.details) - limit} more"))
+    return out
+
+
+def _result_details(r: ValidationResult, report: ValidationReport) -> str:
+    parts = [f"focus {abbreviate(r.focus_node, report.prefixes)}"]
+    if r.path:
+        parts.append(f"path {abbreviate_path(r.path, report.prefixes)}")
+    if r.value is not None:
+        parts.append(f"value {abbreviate(r.value, report.prefixes)}")
+    return "; ".join(parts)
+
+
+def checked_text(report: ValidationReport) -> str:
+    """``3 shapes, 12 focus nodes`` (what was checked), or "" when not known."""
+    c = report.coverage
+    if c is None:
+        return ""
+    text = f", {c.shapes} shape{'s' if c.shapes != 1 else ''}"
+    if c.focus_nodes is not None:
+        text += f", {c.focus_nodes} focus node{'s' if c.focus_nodes != 1 else ''}"
+    return text
 
 
 def rule_id(finding: Finding, report: ValidationReport) -> str:
@@ -201,6 +241,8 @@ def _text(
             f"[{report.shape_name(r.source_shape)}]"
         )
         lines.append(f"    {details(f, report)}")
+        for depth, line in detail_lines(r, report):
+            lines.append(f"    {'  ' * depth}detail: {line}")
     if omitted:
         if lines:
             lines.append("")
@@ -216,7 +258,7 @@ def _text(
     )
     lines.append(
         f"{verdict(report)}: {counts_text(report)} ({what}; {len(src.shapes)} shapes "
-        f"file{'s' if len(src.shapes) != 1 else ''}; engine {report.engine}, "
+        f"file{'s' if len(src.shapes) != 1 else ''}{checked_text(report)}; engine {report.engine}, "
         f"inference {report.inference})"
     )
     return "\n".join(lines) + "\n"
@@ -260,6 +302,45 @@ def to_json(
             "endpoint": report.sources.endpoint,
         },
         "results": [_json_result(f, report) for f in shown],
+        "failOnEmpty": report.fail_on_empty,
+        "nothingChecked": report.nothing_checked,
+        "checked": _json_coverage(report),
+        "warnings": [
+            {"kind": w.kind, "message": w.message, "shapes": list(w.shapes)}
+            for w in report.warnings
+        ],
+    }
+
+
+def _json_coverage(report: ValidationReport) -> dict | None:
+    c = report.coverage
+    if c is None:
+        return None
+    return {
+        "dataTriples": c.data_triples,
+        "shapes": c.shapes,
+        "deactivatedShapes": c.deactivated,
+        "focusNodes": c.focus_nodes,
+        "targetedShapes": [
+            {"shape": s.shape, "name": s.name, "targets": s.targets, "focusNodes": s.focus_nodes}
+            for s in c.targeted
+        ],
+        "untargetedShapes": list(c.untargeted),
+    }
+
+
+def _json_detail(r: ValidationResult, report: ValidationReport) -> dict:
+    return {
+        "severity": r.severity.label,
+        "message": r.message,
+        "focusNode": r.focus_node,
+        "path": r.path,
+        "value": r.value,
+        "sourceShape": r.source_shape,
+        "sourceShapeName": report.shape_name(r.source_shape),
+        "sourceConstraintComponent": r.constraint_component,
+        "sourceConstraint": r.source_constraint,
+        "details": [_json_detail(d, report) for d in r.details],
     }
 
 
@@ -279,6 +360,7 @@ def _json_result(f: Finding, report: ValidationReport) -> dict:
         "location": None
         if loc is None
         else {"file": loc.path, "line": loc.line, "column": loc.column},
+        "details": [_json_detail(d, report) for d in r.details],
     }
 
 
@@ -384,26 +466,7 @@ def _turtle(
 ) -> str:
     prefixes = dict(report.prefixes)
     prefixes.setdefault("sh", SH)
-    blocks: list[str] = []
-    for f in shown:
-        r = f.result
-        lines = ["a sh:ValidationResult", f"sh:focusNode {abbreviate(r.focus_node, prefixes)}"]
-        if r.path:
-            with contextlib.suppress(ValueError):  # a path in another form: left out
-                lines.append(f"sh:resultPath {_path_ttl(parse_path(r.path), prefixes)}")
-        if r.value is not None:
-            lines.append(f"sh:value {abbreviate(r.value, prefixes)}")
-        if r.message:
-            lines.append(f"sh:resultMessage {_ttl_string(r.message)}")
-        lines.append(f"sh:resultSeverity {abbreviate('<' + r.severity.iri + '>', prefixes)}")
-        lines.append(f"sh:sourceShape {abbreviate(r.source_shape, prefixes)}")
-        lines.append(
-            "sh:sourceConstraintComponent "
-            + abbreviate("<" + r.constraint_component + ">", prefixes)
-        )
-        if r.source_constraint:
-            lines.append(f"sh:sourceConstraint {abbreviate(r.source_constraint, prefixes)}")
-        blocks.append("[\n        " + " ;\n        ".join(lines) + "\n    ]")
+    blocks = [_ttl_result(f.result, prefixes, 1) for f in shown]
     body = "[] a sh:ValidationReport ;\n    sh:conforms " + ("true" if report.conforms else "false")
     if blocks:
         body += " ;\n    sh:result " + " , ".join(blocks)
@@ -413,13 +476,40 @@ def _turtle(
     comment = [f"# cica-ld validate: {verdict(report)}: {counts_text(report)}"]
     if omitted:
         comment.append(f"# {_omitted_text(omitted, max_results)}")
+    comment += [f"# warning: {' '.join(w.message.split())}" for w in report.warnings]
     return "\n".join(comment + head) + "\n\n" + body
+
+
+def _ttl_result(r: ValidationResult, prefixes: Mapping[str, str], depth: int) -> str:
+    """One result as a Turtle blank node, its details (sh:detail) nested inside."""
+    lines = ["a sh:ValidationResult", f"sh:focusNode {abbreviate(r.focus_node, prefixes)}"]
+    if r.path:
+        with contextlib.suppress(ValueError):  # a path in another form: left out
+            lines.append(f"sh:resultPath {_path_ttl(parse_path(r.path), prefixes)}")
+    if r.value is not None:
+        lines.append(f"sh:value {abbreviate(r.value, prefixes)}")
+    if r.message:
+        lines.append(f"sh:resultMessage {_ttl_string(r.message)}")
+    lines.append(f"sh:resultSeverity {abbreviate('<' + r.severity.iri + '>', prefixes)}")
+    lines.append(f"sh:sourceShape {abbreviate(r.source_shape, prefixes)}")
+    lines.append(
+        "sh:sourceConstraintComponent " + abbreviate("<" + r.constraint_component + ">", prefixes)
+    )
+    if r.source_constraint:
+        lines.append(f"sh:sourceConstraint {abbreviate(r.source_constraint, prefixes)}")
+    if r.details:
+        nested = [_ttl_result(d, prefixes, depth + 1) for d in r.details]
+        lines.append("sh:detail " + " , ".join(nested))
+    pad = "    " * depth
+    return "[\n" + pad + "    " + (" ;\n" + pad + "    ").join(lines) + "\n" + pad + "]"
 
 
 # ---------------------------------------------------------------------------------------------
 # SARIF 2.1.0
 
 _SARIF_LEVEL = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+#: Warnings that mean nothing at all was checked (they fail the run with --fail-on-empty).
+_EMPTY_KINDS = frozenset({"empty-data", "empty-shapes", "no-targets", "no-focus-nodes"})
 
 
 def _artifact_uri(path: str) -> tuple[str, bool]:
@@ -494,6 +584,11 @@ def to_sarif(
                 "sourceConstraintComponent": r.constraint_component,
             },
         }
+        if r.details:
+            result["properties"]["details"] = [_json_detail(d, report) for d in r.details]
+            text = result["message"]["text"]
+            lines = [f"{'  ' * depth}- {line}" for depth, line in detail_lines(r, report)]
+            result["message"]["text"] = text + "\nDetails (sh:detail):\n" + "\n".join(lines)
         if f.location is not None:
             uri, relative = _artifact_uri(f.location.path)
             artifact: dict = {"uri": uri}
@@ -516,6 +611,15 @@ def to_sarif(
         notifications.append(
             {"level": "note", "message": {"text": _omitted_text(omitted, max_results)}}
         )
+    for w in report.warnings:
+        notification: dict = {
+            "level": "error" if report.failed_empty and w.kind in _EMPTY_KINDS else "warning",
+            "message": {"text": w.message},
+            "descriptor": {"id": f"cica-ld/{w.kind}"},
+        }
+        if w.shapes:
+            notification["properties"] = {"shapes": list(w.shapes)}
+        notifications.append(notification)
     invocation: dict = {
         "executionSuccessful": True,
         "properties": {
@@ -524,6 +628,8 @@ def to_sarif(
             "failOn": report.fail_on.label,
             "counts": {s.label: n for s, n in report.counts.items()},
             "omitted": omitted,
+            "nothingChecked": report.nothing_checked,
+            "checked": _json_coverage(report),
         },
     }
     if notifications:
@@ -586,6 +692,8 @@ def _junit(
                 f"{_where(f)}: {r.severity.label}: {msg} "
                 f"[{report.shape_name(r.source_shape)}]\n{details(f, report)}"
             )
+            for depth, line in detail_lines(r, report):
+                body += f"\n{'  ' * depth}detail: {line}"
             cases.append(
                 f"    <testcase {attrs}>\n"
                 f"      <failure type={quoteattr(r.severity.label)} message={quoteattr(msg)}>"
@@ -598,16 +706,43 @@ def _junit(
             + "\n".join(cases)
             + "\n  </testsuite>"
         )
-    if not shown:
+    failures = len(shown)
+    total = len(shown)
+    if report.warnings:
+        # what was not checked: a skipped test case each (a failure with --fail-on-empty)
+        cases = []
+        failed = 0
+        for w in report.warnings:
+            name = f"not checked: {w.kind}" if w.kind != "engine" else "engine warning"
+            attrs = f'name={quoteattr(name)} classname="shacl.coverage"'
+            if report.failed_empty and w.kind in _EMPTY_KINDS:
+                failed += 1
+                inner = (
+                    f'<failure type="nothing-checked" message={quoteattr(w.message)}>'
+                    f"{xml_escape(w.message)} (--fail-on-empty)</failure>"
+                )
+            else:
+                inner = f"<skipped message={quoteattr(w.message)}/>"
+            cases.append(f"    <testcase {attrs}>\n      {inner}\n    </testcase>")
+        err = "\n".join(f"warning: {w.message}" for w in report.warnings)
+        suites.append(
+            f'  <testsuite name="coverage" tests="{len(cases)}" failures="{failed}" errors="0" '
+            f'skipped="{len(cases) - failed}">\n'
+            + "\n".join(cases)
+            + f"\n    <system-err>{xml_escape(err)}</system-err>\n  </testsuite>"
+        )
+        failures += failed
+        total += len(cases)
+    if not shown and not report.nothing_checked:
         suites.append(
             '  <testsuite name="shacl" tests="1" failures="0" errors="0" skipped="0">\n'
             '    <testcase name="conforms" classname="shacl"/>\n'
             "  </testsuite>"
         )
-    total = len(shown) or 1
+        total += 1
     out_lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<testsuites name="cica-ld validate" tests="{total}" failures="{len(shown)}" '
+        f'<testsuites name="cica-ld validate" tests="{total}" failures="{failures}" '
         f'errors="0" time="{report.seconds:.3f}">',
         *suites,
     ]
@@ -657,6 +792,13 @@ def _github(
         lines.append(
             "::notice title=cica-ld validate::"
             + github_escape_data(_omitted_text(omitted, max_results))
+        )
+    for w in report.warnings:
+        level = "error" if report.failed_empty and w.kind in _EMPTY_KINDS else "warning"
+        lines.append(
+            f"::{level} title=cica-ld validate (not checked)::{github_escape_data(w.message)}"
+            if w.kind != "engine"
+            else f"::warning title=cica-ld validate::{github_escape_data(w.message)}"
         )
     summary = f"{verdict(report)}: {counts_text(report)}"
     lines.append(f"::notice title=cica-ld validate::{github_escape_data(summary)}")

@@ -9,7 +9,7 @@ results from different engines compare as plain tuples.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -52,7 +52,12 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """One ``sh:ValidationResult``. Terms in N-Triples syntax; ``path`` in SPARQL path syntax."""
+    """One ``sh:ValidationResult``. Terms in N-Triples syntax; ``path`` in SPARQL path syntax.
+
+    ``details`` are SHACL's ``sh:detail``: the results of a nested shape (``sh:node``,
+    ``sh:qualifiedValueShape``, a member of ``sh:and``/``sh:or``/``sh:xone``) that made this
+    one fail; they do not count in comparisons.
+    """
 
     focus_node: str
     source_shape: str
@@ -62,6 +67,7 @@ class ValidationResult:
     value: str | None = None
     message: str | None = None
     source_constraint: str | None = None  # for sh:sparql constraints: the constraint node
+    details: tuple[ValidationResult, ...] = field(default=(), compare=False)
 
     def key(self) -> tuple[str, str, str, str | None, str | None]:
         """What identifies a result when two engines are compared (messages may differ)."""

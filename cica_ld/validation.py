@@ -23,7 +23,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from cica_ld import dataset
 from cica_ld import namespaces as _namespaces
-from cica_ld.errors import InputError, UsageError
+from cica_ld.errors import CicaError, InputError, UsageError
 from cica_ld.locations import Location, SourceLocator, SourceSpec
 from cica_ld.shacl_model import (  # engine names live there: the CLI reads them at start-up
     DEFAULT_ENGINE,
@@ -82,12 +82,75 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class ShapeCoverage:
+    """A shape with targets and how many focus nodes its targets select in the data."""
+
+    shape: str
+    name: str
+    targets: str  # the target declarations, e.g. "sh:targetClass foaf:Person"
+    focus_nodes: int | None  # None: not counted (an endpoint, SPARQL-based targets)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a run checked: data triples, shapes, and the focus nodes of each targeted shape.
+
+    ``data_triples`` is None for an endpoint (not counted). ``untargeted`` are shapes that have
+    no target and that no targeted shape refers to (never checked); ``deactivated`` counts the
+    shapes switched off with ``sh:deactivated true``.
+    """
+
+    data_triples: int | None
+    shapes: int
+    targeted: tuple[ShapeCoverage, ...] = ()
+    untargeted: tuple[str, ...] = ()  # readable names
+    deactivated: int = 0
+    inference: bool = False  # focus nodes were counted before inference
+
+    @property
+    def focus_nodes(self) -> int | None:
+        """Focus nodes summed over the targeted shapes (None if some were not counted)."""
+        counts = [s.focus_nodes for s in self.targeted]
+        if any(c is None for c in counts):
+            return None
+        return sum(c for c in counts if c is not None)
+
+    @property
+    def nothing_checked(self) -> str | None:
+        """Why nothing at all was checked (empty data, no shapes, no target, no focus node at
+        all), or None when something was."""
+        if self.data_triples == 0:
+            return "the data graph is empty"
+        if self.shapes == 0:
+            return "the shapes graph has no shapes"
+        if not self.targeted:
+            return "no shape has a target"
+        if self.focus_nodes == 0 and not self.inference:
+            return "no target selects a focus node in the data"
+        return None
+
+
+@dataclass(frozen=True)
+class ReportWarning:
+    """Something the run did not check (or an engine's warning), for stderr and the reports.
+
+    ``kind``: ``empty-data``, ``empty-shapes``, ``no-targets``, ``untargeted-shapes``,
+    ``no-focus-nodes`` or ``engine``; ``shapes`` the readable names of the shapes concerned.
+    """
+
+    kind: str
+    message: str
+    shapes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ValidationReport:
     """The outcome of a validation run.
 
     ``findings`` are sorted by location (file in load order, line, column), then by focus node
     and shape. ``conforms`` is SHACL's ``sh:conforms`` (no result at all); ``passed`` applies
-    ``fail_on``: nothing at or above that severity.
+    ``fail_on``: nothing at or above that severity (and, with ``fail_on_empty``, something was
+    checked). ``coverage`` says what was checked and ``warnings`` what was not.
     """
 
     findings: tuple[Finding, ...]
@@ -98,6 +161,9 @@ class ValidationReport:
     shape_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     prefixes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     seconds: float = 0.0
+    coverage: Coverage | None = None
+    warnings: tuple[ReportWarning, ...] = ()
+    fail_on_empty: bool = False
 
     @property
     def results(self) -> tuple[ValidationResult, ...]:
@@ -121,8 +187,18 @@ class ValidationReport:
         return sum(1 for f in self.findings if f.result.severity >= self.fail_on)
 
     @property
+    def nothing_checked(self) -> str | None:
+        """Why nothing at all was checked, or None (see :attr:`Coverage.nothing_checked`)."""
+        return self.coverage.nothing_checked if self.coverage is not None else None
+
+    @property
+    def failed_empty(self) -> bool:
+        """``fail_on_empty`` was asked and nothing was checked (the run fails, exit 1)."""
+        return self.fail_on_empty and self.nothing_checked is not None
+
+    @property
     def passed(self) -> bool:
-        return self.failing == 0
+        return self.failing == 0 and not self.failed_empty
 
     def shape_name(self, term: str) -> str:
         """A readable name of a source shape (prefixed IRI; for a blank-node property shape, the
@@ -313,6 +389,7 @@ def validate(
     timeout: float = 60.0,
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
+    fail_on_empty: bool = False,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -325,6 +402,10 @@ def validate(
     error, an invalid shapes graph, a bad option value) and, for an endpoint,
     :class:`~cica_ld.errors.EndpointError`. ``progress`` is told the stages of the run.
     ``context_map`` serves remote JSON-LD contexts of the files from local copies.
+
+    The report says what was checked (:class:`Coverage`) and warns about what was not (empty
+    data or shapes, shapes without targets, targets without focus nodes); ``fail_on_empty``
+    makes a run that checked nothing at all fail (``passed`` false).
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -357,13 +438,17 @@ def validate(
     prefixes.update(file_prefixes(shapes_graph.specs))
     if onto_graph is not None:
         prefixes.update(file_prefixes(onto_graph.specs))
+    engine_warnings: list[ReportWarning] = []
 
     if endpoint is not None:
         if progress is not None:
             progress.stage(f"validating at {endpoint}")
-        results = _run_endpoint(endpoint, shapes_graph, onto_graph, timeout=timeout)
+        results = _run_endpoint(
+            endpoint, shapes_graph, onto_graph, timeout=timeout, prefixes=prefixes
+        )
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
+        data_store = None
     else:
         data_graph = load_graph(
             _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
@@ -377,11 +462,21 @@ def validate(
             inference=inference,
             progress=progress,
             as_written=data_graph.as_written > 0,
+            warnings=engine_warnings,
+            prefixes=prefixes,
         )
         if progress is not None and results:
             progress.stage(f"locating {len(results)} results")
         findings = locate_results(results, data_graph, onto_graph)
         data_files = tuple(data_graph.files)
+        data_store = data_graph.store
+    coverage, warnings = check_coverage(
+        shapes_graph.store,
+        data_store,
+        onto_graph.store if onto_graph is not None else None,
+        prefixes,
+        inference=inference != "none",
+    )
     return ValidationReport(
         findings=tuple(sort_findings(findings, data_files)),
         fail_on=fail_on,
@@ -394,11 +489,25 @@ def validate(
             endpoint=endpoint,
         ),
         shape_names=MappingProxyType(
-            shape_names({f.result.source_shape for f in findings}, shapes_graph.store, prefixes)
+            shape_names(_result_shapes(f.result for f in findings), shapes_graph.store, prefixes)
         ),
         prefixes=MappingProxyType(prefixes),
         seconds=time.perf_counter() - started,
+        coverage=coverage,
+        warnings=(*warnings, *engine_warnings),
+        fail_on_empty=fail_on_empty,
     )
+
+
+def _result_shapes(results: Iterable[ValidationResult]) -> set[str]:
+    """The source shapes of results and of their details (sh:detail), at any depth."""
+    out: set[str] = set()
+    todo = list(results)
+    while todo:
+        r = todo.pop()
+        out.add(r.source_shape)
+        todo.extend(r.details)
+    return out
 
 
 def check_engine(engine: str | None) -> str:
@@ -447,9 +556,13 @@ def run_engine(
     inference: str = "none",
     progress: Progress | None = None,
     as_written: bool | None = None,
+    warnings: list[ReportWarning] | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
-    """Run one engine over the stores; results in the engine's order. ``as_written``: whether
-    ``data`` holds surrogates (:mod:`cica_ld.lexical`); None: find out."""
+    """Run one engine over the stores; results in the engine's order (``warnings`` collects
+    what the engine warned about; ``prefixes`` abbreviate IRIs in generated messages;
+    ``as_written``: whether ``data`` holds surrogates, :mod:`cica_ld.lexical`, None: find
+    out)."""
     if check_engine(engine) == "native":
         return list(
             _native().validate(
@@ -458,16 +571,22 @@ def run_engine(
                 ontology,
                 inference=inference,
                 progress=progress,
+                prefixes=prefixes,
                 as_written=as_written,
             )
         )
     if progress is not None:
         progress.stage("validating with pySHACL")
-    return validate_with_pyshacl(data, shapes, ontology, inference=inference)
+    return validate_with_pyshacl(data, shapes, ontology, inference=inference, warnings=warnings)
 
 
 def _run_endpoint(
-    endpoint: str, shapes: LoadedGraph, ontology: LoadedGraph | None, *, timeout: float
+    endpoint: str,
+    shapes: LoadedGraph,
+    ontology: LoadedGraph | None,
+    *,
+    timeout: float,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     native = _native()
     run = getattr(native, "validate_endpoint", None)
@@ -481,6 +600,7 @@ def _run_endpoint(
             shapes.store,
             ontology.store if ontology is not None else None,
             timeout=timeout,
+            prefixes=prefixes,
         )
     )
 
@@ -719,38 +839,23 @@ def validate_with_pyshacl(
     ontology: pyoxigraph.Store | None,
     *,
     inference: str = "none",
+    warnings: list[ReportWarning] | None = None,
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
     The ontology goes in as pySHACL's ontology graph (``ont_graph``, as ``pyshacl -e``); results
     whose focus node is not a target in the data itself are dropped (see the module doc).
+    Nested results (``sh:detail``) become the ``details`` of the result they explain. Whatever
+    rdflib or pySHACL raise on the shapes or the data is an :class:`InputError` (one line, no
+    traceback); their log records and Python warnings are not printed (pySHACL's warnings,
+    such as a recursion it backed out of, go to ``warnings``).
     """
-    import pyshacl
     import rdflib
-    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
-    with _literals_as_written(), _sparql_parsed_once():
-        data_g, data_ids = _to_rdflib(data)
-        shapes_g, shape_ids = _to_rdflib(shapes)
-        onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
-        data_nodes = set(data_g.subjects()) if inference != "none" else set()
-        try:
-            _conforms, report, _text = pyshacl.validate(
-                data_g,
-                shacl_graph=shapes_g,
-                ont_graph=onto_g,
-                inference=inference,
-                inplace=True,  # data_g is ours: no need for pySHACL to copy it
-                abort_on_first=False,
-                allow_infos=True,
-                allow_warnings=True,
-                advanced=False,
-                debug=False,
-            )
-        except (ConstraintLoadError, ShapeLoadError) as exc:
-            raise ShapesGraphError([(_one_line(str(exc)), None)]) from None
-        except ReportableRuntimeError as exc:
-            raise InputError(f"pySHACL: {_one_line(str(exc))}") from None
+    with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
+        data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
+            data, shapes, ontology, inference
+        )
 
     back: dict[Any, str] = {v: k for k, v in data_ids.items()}
     back.update({v: k for k, v in shape_ids.items()})
@@ -779,13 +884,13 @@ def validate_with_pyshacl(
         return objects
 
     read_path = objects_in(report)
-    results: list[ValidationResult] = []
-    for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+
+    def read(r: Any, seen: frozenset) -> ValidationResult | None:
         focus = report.value(r, sh.focusNode)
         shape = report.value(r, sh.sourceShape)
         component = report.value(r, sh.sourceConstraintComponent)
         if focus is None or shape is None or component is None:
-            continue
+            return None
         path_node = report.value(r, sh.resultPath)
         path = None
         if path_node is not None:
@@ -793,23 +898,133 @@ def validate_with_pyshacl(
         value = report.value(r, sh.value)
         constraint = report.value(r, sh.sourceConstraint)
         severity = report.value(r, sh.resultSeverity)
-        results.append(
-            ValidationResult(
-                focus_node=_nt(focus, back),
-                source_shape=_nt(shape, back),
-                constraint_component=str(component),
-                severity=Severity.from_iri(str(severity)) if severity else Severity.VIOLATION,
-                path=path,
-                value=_nt(value, back) if value is not None else None,
-                message=_pick_message(list(report.objects(r, sh.resultMessage))),
-                source_constraint=_nt(constraint, back) if constraint is not None else None,
-            )
+        nested = [
+            d
+            for d in (read(n, seen | {r}) for n in report.objects(r, sh.detail) if n not in seen)
+            if d is not None
+        ]
+        return ValidationResult(
+            focus_node=_nt(focus, back),
+            source_shape=_nt(shape, back),
+            constraint_component=str(component),
+            severity=Severity.from_iri(str(severity)) if severity else Severity.VIOLATION,
+            path=path,
+            value=_nt(value, back) if value is not None else None,
+            message=_pick_message(list(report.objects(r, sh.resultMessage))),
+            source_constraint=_nt(constraint, back) if constraint is not None else None,
+            details=tuple(sorted(nested, key=lambda d: d.key())),
         )
+
+    inner = set(report.objects(None, sh.detail))
+    results: list[ValidationResult] = []
+    for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+        if r in inner:
+            continue  # a nested result: read as a detail of the one that points at it
+        result = read(r, frozenset())
+        if result is not None:
+            results.append(result)
     typed = None
     if inference != "none":
         typed = _InferredView(data_g, data_nodes, back)
     keep = _DataTargets(data, shapes, ontology, typed)
     return [r for r in results if keep(r)]
+
+
+_PYSHACL_HINT = "--engine native validates without pySHACL"
+
+
+def _run_pyshacl(
+    data: pyoxigraph.Store,
+    shapes: pyoxigraph.Store,
+    ontology: pyoxigraph.Store | None,
+    inference: str,
+) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
+    """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
+    graph, the data's own subjects when inferring). Every exception of rdflib or pySHACL is an
+    :class:`InputError`; one raised in cica-ld's own code is not caught (a bug, exit 4)."""
+    import pyshacl
+    from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
+
+    try:
+        data_g, data_ids = _to_rdflib(data)
+        shapes_g, shape_ids = _to_rdflib(shapes)
+        onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
+        data_nodes = set(data_g.subjects()) if inference != "none" else set()
+        _conforms, report, _text = pyshacl.validate(
+            data_g,
+            shacl_graph=shapes_g,
+            ont_graph=onto_g,
+            inference=inference,
+            inplace=True,  # data_g is ours: no need for pySHACL to copy it
+            abort_on_first=False,
+            allow_infos=True,
+            allow_warnings=True,
+            advanced=False,
+            debug=False,
+        )
+    except (ConstraintLoadError, ShapeLoadError) as exc:
+        raise ShapesGraphError([(_one_line(str(exc)), None)]) from None
+    except ReportableRuntimeError as exc:
+        raise InputError(f"pySHACL: {_one_line(str(exc))}", hint=_PYSHACL_HINT) from None
+    except RecursionError:
+        raise InputError(
+            "pySHACL: the shapes nest too deeply (recursive shapes?)", hint=_PYSHACL_HINT
+        ) from None
+    except Exception as exc:
+        if isinstance(exc, (CicaError, MemoryError)) or _raised_in_cica_ld(exc):
+            raise
+        kind = type(exc).__name__
+        if kind == "error":  # re.error, binascii.error, ...: name the module too
+            kind = f"{type(exc).__module__}.{kind}"
+        raise InputError(
+            f"pySHACL failed on these shapes or data: {kind}: {_one_line(str(exc))[:300]}",
+            hint=_PYSHACL_HINT,
+        ) from None
+    if isinstance(report, BaseException):  # pySHACL returns a failure instead of a report
+        raise InputError(
+            f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
+        )
+    return data_g, data_ids, shape_ids, report, data_nodes
+
+
+def _raised_in_cica_ld(exc: BaseException) -> bool:
+    """Whether the innermost frame of the exception's traceback is cica-ld's own code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(Path(__file__).parent)
+
+
+@contextlib.contextmanager
+def _quiet_libraries(warnings: list[ReportWarning] | None) -> Iterator[None]:
+    """rdflib and pySHACL neither log nor warn on stderr while they run (rdflib logs a
+    traceback for every ill-typed literal): log records are dropped; Python warnings are
+    collected and, one line each, added to ``warnings``."""
+    import logging
+    import warnings as py_warnings
+
+    loggers = [logging.getLogger(name) for name in ("rdflib", "pyshacl", "owlrl")]
+    levels = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        with py_warnings.catch_warnings(record=True) as caught:
+            py_warnings.simplefilter("always")
+            yield
+    finally:
+        for lg, level in levels:
+            lg.setLevel(level)
+    if warnings is not None:
+        seen = {w.message for w in warnings}
+        for w in caught:
+            text = _one_line(str(w.message))
+            first = re.split(r"(?<=\.)\s", text, maxsplit=1)[0]
+            message = f"pySHACL: {first[:200]}"
+            if message not in seen:
+                seen.add(message)
+                warnings.append(ReportWarning("engine", message))
 
 
 def _pick_message(messages: list[Any]) -> str | None:
@@ -1428,3 +1643,245 @@ def check_shapes_graph(graph: LoadedGraph) -> None:
     located = [(f"{names.get(s, s)}: {why}", where.get(s)) for s, why in problems]
     located.sort(key=lambda p: (p[1] is None, p[1] or Location(""), p[0]))
     raise ShapesGraphError(located)
+
+
+# ---------------------------------------------------------------------------------------------
+# What was checked
+#
+# "Conforms" over nothing is no news: empty data, a shapes graph without shapes, shapes that
+# nothing targets, targets that select no node. Counted over the stores directly (the same for
+# both engines): every shape, the targeted ones, what they refer to, and per targeted shape the
+# focus nodes its targets select in the data.
+
+_TARGETS = ("targetNode", "targetClass", "targetSubjectsOf", "targetObjectsOf")
+_SHAPE_REFS = ("property", "node", "not", "qualifiedValueShape")
+#: At most this many shapes are named in a warning (the rest are counted).
+WARNING_SHAPES = 10
+
+
+def check_coverage(
+    shapes: pyoxigraph.Store,
+    data: pyoxigraph.Store | None,
+    ontology: pyoxigraph.Store | None,
+    prefixes: Mapping[str, str],
+    *,
+    inference: bool = False,
+) -> tuple[Coverage, list[ReportWarning]]:
+    """What a run checks (``data`` None: an endpoint, not counted) and the warnings about what
+    it does not: empty data, no shapes, no targets, shapes never reached from a target, targets
+    that select no focus node."""
+
+    g = _Graph(shapes)
+    all_shapes = _all_shapes(g)
+    active = [s for s in all_shapes if not _deactivated(g, s)]
+    targeted = [s for s in active if _has_target(g, s)]
+    # reached from a target; what only switched-off shapes use is switched off with them
+    reached = _closure(g, targeted)
+    unreached = [s for s in active if s not in reached]
+    off = _closure(g, [s for s in all_shapes if s not in active])
+    unreached = [s for s in unreached if s not in off]
+    # name the unreached shapes nothing else refers to (a node shape, not its property shapes)
+    referred = {r for s in all_shapes for r in _refs(g, s)}
+    roots = [s for s in unreached if s not in referred]
+    covered = _closure(g, roots)
+    roots += [s for s in unreached if s not in covered]  # shapes referring to each other only
+    names = shape_names(set(targeted) | set(roots), shapes, prefixes)
+    counter = _FocusCounter(data, ontology) if data is not None else None
+    per_shape = []
+    for s in sorted(targeted, key=lambda t: names[t]):
+        per_shape.append(
+            ShapeCoverage(
+                shape=s,
+                name=names[s],
+                targets=_targets_text(g, s, prefixes),
+                focus_nodes=counter.count(g, s) if counter is not None else None,
+            )
+        )
+    coverage = Coverage(
+        data_triples=len(data) if data is not None else None,
+        shapes=len(all_shapes),
+        targeted=tuple(per_shape),
+        untargeted=tuple(sorted(names[s] for s in roots)),
+        deactivated=len(all_shapes) - len(active),
+        inference=inference,
+    )
+    return coverage, _coverage_warnings(coverage)
+
+
+def _coverage_warnings(c: Coverage) -> list[ReportWarning]:
+    out: list[ReportWarning] = []
+    if c.data_triples == 0:
+        out.append(
+            ReportWarning("empty-data", "the data graph is empty (no triples): nothing was checked")
+        )
+    if c.shapes == 0:
+        out.append(
+            ReportWarning("empty-shapes", "the shapes graph has no shapes: nothing was checked")
+        )
+    elif not c.targeted:
+        out.append(
+            ReportWarning(
+                "no-targets",
+                "no shape has a target (sh:targetClass, sh:targetNode, sh:targetSubjectsOf, "
+                "sh:targetObjectsOf, or a shape that is also a class): nothing was checked",
+            )
+        )
+    if c.untargeted and c.shapes:
+        n = len(c.untargeted)
+        out.append(
+            ReportWarning(
+                "untargeted-shapes",
+                f"{_count(n, 'shape')} never checked: no target, and no shape with a target "
+                f"refers to {'it' if n == 1 else 'them'}: {_listed(c.untargeted)}",
+                c.untargeted,
+            )
+        )
+    empty = [s for s in c.targeted if s.focus_nodes == 0]
+    if empty and c.data_triples != 0:
+        listed = _listed([f"{s.name} ({s.targets})" for s in empty])
+        when = " before inference" if c.inference else ""
+        out.append(
+            ReportWarning(
+                "no-focus-nodes",
+                f"the targets of {_count(len(empty), 'shape')} select no focus node in the "
+                f"data{when}, so {'it was' if len(empty) == 1 else 'they were'} not checked: "
+                f"{listed}",
+                tuple(s.name for s in empty),
+            )
+        )
+    return out
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _listed(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:WARNING_SHAPES])
+    more = len(items) - WARNING_SHAPES
+    return f"{shown}, and {more} more" if more > 0 else shown
+
+
+def _all_shapes(g: _Graph) -> list[str]:
+    """Every node the shapes graph makes a shape (as SHACL defines it), parameter declarations
+    of SPARQL-based constraint components excepted."""
+    import pyoxigraph
+
+    found: dict[str, None] = {}
+    for s, o in g.pos.get(RDF + "type", []):
+        if str(o) in (f"<{SH}NodeShape>", f"<{SH}PropertyShape>"):
+            found[s] = None
+    for param in (*_SHAPE_SUBJECT_PARAMS, "target"):
+        for s in g.subjects(SH + param):
+            found[s] = None
+    for param in _SHAPE_REFS:
+        for o in g.objects(SH + param):
+            if not isinstance(o, pyoxigraph.Literal):
+                found[str(o)] = None
+    for param in ("and", "or", "xone"):
+        for o in g.objects(SH + param):
+            for m in g.list_items(o)[0]:
+                if not isinstance(m, pyoxigraph.Literal):
+                    found[str(m)] = None
+    not_shapes = {str(o) for o in g.objects(SH + "parameter")}
+    not_shapes |= set(g.subjects(SH + "parameter"))  # constraint components
+    return [s for s in found if s not in not_shapes]
+
+
+def _deactivated(g: _Graph, shape: str) -> bool:
+    return any(str(v) == f'"true"^^<{XSD}boolean>' for v in g.values(shape, SH + "deactivated"))
+
+
+def _has_target(g: _Graph, shape: str) -> bool:
+    if any(g.values(shape, SH + t) for t in (*_TARGETS, "target")):
+        return True
+    types = {str(t) for t in g.values(shape, RDF + "type")}
+    return f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types
+
+
+def _closure(g: _Graph, shapes: Iterable[str]) -> set[str]:
+    """The shapes and every shape they refer to, at any depth."""
+    found: set[str] = set()
+    todo = list(shapes)
+    while todo:
+        s = todo.pop()
+        if s not in found:
+            found.add(s)
+            todo.extend(_refs(g, s))
+    return found
+
+
+def _refs(g: _Graph, shape: str) -> list[str]:
+    out = [str(o) for p in _SHAPE_REFS for o in g.values(shape, SH + p)]
+    for p in ("and", "or", "xone"):
+        for head in g.values(shape, SH + p):
+            out.extend(str(m) for m in g.list_items(head)[0])
+    return [o for o in out if o.startswith(("<", "_:"))]
+
+
+def _targets_text(g: _Graph, shape: str, prefixes: Mapping[str, str]) -> str:
+    parts = []
+    for t in _TARGETS:
+        for v in g.values(shape, SH + t):
+            parts.append(f"sh:{t} {abbreviate(str(v), prefixes)}")
+    if g.values(shape, SH + "target"):
+        parts.append("sh:target")
+    types = {str(t) for t in g.values(shape, RDF + "type")}
+    if f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types:
+        parts.append(f"implicit class target {abbreviate(shape, prefixes)}")
+    return ", ".join(parts)
+
+
+class _FocusCounter:
+    """Counts the focus nodes a shape's targets select in the data (subclasses from the data
+    and the ontology count for sh:targetClass and implicit class targets)."""
+
+    def __init__(self, data: pyoxigraph.Store, ontology: pyoxigraph.Store | None) -> None:
+        self.data = data
+        sub: dict[str, set[str]] = {}
+        query = f"SELECT ?s ?o WHERE {{ ?s <{RDFS}subClassOf> ?o }}"
+        for store in (data, ontology):
+            if store is None:
+                continue
+            for row in store.query(query):  # type: ignore[union-attr]
+                sub.setdefault(str(row["o"]), set()).add(str(row["s"]))  # type: ignore[index]
+        self.sub = sub
+
+    def _subclasses(self, cls: str) -> set[str]:
+        seen = {cls}
+        todo = [cls]
+        while todo:
+            for s in self.sub.get(todo.pop(), ()):
+                if s not in seen:
+                    seen.add(s)
+                    todo.append(s)
+        return seen
+
+    def count(self, g: _Graph, shape: str) -> int | None:
+        if g.values(shape, SH + "target"):
+            return None  # SPARQL-based targets: not evaluated here
+        nodes = {str(v) for v in g.values(shape, SH + "targetNode")}
+        classes = {str(c) for c in g.values(shape, SH + "targetClass")}
+        types = {str(t) for t in g.values(shape, RDF + "type")}
+        if f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types:
+            classes.add(shape)
+        parts = []
+        named = sorted(n for n in nodes if not n.startswith("_:"))
+        if named:
+            parts.append(f"{{ VALUES ?this {{ {' '.join(named)} }} }}")
+        all_classes = sorted({s for c in classes for s in self._subclasses(c)})
+        iris = [c for c in all_classes if c.startswith("<")]
+        if iris:
+            parts.append(f"{{ ?this <{RDF}type> ?t . VALUES ?t {{ {' '.join(iris)} }} }}")
+        for p in g.values(shape, SH + "targetSubjectsOf"):
+            if str(p).startswith("<"):
+                parts.append(f"{{ ?this {p} ?o }}")
+        for p in g.values(shape, SH + "targetObjectsOf"):
+            if str(p).startswith("<"):
+                parts.append(f"{{ ?s {p} ?this }}")
+        blank = len(nodes) - len(named)  # blank target nodes: focus nodes, in no data
+        if not parts:
+            return blank
+        query = f"SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {' UNION '.join(parts)} }}"
+        rows = list(self.data.query(query))  # type: ignore[arg-type]
+        return blank + int(rows[0]["n"].value)  # type: ignore[index,union-attr]

@@ -141,14 +141,17 @@ def test_cli_progress_goes_to_stderr_only_when_asked(generated: Path) -> None:
     quiet = _cli(args, {})  # stderr is a pipe: auto mode stays silent
     shown = _cli(args, {"CICA_LD_PROGRESS": "always", "CICA_LD_PROGRESS_AFTER": "0"})
     assert quiet.returncode == shown.returncode == 1
-    assert quiet.stderr == ""
+    # no progress; only the warnings about what was not checked (shapes the data has no
+    # instances for), which every run gives
+    assert all(line.startswith("cica-ld: warning: ") for line in quiet.stderr.splitlines())
     lines = shown.stderr.splitlines()
     assert lines and all(line.startswith("cica-ld: ") for line in lines)
     a, b = json.loads(quiet.stdout), json.loads(shown.stdout)
     a.pop("seconds", None), b.pop("seconds", None)
     assert a["results"] == b["results"]
+    assert len(lines) > len(quiet.stderr.splitlines())
     never = _cli(args, {"CICA_LD_PROGRESS": "never", "CICA_LD_PROGRESS_AFTER": "0"})
-    assert never.stderr == ""
+    assert never.stderr == quiet.stderr
 
 
 def test_cli_export_progress_goes_to_stderr_only(generated: Path) -> None:

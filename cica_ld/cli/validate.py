@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cica_ld.cli.app import app
+from cica_ld.cli.app import app, echo_error, echo_warning
 from cica_ld.cli.app import progress as cli_progress
 from cica_ld.cli.options import (
     ContextMapOpt,
@@ -79,6 +79,14 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+FailOnEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-empty",
+        help="Fail (exit 1) when nothing was checked: empty data, no shapes, no shape with a "
+        "target, or targets that select no focus node.",
+    ),
+]
 MaxResultsOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -101,6 +109,7 @@ def validate_cmd(
     inference: InferenceOpt = "none",
     engine: EngineOpt = None,
     fail_on: FailOnOpt = "violation",
+    fail_on_empty: FailOnEmptyOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     max_results: MaxResultsOpt = None,
@@ -111,9 +120,11 @@ def validate_cmd(
     """Validate RDF data against SHACL shapes.
 
     Each result names the file, line and column where its focus node is described. Exit codes:
-    0 the data conforms (nothing at or above --fail-on), 1 it does not, 2 input error (a missing
-    file, a syntax error, an invalid shapes graph, a bad option), 3 endpoint error, 4 internal
-    error.
+    0 the data conforms (nothing at or above --fail-on), 1 it does not (or, with
+    --fail-on-empty, nothing was checked), 2 input error (a missing file, a syntax error, an
+    invalid shapes graph, a bad option), 3 endpoint error, 4 internal error. What was not
+    checked (empty data, shapes without targets, targets without focus nodes) is a warning on
+    stderr.
 
     Example: cica-ld validate --data data/ --shapes shapes/ -f sarif -o results.sarif
     """
@@ -136,6 +147,7 @@ def validate_cmd(
             timeout=timeout,
             progress=progress,
             context_map=read_context_map(context_map),
+            fail_on_empty=fail_on_empty,
         )
         progress.stage("writing the report")
         text = reports.render(report, fmt, max_results=max_results)
@@ -143,6 +155,10 @@ def validate_cmd(
         typer.echo(text, nl=False)
     else:
         io.atomic_write(out, text)
+    for warning in report.warnings:
+        echo_warning(warning.message)
+    if report.failed_empty and report.failing == 0:
+        echo_error(f"nothing was checked: {report.nothing_checked} (--fail-on-empty)")
     raise typer.Exit(0 if report.passed else 1)
 
 

@@ -22,6 +22,7 @@ an endpoint that fails raises :class:`~cica_ld.errors.EndpointError` (exit 3).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from cica_ld.errors import UsageError
@@ -53,6 +54,7 @@ def validate(
     workers: int | None = None,
     progress: Progress | None = None,
     as_written: bool | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     """Validate the default graph of ``data`` against the shapes in ``shapes``.
 
@@ -65,13 +67,14 @@ def validate(
     ``workers``: how many threads evaluate independent shapes at once (default: one per CPU,
     at most 4). pyoxigraph evaluates a query without holding the GIL, so the threads share the
     one store and run in parallel; ``workers=1`` evaluates everything in the calling thread.
-    ``progress`` counts the independent pieces of work as they finish.
+    ``progress`` counts the independent pieces of work as they finish. ``prefixes``
+    abbreviate the IRIs in generated messages (default: rdf, rdfs, owl, xsd, sh).
     """
     from cica_ld.shacl.backend import LocalBackend
     from cica_ld.shacl.engine import Engine
 
     _check_inference(inference)
-    engine = Engine(LocalBackend(data, as_written=as_written), shapes, ontology)
+    engine = Engine(LocalBackend(data, as_written=as_written), shapes, ontology, prefixes)
     return engine.validate(workers=_workers(workers), progress=progress)
 
 
@@ -82,6 +85,7 @@ def validate_endpoint(
     *,
     timeout: float = 30.0,
     workers: int | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     """Validate the data behind a SPARQL 1.1 Protocol endpoint (read-only SELECT queries).
 
@@ -92,7 +96,7 @@ def validate_endpoint(
     from cica_ld.shacl.backend import RemoteBackend
     from cica_ld.shacl.engine import Engine
 
-    engine = Engine(RemoteBackend(url, timeout=timeout), shapes, ontology)
+    engine = Engine(RemoteBackend(url, timeout=timeout), shapes, ontology, prefixes)
     return engine.validate(workers=_workers(workers))
 
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from cica_ld.lexical import SURROGATE, decode_text, sparql_value
@@ -50,6 +50,7 @@ from cica_ld.shacl.shapes import (
     component,
     is_literal,
     literal_value,
+    to_term,
 )
 from cica_ld.shacl_model import Severity, ValidationResult
 
@@ -59,6 +60,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from cica_ld.progress import Progress
 
 SPARQL_COMPONENT = SH + "SPARQLConstraintComponent"
+#: Nested results (sh:detail) are given this many levels deep, at most this many per result.
+DETAIL_DEPTH = 3
+DETAIL_LIMIT = 20
 #: Up to this many focus nodes, a decorrelated EXISTS body is evaluated for them alone.
 SMALL_FOCUS = 1000
 CLOSED = component("closed")
@@ -185,6 +189,11 @@ class Hit:
     message: str | None = None
     source_constraint: str | None = None
     bindings: tuple[tuple[str, str], ...] = ()
+    # for the generated message: the constraint's parameter value (a term, or the members of a
+    # list: sh:in, sh:languageIn, sh:and...), a count found (sh:minCount...), and a detail
+    param: str | tuple[str, ...] | None = None
+    count: int | None = None
+    extra: str | None = None
 
 
 class Engine:
@@ -195,10 +204,12 @@ class Engine:
         backend: Backend,
         shapes: pyoxigraph.Store,
         ontology: pyoxigraph.Store | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> None:
         self.backend = backend
         #: the data holds literals as written under surrogates (see cica_ld.lexical)
         self.as_written = bool(getattr(backend, "as_written", False))
+        self.prefixes: Mapping[str, str] = prefixes if prefixes is not None else _PREFIXES
         self.shapes = ShapesGraph(shapes)
         self.ontology = ontology
         self._sub: dict[str, list[str]] | None = None
@@ -210,6 +221,12 @@ class Engine:
         self._sizes: dict[str, int] = {}
         self._units: list[Unit] | None = None
         self._fresh = 0
+        # shapes with nested failures (sh:node...) -> the focus nodes they were found among
+        self._nested_focus: dict[str, dict[str, Focus]] = {}
+        self._nested_lock = threading.Lock()
+        self._inner_cache: dict[tuple[str, str], dict[str, list[ValidationResult]]] = {}
+        self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self._values_cache: dict[tuple[str, str], Focus] = {}
 
     # -----------------------------------------------------------------------------------------
     # Entry point
@@ -239,7 +256,83 @@ class Engine:
                 results.update(self.run_unit(i))
                 if progress is not None:
                     progress.advance()
-        return sorted(results, key=_result_order)
+        return self.with_details(sorted(results, key=_result_order))
+
+    # -----------------------------------------------------------------------------------------
+    # Nested results (sh:detail)
+
+    def _record(self, shape: Shape, focus: Focus) -> None:
+        """Remember that ``shape`` had a nested failure among ``focus`` (to explain it later)."""
+        with self._nested_lock:
+            self._nested_focus.setdefault(shape.node, {})[focus.pattern] = focus
+
+    def with_details(
+        self, results: list[ValidationResult], depth: int = 0, chain: frozenset[str] = frozenset()
+    ) -> list[ValidationResult]:
+        """Results of sh:node, sh:and, sh:or, sh:xone and sh:qualifiedMinCount with the results
+        of the nested shapes that made them fail as ``details`` (SHACL's sh:detail), nested
+        up to :data:`DETAIL_DEPTH` levels; a generated message gets the first nested reason."""
+        out: list[ValidationResult] = []
+        for r in results:
+            name = _NESTED.get(r.constraint_component)
+            if name is None or depth >= DETAIL_DEPTH or r.source_shape in chain:
+                out.append(r)
+                continue
+            found = self._details(r, name)
+            if not found:
+                out.append(r)
+                continue
+            found = self.with_details(found, depth + 1, chain | {r.source_shape})
+            shape = self.shapes.shape(r.source_shape)
+            message = r.message
+            if not shape.messages and message is not None:
+                message = _with_reason(message, found)
+            out.append(replace(r, details=tuple(found), message=message))
+        return out
+
+    def _details(self, r: ValidationResult, name: str) -> list[ValidationResult]:
+        shape = self.shapes.shape(r.source_shape)
+        if name == "node":
+            refs = list(shape.params.get("node", []))
+        elif name == "qualifiedMinCount":
+            refs = list(shape.params.get("qualifiedValueShape", []))
+        else:
+            refs = [m for members in shape.lists.get(name, []) for m in members]
+        found: set[ValidationResult] = set()
+        for focus in list(self._nested_focus.get(shape.node, {}).values()):
+            key = (shape.node, focus.pattern)
+            values = self._values_cache.get(key)
+            if values is None:  # one pattern per focus: the inner results are cached by it
+                values = self._values_cache[key] = self.value_focus(shape, focus)
+            if name == "qualifiedMinCount":
+                pairs = self._pairs_cache.get((shape.node, focus.pattern))
+                if pairs is None:
+                    pairs = {}
+                    for f, v in self._pairs_of(shape, focus):
+                        pairs.setdefault(f, set()).add(v)
+                    self._pairs_cache[(shape.node, focus.pattern)] = pairs
+                nodes = pairs.get(r.focus_node, set())
+            else:
+                nodes = {r.value} if r.value is not None else set()
+            for ref in refs:
+                inner = self._inner_results(ref, values)
+                for node in nodes:
+                    found.update(inner.get(node, ()))
+        return sorted(found, key=_result_order)[:DETAIL_LIMIT]
+
+    def _inner_results(self, ref: str, focus: Focus) -> dict[str, list[ValidationResult]]:
+        """The results of the shape ``ref`` over ``focus``, by focus node."""
+        key = (ref, focus.pattern)
+        found = self._inner_cache.get(key)
+        if found is None:
+            out: set[ValidationResult] = set()
+            if ref not in self._stack:
+                self._report(self.shapes.shape(ref), focus, out)
+            found = {}
+            for r in out:
+                found.setdefault(r.focus_node, []).append(r)
+            self._inner_cache[key] = found
+        return found
 
     def units(self) -> list[Unit]:
         """The independent pieces of work. Property shapes of top-level node shapes are
@@ -566,7 +659,7 @@ class Engine:
             if message is not None:
                 message = _fill_template(message, hit)
         if message is None:
-            message = _default_message(shape, hit)
+            message = _default_message(shape, hit, self.prefixes)
         return ValidationResult(
             focus_node=decode_text(hit.focus),
             source_shape=shape.node,
@@ -685,29 +778,34 @@ class Engine:
 
     # -- value-level components, one query
 
-    def _value_checks(self, shape: Shape) -> list[tuple[str, str]]:
-        """(component IRI, expression over ?value) for every value-level constraint."""
-        checks: list[tuple[str, str]] = []
+    def _value_checks(self, shape: Shape) -> list[tuple[str, str, str | tuple[str, ...]]]:
+        """(component IRI, expression over ?value, parameter value) for every value-level
+        constraint."""
+        checks: list[tuple[str, str, str | tuple[str, ...]]] = []
         for name in _VALUE_LEVEL:
             if name in ("in", "languageIn"):
                 for members in shape.lists.get(name, []):
-                    checks.append((component(name), self.list_expr(shape, name, members, "?value")))
+                    expr = self.list_expr(shape, name, members, "?value")
+                    checks.append((component(name), expr, tuple(members)))
                 continue
             for value in shape.params.get(name, []):
-                checks.append((component(name), self.value_expr(shape, name, value, "?value")))
+                expr = self.value_expr(shape, name, value, "?value")
+                checks.append((component(name), expr, value))
         for name in ("node", "not"):
             for ref in shape.params.get(name, []):
                 inner = self.conforms_expr(ref, "?value")
                 if inner is not None:
-                    checks.append((component(name), inner if name == "node" else f"!({inner})"))
+                    expr = inner if name == "node" else f"!({inner})"
+                    checks.append((component(name), expr, ref))
         for name in ("and", "or", "xone"):
             for members in shape.lists.get(name, []):
                 exprs = [self.conforms_expr(m, "?value") for m in members]
                 if all(e is not None for e in exprs):
-                    checks.append((component(name), _logical(name, exprs)))  # type: ignore[arg-type]
+                    expr = _logical(name, exprs)  # type: ignore[arg-type]
+                    checks.append((component(name), expr, tuple(members)))
         if not shape.is_property:
             for value in shape.params.get("hasValue", []):
-                checks.append(("hasValue-node", f"sameTerm(?value, {value})"))
+                checks.append(("hasValue-node", f"sameTerm(?value, {value})", value))
         return checks
 
     def _value_level(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
@@ -715,7 +813,7 @@ class Engine:
         if not checks:
             return
         binds = "\n".join(
-            f"BIND(COALESCE({expr}, false) AS ?k{i})" for i, (_c, expr) in enumerate(checks)
+            f"BIND(COALESCE({expr}, false) AS ?k{i})" for i, (_c, expr, _p) in enumerate(checks)
         )
         failing = " || ".join(f"!?k{i}" for i in range(len(checks)))
         names = [f"k{i}" for i in range(len(checks))]
@@ -727,12 +825,14 @@ class Engine:
             f, val = row[0], row[1]
             if f is None:
                 continue
-            for (comp, _expr), flag in zip(checks, row[2:], strict=True):
+            for (comp, _expr, param), flag in zip(checks, row[2:], strict=True):
                 if flag != TRUE:
                     if comp == "hasValue-node":
-                        yield Hit(f, component("hasValue"))
+                        yield Hit(f, component("hasValue"), param=param)
                     else:
-                        yield Hit(f, comp, value=val)
+                        if comp in _NESTED:
+                            self._record(shape, focus)
+                        yield Hit(f, comp, value=val, param=param)
 
     # -- cardinality
 
@@ -765,7 +865,8 @@ class Engine:
                 queries.append(
                     (
                         "min",
-                        f"SELECT ?this WHERE {{ {focus.bag} OPTIONAL {{ ?this {path} ?value }} }} "
+                        f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {focus.bag} "
+                        f"OPTIONAL {{ ?this {path} ?value }} }} "
                         f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {lo})",
                     )
                 )
@@ -789,7 +890,8 @@ class Engine:
                 queries.append(
                     (
                         "max",
-                        f"SELECT ?this WHERE {{ {focus.bag} ?this {path} ?value . }} "
+                        f"SELECT ?this (COUNT(DISTINCT ?value) AS ?n) WHERE {{ {focus.bag} "
+                        f"?this {path} ?value . }} "
                         f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {hi})",
                     )
                 )
@@ -798,13 +900,22 @@ class Engine:
                 if f is None:
                     continue
                 if kind != "both":
-                    yield Hit(f, component(f"{kind}Count"))
+                    if n_term is not None:
+                        count: int | None = int(literal_value(n_term))
+                    else:  # a query that finds the failures without counting
+                        count = 0 if kind == "min" else None
+                    yield Hit(
+                        f,
+                        component(f"{kind}Count"),
+                        param=lo_term if kind == "min" else hi_term,
+                        count=count,
+                    )
                     continue
                 n = int(literal_value(n_term)) if n_term is not None else 0
                 if lo is not None and n < lo:
-                    yield Hit(f, component("minCount"))
+                    yield Hit(f, component("minCount"), param=lo_term, count=n)
                 if hi is not None and n > hi:
-                    yield Hit(f, component("maxCount"))
+                    yield Hit(f, component("maxCount"), param=hi_term, count=n)
 
     def _has_value(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
         if not shape.is_property:
@@ -816,7 +927,7 @@ class Engine:
             )
             for (f,) in self._select(query, ["this"]):
                 if f is not None:
-                    yield Hit(f, component("hasValue"))
+                    yield Hit(f, component("hasValue"), param=value)
 
     def _unique_lang(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
         if shape.param("uniqueLang") != TRUE or not shape.is_property:
@@ -828,9 +939,9 @@ class Engine:
             f'BIND(LCASE(LANG(?a)) AS ?lang) FILTER(?lang != "" && ?a != ?b && '
             f"LCASE(LANG(?b)) = ?lang) }}"
         )
-        for f, _lang in self._select(query, ["this", "lang"]):
+        for f, lang in self._select(query, ["this", "lang"]):
             if f is not None:
-                yield Hit(f, component("uniqueLang"))
+                yield Hit(f, component("uniqueLang"), extra=literal_value(lang) if lang else None)
 
     # -- property pairs
 
@@ -847,17 +958,17 @@ class Engine:
                 f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} ?this {other} ?value . "
                 f"{not_value} }}",
             )
-            for query in queries:
+            for direction, query in zip(("missing", "extra"), queries, strict=True):
                 for f, v in self._select(query, ["this", "value"]):
                     if f is not None:
-                        yield Hit(f, component("equals"), value=v)
+                        yield Hit(f, component("equals"), value=v, param=other, extra=direction)
         for other in shape.params.get("disjoint", []):
             query = (
                 f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} ?this {other} ?value . }}"
             )
             for f, v in self._select(query, ["this", "value"]):
                 if f is not None:
-                    yield Hit(f, component("disjoint"), value=v)
+                    yield Hit(f, component("disjoint"), value=v, param=other)
         for name, op in (("lessThan", "<"), ("lessThanOrEquals", "<=")):
             for other in shape.params.get(name, []):
                 query = (
@@ -868,7 +979,7 @@ class Engine:
                 )
                 for f, v in self._select(query, ["this", "value"]):
                     if f is not None:
-                        yield Hit(f, component(name), value=v)
+                        yield Hit(f, component(name), value=v, param=other)
 
     # -- closed
 
@@ -916,7 +1027,14 @@ class Engine:
                 else:
                     fail = sum(ok) != 1
                 if fail:
-                    yield Hit(f, component(name), value=v)
+                    self._record(shape, focus)
+                    yield Hit(
+                        f,
+                        component(name),
+                        value=v,
+                        param=members[0] if name in ("node", "not") else tuple(members),
+                        count=sum(ok),
+                    )
 
     def _qualified(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
         q_shapes = shape.params.get("qualifiedValueShape", [])
@@ -943,9 +1061,10 @@ class Engine:
                 counts[f] = counts.get(f, 0) + 1
             for f, n in counts.items():
                 if lo is not None and n < int(literal_value(lo)):
-                    yield Hit(f, component("qualifiedMinCount"))
+                    self._record(shape, focus)
+                    yield Hit(f, component("qualifiedMinCount"), param=(q, lo), count=n)
                 if hi is not None and n > int(literal_value(hi)):
-                    yield Hit(f, component("qualifiedMaxCount"))
+                    yield Hit(f, component("qualifiedMaxCount"), param=(q, hi), count=n)
 
     def _siblings(self, shape: Shape) -> list[str]:
         out: list[str] = []
@@ -1215,45 +1334,216 @@ def _display(term: str | None) -> str | None:
     return term.strip("<>")
 
 
-_DEFAULT_MESSAGES = {
-    "class": "value is not an instance of the required class",
-    "datatype": "value does not have the required datatype",
-    "nodeKind": "value is not of the required node kind",
-    "minCount": "fewer values than allowed",
-    "maxCount": "more values than allowed",
-    "minExclusive": "value is not above the minimum",
-    "minInclusive": "value is below the minimum",
-    "maxExclusive": "value is not below the maximum",
-    "maxInclusive": "value is above the maximum",
-    "minLength": "value is shorter than allowed",
-    "maxLength": "value is longer than allowed",
-    "pattern": "value does not match the pattern",
-    "languageIn": "language tag is not among the allowed ones",
-    "uniqueLang": "a language tag is used more than once",
-    "equals": "values differ from those of the other property",
-    "disjoint": "value is also a value of the other property",
-    "lessThan": "value is not less than the other property's values",
-    "lessThanOrEquals": "value is not less than or equal to the other property's values",
-    "not": "value conforms to a shape it must not conform to",
-    "and": "value does not conform to all the shapes",
-    "or": "value conforms to none of the shapes",
-    "xone": "value does not conform to exactly one of the shapes",
-    "node": "value does not conform to the shape",
-    "qualifiedMinCount": "fewer values conform to the qualified shape than required",
-    "qualifiedMaxCount": "more values conform to the qualified shape than allowed",
-    "closed": "property is not allowed by the closed shape",
-    "hasValue": "the required value is missing",
-    "in": "value is not among the allowed values",
-}
+_NESTED = {component(n): n for n in ("node", "and", "or", "xone", "qualifiedMinCount")}
+#: IRIs in generated messages are abbreviated with these prefixes (unless given others).
+_PREFIXES = {"rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "sh": SH}
+_NUMERIC = frozenset(XSD + n for n in ("integer", "decimal", "float", "double")) | frozenset(
+    _INTEGER_RANGES
+)
+_ORDERED = {"minExclusive": ">", "minInclusive": ">=", "maxExclusive": "<", "maxInclusive": "<="}
 
 
-def _default_message(shape: Shape, hit: Hit) -> str:
+def _with_reason(message: str, details: list[ValidationResult]) -> str:
+    """A generated message followed by the first nested reason (and how many more)."""
+    first = details[0].message or details[0].constraint_component.rsplit("#", 1)[-1]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{message}: {first}{more}"
+
+
+def _short(term: str | None, prefixes: Mapping[str, str]) -> str:
+    """A term as a message shows it: ``prefix:local`` or ``<iri>``, a number as written, a
+    string quoted, other literals with their (abbreviated) datatype."""
+    if term is None:
+        return "(none)"
+    if term.startswith("_:"):
+        return "a blank node"
+    term = decode_text(term)  # a literal (or datatype) as written, never its surrogate
+    if term.startswith("<"):
+        from cica_ld.validation import abbreviate
+
+        return abbreviate(term, prefixes)
+    lit = to_term(term)
+    lexical = lit.value  # type: ignore[attr-defined]
+    shown = lexical if len(lexical) <= 60 else lexical[:57] + "..."
+    quoted = _quoted(lexical)
+    if lit.language:  # type: ignore[attr-defined]
+        return f"{quoted}@{lit.language}"  # type: ignore[attr-defined]
+    dt = lit.datatype.value  # type: ignore[attr-defined]
+    if dt in _NUMERIC and _number(term) is not None:
+        return shown
+    if dt == XSD + "string":
+        return quoted
+    return f"{quoted}^^{_short(f'<{dt}>', prefixes)}"
+
+
+def _quoted(lexical: str) -> str:
+    """A lexical form in double quotes (escaped; shortened past 60 characters)."""
+    shown = lexical if len(lexical) <= 60 else lexical[:57] + "..."
+    return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _number(term: str) -> float | None:
+    if not is_literal(term):
+        return None
+    lit = to_term(term)
+    if lit.datatype.value not in _NUMERIC:  # type: ignore[attr-defined]
+        return None
+    try:
+        return float(lit.value)  # type: ignore[attr-defined]
+    except ValueError:
+        return None
+
+
+def _comparable(value: str | None, bound: str) -> bool:
+    """Whether a value and a range bound compare (numbers; the same date/time/string type)."""
+    if value is None or not is_literal(value) or not is_literal(bound):
+        return False
+    if _number(value) is not None and _number(bound) is not None:
+        return True
+    a, b = to_term(value), to_term(bound)
+    same = a.datatype == b.datatype  # type: ignore[attr-defined]
+    simple = (XSD + "string", XSD + "date", XSD + "dateTime", XSD + "time", XSD + "gYear")
+    if not same or a.datatype.value not in simple:  # type: ignore[attr-defined]
+        return False
+    from datetime import date, datetime, time
+
+    parse = {XSD + "date": date.fromisoformat, XSD + "dateTime": datetime.fromisoformat}
+    parse[XSD + "time"] = time.fromisoformat
+    check = parse.get(a.datatype.value)  # type: ignore[attr-defined]
+    if check is None:
+        return True
+    try:
+        check(a.value), check(b.value)  # type: ignore[attr-defined]
+    except ValueError:
+        return False
+    return True
+
+
+def _kind(term: str | None) -> str:
+    if term is None:
+        return "nothing"
+    if term.startswith("<"):
+        return "an IRI"
+    if term.startswith("_:"):
+        return "a blank node"
+    return "a literal"
+
+
+def _shape_ref(ref: str, prefixes: Mapping[str, str]) -> str:
+    return _short(ref, prefixes) if ref.startswith("<") else "a nested shape"
+
+
+def _listed(items: Iterable[str], limit: int = 10) -> str:
+    items = list(items)
+    shown = ", ".join(items[:limit])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _default_message(shape: Shape, hit: Hit, prefixes: Mapping[str, str]) -> str:
+    """The message of a result whose shape gives none: what the constraint asks, with its
+    parameter's value (the datatype, the maximum, the pattern, the count...)."""
     local = hit.component.rsplit("#", 1)[-1].removesuffix("ConstraintComponent")
     key = local[0].lower() + local[1:]
-    text = _DEFAULT_MESSAGES.get(key)
-    if text is None and hit.component == SPARQL_COMPONENT:
-        text = "the SPARQL constraint reports a violation"
-    return text or f"{local} constraint not satisfied"
+    p, v = hit.param, hit.value
+
+    def sh(t: str | None) -> str:
+        return _short(t, prefixes)
+
+    if hit.component == SPARQL_COMPONENT:
+        return "the SPARQL constraint reports a violation"
+    if key == "class" and isinstance(p, str):
+        return f"value is not an instance of {sh(p)} (sh:class)"
+    if key == "datatype" and isinstance(p, str):
+        why = f"it is {_kind(v)}"
+        if v is not None and is_literal(v):
+            lit = to_term(v)
+            dt = f"<{lit.datatype.value}>"  # type: ignore[attr-defined]
+            if dt == p:
+                lexical = _quoted(literal_value(v))
+                return f"value {lexical} is not a valid {sh(p)} (ill-formed; sh:datatype)"
+            why = f"it is {'a language-tagged string' if lit.language else sh(dt)}"  # type: ignore[attr-defined]
+        return f"value does not have datatype {sh(p)} ({why})"
+    if key == "nodeKind" and isinstance(p, str):
+        return f"value is not of node kind {sh(p)} (it is {_kind(v)})"
+    if key in _ORDERED and isinstance(p, str):
+        limit = "minimum" if key.startswith("min") else "maximum"
+        if not _comparable(v, p):
+            return f"value {sh(v)} cannot be compared with the {limit} {sh(p)} (sh:{key})"
+        relation = {
+            "minExclusive": "is not greater than",
+            "minInclusive": "is less than",
+            "maxExclusive": "is not less than",
+            "maxInclusive": "is greater than",
+        }[key]
+        return f"value {sh(v)} {relation} the {limit} {sh(p)} (sh:{key})"
+    if key in ("minLength", "maxLength") and isinstance(p, str):
+        n = literal_value(p)
+        if v is None or v.startswith("_:"):
+            return f"value is a blank node, which has no length (sh:{key} {n})"
+        length = len(literal_value(v))
+        than = "shorter than the minimum" if key == "minLength" else "longer than the maximum"
+        return f"value is {_plural(length, 'character')} long, {than} {n} (sh:{key})"
+    if key == "pattern" and isinstance(p, str):
+        flags = shape.param("flags")
+        with_flags = f" with flags {literal_value(flags)}" if flags else ""
+        if v is not None and v.startswith("_:"):
+            return f"value is a blank node, which cannot match the pattern {literal_value(p)}"
+        return f"value does not match the pattern {literal_value(p)}{with_flags} (sh:pattern)"
+    if key == "languageIn" and isinstance(p, tuple):
+        tags = _listed(f'"{literal_value(t)}"' for t in p)
+        lang = to_term(v).language if v is not None and is_literal(v) else None  # type: ignore[attr-defined]
+        what = f'language tag "{lang}"' if lang else "value has no language tag; it"
+        return f"{what} is not among {tags} (sh:languageIn)"
+    if key == "in" and isinstance(p, tuple):
+        return f"value is not among the allowed values {_listed(sh(t) for t in p)} (sh:in)"
+    if key == "hasValue" and isinstance(p, str):
+        return f"the required value {sh(p)} is missing (sh:hasValue)"
+    if key in ("minCount", "maxCount") and isinstance(p, str):
+        n = literal_value(p)
+        if key == "minCount":
+            count = "no value" if hit.count == 0 else _plural(hit.count or 0, "value")
+            return f"{count}, fewer than the minimum {n} (sh:minCount)"
+        if hit.count is None:
+            return f"more values than the maximum {n} (sh:maxCount)"
+        return f"{_plural(hit.count, 'value')}, more than the maximum {n} (sh:maxCount)"
+    if key == "uniqueLang":
+        tag = f' "{hit.extra}"' if hit.extra else ""
+        return f"more than one value has the language tag{tag} (sh:uniqueLang)"
+    if key == "equals" and isinstance(p, str):
+        if hit.extra == "extra":
+            return f"a value of {sh(p)} is not a value here (sh:equals {sh(p)})"
+        return f"value is not also a value of {sh(p)} (sh:equals)"
+    if key == "disjoint" and isinstance(p, str):
+        return f"value is also a value of {sh(p)} (sh:disjoint)"
+    if key in ("lessThan", "lessThanOrEquals") and isinstance(p, str):
+        op = "less than" if key == "lessThan" else "less than or equal to"
+        return f"value is not {op} every value of {sh(p)} (sh:{key})"
+    if key == "closed":
+        return f"property {sh(hit.path)} is not allowed by the closed shape (sh:closed)"
+    if key == "not" and isinstance(p, str):
+        return f"value conforms to {_shape_ref(p, prefixes)}, which sh:not forbids"
+    if key == "node" and isinstance(p, str):
+        return f"value does not conform to the shape {_shape_ref(p, prefixes)} (sh:node)"
+    if key in ("and", "or", "xone") and isinstance(p, tuple):
+        shapes = _listed(_shape_ref(m, prefixes) for m in p)
+        if key == "and":
+            return f"value does not conform to every shape of sh:and ({shapes})"
+        if key == "or":
+            return f"value conforms to none of the shapes of sh:or ({shapes})"
+        return f"value does not conform to exactly one of the shapes of sh:xone ({shapes})"
+    if key in ("qualifiedMinCount", "qualifiedMaxCount") and isinstance(p, tuple):
+        q, bound = p
+        n = hit.count or 0
+        than = "fewer than the minimum" if key == "qualifiedMinCount" else "more than the maximum"
+        return (
+            f"{_plural(n, 'value')} conform{'s' if n == 1 else ''} to the qualified shape "
+            f"{_shape_ref(q, prefixes)}, {than} {literal_value(bound)} (sh:{key})"
+        )
+    return f"{local} constraint not satisfied"
 
 
 def _result_order(r: ValidationResult) -> tuple:
