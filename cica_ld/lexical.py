@@ -400,16 +400,20 @@ def lexicon_of(quads: Iterable[Any]) -> Lexicon:
     return lexicon
 
 
-def exact_store(quads: Iterable[Any]) -> Any:
-    """A store of ``quads`` that gives them back as written: a plain ``Store`` when pyoxigraph
-    keeps every literal, else an :class:`AsWrittenStore` over surrogates."""
+def surrogate_store(quads: Iterable[Any]) -> tuple[pyoxigraph.Store, bool]:
+    """A store of ``quads`` as the ``exact`` loader stores them (surrogates for the literals
+    pyoxigraph would change), and whether it holds any surrogate."""
     import pyoxigraph
 
     quads = list(quads)
     changed = store_forms(literals_of(quads))
     store = pyoxigraph.Store()
-    if not changed:
-        store.extend(quads)
-        return store
-    store.extend(encode_quads(quads, changed))
-    return AsWrittenStore(store)
+    store.extend(encode_quads(quads, changed) if changed else quads)
+    return store, bool(changed)
+
+
+def exact_store(quads: Iterable[Any]) -> Any:
+    """A store of ``quads`` that gives them back as written: a plain ``Store`` when pyoxigraph
+    keeps every literal, else an :class:`AsWrittenStore` over surrogates."""
+    store, surrogates = surrogate_store(quads)
+    return AsWrittenStore(store) if surrogates else store

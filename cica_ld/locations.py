@@ -986,11 +986,11 @@ class SourceLocator:
         store = self._label_stores.get(i)
         if store is None:
             from cica_ld.dataset import parse_file
+            from cica_ld.lexical import surrogate_store
 
             spec = self.sources[i]
-            store = pyoxigraph.Store()
-            try:
-                store.extend(
+            try:  # literals stored as the data's store has them (cica_ld.lexical)
+                store, _ = surrogate_store(
                     pyoxigraph.Quad(q.subject, q.predicate, q.object)
                     for q in parse_file(
                         spec.path, spec.format, base_iri=spec.base_iri, context_map=spec.context_map
@@ -1087,9 +1087,10 @@ class SourceLocator:
             root = roots[0] if roots else None
         if not isinstance(root, pyoxigraph.BlankNode):
             return None
-        # through a store, as the data went: same literal normalisation, no duplicates
-        store = pyoxigraph.Store()
-        store.extend(quads)
+        # through a store, as the data went: same literals (cica_ld.lexical), no duplicates
+        from cica_ld.lexical import surrogate_store
+
+        store, _ = surrogate_store(quads)
         return _signature(store, root)
 
 

@@ -344,9 +344,17 @@ def load_graph(
     return graph
 
 
+#: Bundled shapes for the vocabulary itself (validated as data: ``--data ontology/``), not part
+#: of the default run on the embedded data, where their targets select nothing.
+VOCABULARY_SHAPES = "vocabulary.ttl"
+
+
 def _files(paths: Sequence[str | Path] | None, kind: str) -> list[Path]:
     if paths is None:
-        return dataset.bundled_files(kind)
+        files = dataset.bundled_files(kind)
+        if kind == "shapes":
+            files = [f for f in files if f.name != VOCABULARY_SHAPES]
+        return files
     return dataset.expand_paths(paths)
 
 

@@ -415,3 +415,27 @@ def test_load_pushes_the_terms_as_written(recorder: tuple[str, list[bytes]]) -> 
     assert res.exit_code == 0, res.output
     sent = b"".join(bodies)
     assert parsed(sent, "ntriples") == written(CORPUS)
+
+
+def test_a_blank_node_with_literals_as_written_is_located(tmp_path: Path) -> None:
+    """The locator matches blank nodes by what they say: with the literals as the store holds
+    them (surrogates), so a result on one still points at its line and column."""
+    data = tmp_path / "b.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:part [ ex:n "007"^^xsd:integer ; ex:w .5 ] .\n'
+        'ex:b ex:part [ ex:n "7"^^xsd:integer ; ex:w 0.5 ] .\n'
+    )
+    shapes = tmp_path / "s.ttl"
+    shapes.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:part ;\n"
+        '    sh:property [ sh:path ex:n ; sh:pattern "^0" ] .\n'
+    )
+    report = validation.validate([data], [shapes], [])
+    (finding,) = report.findings
+    assert finding.result.value == str(ox.Literal("7", datatype=ox.NamedNode(XSD + "integer")))
+    assert finding.location is not None
+    assert (finding.location.line, finding.location.column) == (4, 14)
