@@ -35,6 +35,7 @@ class ShapesError(InputError):
 
     def __init__(self, message: str, *, shape: str | None = None) -> None:
         self.shape = shape
+        self.reason = message  # without the shape
         where = f"shape {shape}: " if shape else ""
         super().__init__(f"{where}{message}")
 
