@@ -514,8 +514,8 @@ class ShapesGraph:
         if missing:
             names = ", ".join(f"{name}:" for name in missing)
             raise ShapesError(
-                f"{what} uses the prefix {names} which is declared nowhere (not in the query, "
-                "not by sh:prefixes/sh:declare, not by an @prefix line of the shapes file)",
+                f"{what} uses the prefix {names} which is declared nowhere (declare it with an "
+                "@prefix line in the shapes file, or with sh:declare and sh:prefixes)",
                 shape=owner,
             )
         return out
