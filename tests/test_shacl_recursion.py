@@ -168,3 +168,60 @@ def test_shapes_outside_a_cycle_are_merged_as_before() -> None:
         "<http://example.org/a>",
         "<http://example.org/b>",
     }
+
+
+# Recursive shape graphs of each kind pySHACL cuts (sh:node, sh:not, property shapes of
+# property shapes, sh:qualifiedValueShape, value-level shapes), on small random graphs.
+_HEAD = (
+    "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix ex: <http://example.org/s#> .\n"
+    "@prefix d: <http://example.org/d#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+)
+_RECURSIVE = {
+    "mutual": "ex:A a sh:NodeShape ; sh:targetClass d:A ; sh:property ex:Ap , ex:An . "
+    "ex:An sh:path d:name ; sh:minCount 1 . ex:Ap sh:path d:p ; sh:node ex:B . "
+    "ex:B a sh:NodeShape ; sh:property ex:Bq , ex:Bn . ex:Bn sh:path d:name ; sh:maxCount 1 . "
+    "ex:Bq sh:path d:q ; sh:node ex:A .",
+    "not": "ex:S a sh:NodeShape ; sh:targetClass d:A ; sh:property ex:Sn , ex:Sp . "
+    "ex:Sn sh:path d:name ; sh:minCount 1 . ex:Sp sh:path d:p ; sh:not ex:T . "
+    "ex:T a sh:NodeShape ; sh:property ex:Tq . ex:Tq sh:path d:q ; sh:node ex:S .",
+    "value-level": "ex:S a sh:NodeShape ; sh:targetClass d:A ; sh:property ex:Sp . "
+    "ex:Sp sh:path d:p ; sh:node ex:V . ex:V a sh:NodeShape ; sh:nodeKind sh:IRI ; "
+    "sh:node ex:W . ex:W a sh:NodeShape ; sh:not ex:X . "
+    "ex:X a sh:NodeShape ; sh:node ex:V ; sh:class d:B .",
+    "property-of-property": "ex:S a sh:NodeShape ; sh:targetClass d:A ; sh:property ex:P1 . "
+    "ex:P1 sh:path d:p ; sh:property ex:P2 . ex:P2 sh:path d:q ; sh:minCount 1 ; sh:node ex:S .",
+    "qualified": "ex:S a sh:NodeShape ; sh:targetClass d:A ; sh:property ex:Q , ex:N . "
+    "ex:N sh:path d:name ; sh:minCount 1 ; sh:datatype xsd:string . "
+    "ex:Q sh:path d:p ; sh:qualifiedValueShape ex:S ; sh:qualifiedMinCount 1 .",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_RECURSIVE))
+def test_random_graphs_agree_with_pyshacl(kind: str, tmp_path: Path) -> None:
+    import random
+
+    rnd = random.Random(kind)
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(_HEAD + _RECURSIVE[kind] + "\n")
+    reported = 0
+    for trial in range(8):
+        n = rnd.randint(3, 9)
+        lines = [_HEAD]
+        for i in range(n):
+            if rnd.random() < 0.6:
+                lines.append(f"d:n{i} a d:A .")
+            if rnd.random() < 0.2:
+                lines.append(f"d:n{i} a d:B .")
+            for _ in range(rnd.choice([0, 1, 1, 2])):
+                lines.append(f'd:n{i} d:name "x{rnd.randint(0, 2)}" .')
+            if rnd.random() < 0.1:
+                lines.append(f"d:n{i} d:name 5 .")
+            for p in ("p", "q"):
+                for _ in range(rnd.choice([0, 1, 1, 2])):
+                    lines.append(f"d:n{i} d:{p} d:n{rnd.randrange(n)} .")
+        data = tmp_path / f"data-{trial}.ttl"
+        data.write_text("\n".join(lines) + "\n")
+        expected = pyshacl_keys(data, shapes)
+        assert native_keys(data, shapes) == expected, data.read_text()
+        reported += len(expected)
+    assert reported, "the random graphs have results to compare"
