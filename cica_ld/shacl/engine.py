@@ -17,6 +17,9 @@ How a shape is checked:
   in Python;
 * ``sh:sparql`` constraints are rewritten by :mod:`cica_ld.shacl.sparql_text` to run once over
   all focus nodes (or once per focus node inside the store when that could change answers).
+* recursive shapes are unrolled along pySHACL's evaluation path until pySHACL's recursion
+  check would skip the repeated shape (see "Recursion, as pySHACL evaluates it" below), each
+  unrolled shape evaluated set-based like any other.
 
 The data graph is only read by SPARQL SELECT queries (:mod:`cica_ld.shacl.backend`), so the
 same engine validates an embedded store and a remote endpoint. The ontology graph contributes
