@@ -1274,7 +1274,68 @@ def shapes_graph_problems(
     for shape in shapes:
         for why in _shape_problems(g, shape, shape in as_property, shape in as_node, prefixes):
             problems.append((shape, why))
+    for local in ("validator", "nodeValidator", "propertyValidator"):
+        for comp, validator in g.pos.get(SH + local, []):
+            for why in _validator_prefix_problems(g, comp, str(validator), prefixes):
+                problems.append((comp, why))
     return problems
+
+
+def _declared_prefixes(g: _Graph, node: str) -> dict[str, str]:
+    """rdf/rdfs/owl/xsd/sh and what the ``sh:prefixes`` of ``node`` declare."""
+    from cica_ld.shacl.shapes import BUILTIN_PREFIXES
+
+    declared: dict[str, str] = dict(BUILTIN_PREFIXES)
+    for prefixes_node in g.values(node, SH + "prefixes"):
+        for decl in g.values(str(prefixes_node), SH + "declare"):
+            name = g.values(str(decl), SH + "prefix")
+            ns = g.values(str(decl), SH + "namespace")
+            if len(name) == 1 and len(ns) == 1:
+                declared[name[0].value] = ns[0].value
+    return declared
+
+
+def _undeclared(
+    text: str, declared: dict[str, str], file_prefixes: Callable[[], Mapping[str, str]]
+) -> list[str]:
+    """The prefixes ``text`` uses that are declared nowhere (``declared`` gets those the file
+    declares)."""
+    from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
+
+    try:
+        missing = undeclared_prefixes(text, set(declared))
+    except SparqlConstraintError:
+        return []  # unreadable: the parser says where
+    if missing:
+        in_file = file_prefixes()
+        for name in missing:
+            if name in in_file:
+                declared[name] = in_file[name]
+    return [name for name in missing if name not in declared]
+
+
+def _validator_prefix_problems(
+    g: _Graph, comp: str, validator: str, prefixes: Callable[[str], Mapping[str, str]] | None
+) -> Iterator[str]:
+    """A validator's sh:ask/sh:select that uses a prefix declared nowhere."""
+    import pyoxigraph
+
+    for form in ("ask", "select"):
+        for text in g.values(validator, SH + form):
+            if not isinstance(text, pyoxigraph.Literal):
+                continue
+            nowhere = _undeclared(
+                text.value,
+                _declared_prefixes(g, validator),
+                lambda: prefixes(comp) if prefixes else {},
+            )
+            if nowhere:
+                names = ", ".join(f"{name}:" for name in nowhere)
+                yield (
+                    f"sh:{form} of validator {validator} uses the prefix {names} which is "
+                    "declared nowhere (declare it with an @prefix line in the shapes file, or "
+                    "with sh:declare and sh:prefixes)"
+                )
 
 
 def _shape_problems(
@@ -1448,9 +1509,6 @@ def _sparql_problems(
 ) -> Iterator[str]:
     import pyoxigraph
 
-    from cica_ld.shacl.shapes import BUILTIN_PREFIXES
-    from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
-
     if isinstance(constraint, pyoxigraph.Literal):
         yield f"sh:sparql must be a node with sh:select, found the literal {constraint}"
         return
@@ -1463,30 +1521,15 @@ def _sparql_problems(
     if not isinstance(select, pyoxigraph.Literal):
         yield f"sh:select must be a string, found {select}"
         return
-    declared: dict[str, str] = dict(BUILTIN_PREFIXES)
-    for prefixes_node in g.values(key, SH + "prefixes"):
-        for decl in g.values(str(prefixes_node), SH + "declare"):
-            name = g.values(str(decl), SH + "prefix")
-            ns = g.values(str(decl), SH + "namespace")
-            if len(name) == 1 and len(ns) == 1:
-                declared[name[0].value] = ns[0].value
-    try:
-        missing = undeclared_prefixes(select.value, set(declared))
-    except SparqlConstraintError:
-        missing = []  # unreadable: the parser below says where
-    if missing:
-        in_file = file_prefixes()
-        for name in missing:
-            if name in in_file:
-                declared[name] = in_file[name]
-        nowhere = [name for name in missing if name not in declared]
-        if nowhere:
-            names = ", ".join(f"{name}:" for name in nowhere)
-            yield (
-                f"sh:select uses the prefix {names} which is declared nowhere (declare it with "
-                "an @prefix line in the shapes file, or with sh:declare and sh:prefixes)"
-            )
-            return
+    declared = _declared_prefixes(g, key)
+    nowhere = _undeclared(select.value, declared, file_prefixes)
+    if nowhere:
+        names = ", ".join(f"{name}:" for name in nowhere)
+        yield (
+            f"sh:select uses the prefix {names} which is declared nowhere (declare it with "
+            "an @prefix line in the shapes file, or with sh:declare and sh:prefixes)"
+        )
+        return
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
     text = "\n".join([*lines, select.value])
     try:

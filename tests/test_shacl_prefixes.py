@@ -110,15 +110,17 @@ def test_undeclared_prefix_is_an_input_error_naming_it(engine: str) -> None:
     assert "ex:FriendlyShape: sh:select uses the prefix foaf: which is declared nowhere" in lines[0]
 
 
-def test_undeclared_prefix_in_a_validator_names_it() -> None:
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_undeclared_prefix_in_a_validator_names_it(engine: str) -> None:
     shapes = PEOPLE / "undeclared-validator-shapes.ttl"
-    result = cli("--data", str(PEOPLE / "foaf-data.ttl"), "--shapes", str(shapes))
+    result = cli("--data", str(PEOPLE / "foaf-data.ttl"), "--shapes", str(shapes), "-e", engine)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"cica-ld: error: {shapes}:6:1: invalid shapes graph: ")
     assert "ex:HasTypeComponent: sh:ask of validator" in result.stderr
     assert "uses the prefix schema: which is declared nowhere" in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_each_query_uses_the_prefixes_of_its_own_file(tmp_path: Path) -> None:
@@ -150,3 +152,16 @@ def test_library_takes_the_prefixes_as_a_mapping() -> None:
         validate(data, shapes)
     results = validate(data, shapes, shapes_prefixes=file_prefixes(DCAT_SHAPES))
     assert len(results) == 3
+
+
+def test_library_names_an_undeclared_prefix_of_a_validator() -> None:
+    data, shapes = pyoxigraph.Store(), pyoxigraph.Store()
+    data.load((PEOPLE / "foaf-data.ttl").read_bytes(), format=pyoxigraph.RdfFormat.TURTLE)
+    path = PEOPLE / "undeclared-validator-shapes.ttl"
+    shapes.load(path.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE)
+    with pytest.raises(ShapesError, match="uses the prefix schema: which is declared nowhere") as e:
+        validate(data, shapes, shapes_prefixes=file_prefixes(path))
+    assert e.value.shape == "<http://example.org/shapes/validator#HasTypeComponent>"
+    # declared by the caller, it is used: alice is no schema:Thing
+    results = validate(data, shapes, shapes_prefixes={"schema": "https://schema.org/"})
+    assert [r.focus_node for r in results] == ["<http://example.org/people/alice>"]
