@@ -380,6 +380,71 @@ def file_prefixes(specs: Sequence[SourceSpec]) -> dict[str, str]:
     return out
 
 
+class FilePrefixes:
+    """The ``@prefix`` declarations of each shapes file (Turtle, TriG, N3), as the parser read
+    them: where a SHACL-SPARQL query finds the prefixes it uses but does not declare. Called
+    with a node of the shapes graph, it gives the prefixes of the file the node is written in
+    (located by the source locator when there are several files; where it cannot be located,
+    every file's, the first file winning)."""
+
+    def __init__(self, graph: LoadedGraph) -> None:
+        self.graph = graph
+        self._files: dict[int, dict[str, str]] = {}
+
+    def _of(self, i: int) -> dict[str, str]:
+        found = self._files.get(i)
+        if found is None:
+            import pyoxigraph
+
+            spec = self.graph.specs[i]
+            found = {}
+            if spec.format in ("turtle", "trig", "n3"):
+                try:
+                    parser = pyoxigraph.parse(
+                        path=str(spec.path),
+                        format=dataset._rdf_format(spec.format),
+                        base_iri=spec.base_iri,
+                    )
+                    for _ in parser:
+                        pass
+                    found = dict(parser.prefixes)
+                except (SyntaxError, ValueError, OSError):
+                    found = {}  # it loaded before: only a file changed meanwhile gets here
+            self._files[i] = found
+        return found
+
+    def merged(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(len(self.graph.specs)):
+            for name, ns in self._of(i).items():
+                out.setdefault(name, ns)
+        return out
+
+    def __call__(self, node: str) -> dict[str, str]:
+        specs = self.graph.specs
+        if len(specs) == 1:
+            return self._of(0)
+        loc = self.graph.locator().locate({node}).get(node)
+        if loc is not None:
+            for i, spec in enumerate(specs):
+                if spec.shown == loc.path:
+                    return self._of(i)
+        return self.merged()
+
+
+def located_shapes_error(exc: InputError, graph: LoadedGraph) -> InputError:
+    """A :class:`~cica_ld.shacl.ShapesError` of the native engine as an invalid shapes graph,
+    located at its shape (file:line) and naming it as reports do."""
+    shape = getattr(exc, "shape", None)
+    if shape is None:
+        return exc
+    prefixes = dict(WELL_KNOWN_PREFIXES)
+    prefixes.update(file_prefixes(graph.specs))
+    name = shape_names({shape}, graph.store, prefixes).get(shape, shape)
+    why = getattr(exc, "reason", exc.detail)
+    return ShapesGraphError([(f"{name}: {why}", graph.locator().locate({shape}).get(shape))])
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry points
 
@@ -442,6 +507,7 @@ def validate(
     if progress is not None:
         progress.stage("checking the shapes graph")
     check_shapes_graph(shapes_graph)
+    shapes_prefixes = FilePrefixes(shapes_graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(shapes_graph.specs))
     if onto_graph is not None:
@@ -451,9 +517,17 @@ def validate(
     if endpoint is not None:
         if progress is not None:
             progress.stage(f"validating at {endpoint}")
-        results = _run_endpoint(
-            endpoint, shapes_graph, onto_graph, timeout=timeout, prefixes=prefixes
-        )
+        try:
+            results = _run_endpoint(
+                endpoint,
+                shapes_graph,
+                onto_graph,
+                timeout=timeout,
+                prefixes=prefixes,
+                shapes_prefixes=shapes_prefixes,
+            )
+        except InputError as exc:
+            raise located_shapes_error(exc, shapes_graph) from None
         findings = [Finding(r) for r in results]
         data_files: tuple[dataset.SourceFile, ...] = ()
         data_store = None
@@ -462,17 +536,21 @@ def validate(
             _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
         )
         prefixes.update(file_prefixes(data_graph.specs))
-        results = run_engine(
-            engine,
-            data_graph.store,
-            shapes_graph.store,
-            onto_graph.store if onto_graph is not None else None,
-            inference=inference,
-            progress=progress,
-            as_written=data_graph.as_written > 0,
-            warnings=engine_warnings,
-            prefixes=prefixes,
-        )
+        try:
+            results = run_engine(
+                engine,
+                data_graph.store,
+                shapes_graph.store,
+                onto_graph.store if onto_graph is not None else None,
+                inference=inference,
+                progress=progress,
+                as_written=data_graph.as_written > 0,
+                warnings=engine_warnings,
+                prefixes=prefixes,
+                shapes_prefixes=shapes_prefixes,
+            )
+        except InputError as exc:
+            raise located_shapes_error(exc, shapes_graph) from None
         if progress is not None and results:
             progress.stage(f"locating {len(results)} results")
         findings = locate_results(results, data_graph, onto_graph)
@@ -566,11 +644,14 @@ def run_engine(
     as_written: bool | None = None,
     warnings: list[ReportWarning] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    shapes_prefixes: FilePrefixes | None = None,
 ) -> list[ValidationResult]:
     """Run one engine over the stores; results in the engine's order (``warnings`` collects
     what the engine warned about; ``prefixes`` abbreviate IRIs in generated messages;
     ``as_written``: whether ``data`` holds surrogates, :mod:`cica_ld.lexical`, None: find
-    out)."""
+    out). ``shapes_prefixes``: the shapes files' prefixes, for SHACL-SPARQL queries that do
+    not declare theirs (pySHACL gets them all, as bindings of the data graph: where it looks
+    for them)."""
     if check_engine(engine) == "native":
         return list(
             _native().validate(
@@ -581,11 +662,19 @@ def run_engine(
                 progress=progress,
                 prefixes=prefixes,
                 as_written=as_written,
+                shapes_prefixes=shapes_prefixes,
             )
         )
     if progress is not None:
         progress.stage("validating with pySHACL")
-    return validate_with_pyshacl(data, shapes, ontology, inference=inference, warnings=warnings)
+    return validate_with_pyshacl(
+        data,
+        shapes,
+        ontology,
+        inference=inference,
+        warnings=warnings,
+        prefixes=shapes_prefixes.merged() if shapes_prefixes is not None else None,
+    )
 
 
 def _run_endpoint(
@@ -595,6 +684,7 @@ def _run_endpoint(
     *,
     timeout: float,
     prefixes: Mapping[str, str] | None = None,
+    shapes_prefixes: FilePrefixes | None = None,
 ) -> list[ValidationResult]:
     native = _native()
     run = getattr(native, "validate_endpoint", None)
@@ -609,6 +699,7 @@ def _run_endpoint(
             ontology.store if ontology is not None else None,
             timeout=timeout,
             prefixes=prefixes,
+            shapes_prefixes=shapes_prefixes,
         )
     )
 
@@ -848,6 +939,7 @@ def validate_with_pyshacl(
     *,
     inference: str = "none",
     warnings: list[ReportWarning] | None = None,
+    prefixes: Mapping[str, str] | None = None,
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
@@ -857,12 +949,14 @@ def validate_with_pyshacl(
     rdflib or pySHACL raise on the shapes or the data is an :class:`InputError` (one line, no
     traceback); their log records and Python warnings are not printed (pySHACL's warnings,
     such as a recursion it backed out of, go to ``warnings``).
+    ``prefixes`` are bound in the data graph: pySHACL resolves the prefixes of a SHACL-SPARQL
+    query without ``sh:prefixes`` by the data graph's bindings.
     """
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
         data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
-            data, shapes, ontology, inference
+            data, shapes, ontology, inference, prefixes
         )
 
     back: dict[Any, str] = {v: k for k, v in data_ids.items()}
@@ -946,15 +1040,19 @@ def _run_pyshacl(
     shapes: pyoxigraph.Store,
     ontology: pyoxigraph.Store | None,
     inference: str,
+    prefixes: Mapping[str, str] | None = None,
 ) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
     """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
-    graph, the data's own subjects when inferring). Every exception of rdflib or pySHACL is an
+    graph, the data's own subjects when inferring). ``prefixes`` are bound in the data graph
+    (where pySHACL looks for a query's prefixes). Every exception of rdflib or pySHACL is an
     :class:`InputError`; one raised in cica-ld's own code is not caught (a bug, exit 4)."""
     import pyshacl
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
     try:
         data_g, data_ids = _to_rdflib(data)
+        for name, ns in (prefixes or {}).items():
+            data_g.bind(name, ns, override=True, replace=True)
         shapes_g, shape_ids = _to_rdflib(shapes)
         onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
         data_nodes = set(data_g.subjects()) if inference != "none" else set()
@@ -1401,8 +1499,12 @@ class _Graph:
         return items, None
 
 
-def shapes_graph_problems(store: pyoxigraph.Store) -> list[tuple[str, str]]:
-    """(shape, why) for every syntax rule of SHACL the shapes graph breaks (empty if valid)."""
+def shapes_graph_problems(
+    store: pyoxigraph.Store, prefixes: Callable[[str], Mapping[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """(shape, why) for every syntax rule of SHACL the shapes graph breaks (empty if valid).
+    ``prefixes``: a shape -> the ``@prefix`` declarations of its file (see :class:`FilePrefixes`),
+    for SHACL-SPARQL queries that use prefixes they do not declare."""
     import pyoxigraph
 
     g = _Graph(store)
@@ -1431,12 +1533,79 @@ def shapes_graph_problems(store: pyoxigraph.Store) -> list[tuple[str, str]]:
                 if not isinstance(m, pyoxigraph.Literal):
                     shapes[str(m)] = None
     for shape in shapes:
-        for why in _shape_problems(g, shape, shape in as_property, shape in as_node):
+        for why in _shape_problems(g, shape, shape in as_property, shape in as_node, prefixes):
             problems.append((shape, why))
+    for local in ("validator", "nodeValidator", "propertyValidator"):
+        for comp, validator in g.pos.get(SH + local, []):
+            for why in _validator_prefix_problems(g, comp, str(validator), prefixes):
+                problems.append((comp, why))
     return problems
 
 
-def _shape_problems(g: _Graph, shape: str, as_property: bool, as_node: bool) -> Iterator[str]:
+def _declared_prefixes(g: _Graph, node: str) -> dict[str, str]:
+    """rdf/rdfs/owl/xsd/sh and what the ``sh:prefixes`` of ``node`` declare."""
+    from cica_ld.shacl.shapes import BUILTIN_PREFIXES
+
+    declared: dict[str, str] = dict(BUILTIN_PREFIXES)
+    for prefixes_node in g.values(node, SH + "prefixes"):
+        for decl in g.values(str(prefixes_node), SH + "declare"):
+            name = g.values(str(decl), SH + "prefix")
+            ns = g.values(str(decl), SH + "namespace")
+            if len(name) == 1 and len(ns) == 1:
+                declared[name[0].value] = ns[0].value
+    return declared
+
+
+def _undeclared(
+    text: str, declared: dict[str, str], file_prefixes: Callable[[], Mapping[str, str]]
+) -> list[str]:
+    """The prefixes ``text`` uses that are declared nowhere (``declared`` gets those the file
+    declares)."""
+    from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
+
+    try:
+        missing = undeclared_prefixes(text, set(declared))
+    except SparqlConstraintError:
+        return []  # unreadable: the parser says where
+    if missing:
+        in_file = file_prefixes()
+        for name in missing:
+            if name in in_file:
+                declared[name] = in_file[name]
+    return [name for name in missing if name not in declared]
+
+
+def _validator_prefix_problems(
+    g: _Graph, comp: str, validator: str, prefixes: Callable[[str], Mapping[str, str]] | None
+) -> Iterator[str]:
+    """A validator's sh:ask/sh:select that uses a prefix declared nowhere."""
+    import pyoxigraph
+
+    for form in ("ask", "select"):
+        for text in g.values(validator, SH + form):
+            if not isinstance(text, pyoxigraph.Literal):
+                continue
+            nowhere = _undeclared(
+                text.value,
+                _declared_prefixes(g, validator),
+                lambda: prefixes(comp) if prefixes else {},
+            )
+            if nowhere:
+                names = ", ".join(f"{name}:" for name in nowhere)
+                yield (
+                    f"sh:{form} of validator {validator} uses the prefix {names} which is "
+                    "declared nowhere (declare it with an @prefix line in the shapes file, or "
+                    "with sh:declare and sh:prefixes)"
+                )
+
+
+def _shape_problems(
+    g: _Graph,
+    shape: str,
+    as_property: bool,
+    as_node: bool,
+    prefixes: Callable[[str], Mapping[str, str]] | None = None,
+) -> Iterator[str]:
     import pyoxigraph
 
     Lit, BN, NN = pyoxigraph.Literal, pyoxigraph.BlankNode, pyoxigraph.NamedNode
@@ -1537,7 +1706,7 @@ def _shape_problems(g: _Graph, shape: str, as_property: bool, as_node: bool) -> 
         if isinstance(ref, Lit):
             yield f"refers to a literal {ref} where a shape is expected"
     for constraint in g.values(shape, SH + "sparql"):
-        yield from _sparql_problems(g, constraint)
+        yield from _sparql_problems(g, constraint, lambda: prefixes(shape) if prefixes else {})
 
 
 def _path_problem(g: _Graph, node: Any, depth: int) -> str | None:
@@ -1596,7 +1765,9 @@ def _regex_problem(pattern: str, flags: str) -> str | None:
     return f" (with flags {flags!r})" if flags else ""
 
 
-def _sparql_problems(g: _Graph, constraint: Any) -> Iterator[str]:
+def _sparql_problems(
+    g: _Graph, constraint: Any, file_prefixes: Callable[[], Mapping[str, str]] = dict
+) -> Iterator[str]:
     import pyoxigraph
 
     if isinstance(constraint, pyoxigraph.Literal):
@@ -1611,14 +1782,17 @@ def _sparql_problems(g: _Graph, constraint: Any) -> Iterator[str]:
     if not isinstance(select, pyoxigraph.Literal):
         yield f"sh:select must be a string, found {select}"
         return
-    declared: list[str] = []
-    for prefixes_node in g.values(key, SH + "prefixes"):
-        for decl in g.values(str(prefixes_node), SH + "declare"):
-            name = g.values(str(decl), SH + "prefix")
-            ns = g.values(str(decl), SH + "namespace")
-            if len(name) == 1 and len(ns) == 1:
-                declared.append(f"PREFIX {name[0].value}: <{ns[0].value}>")
-    text = "\n".join([*declared, select.value])
+    declared = _declared_prefixes(g, key)
+    nowhere = _undeclared(select.value, declared, file_prefixes)
+    if nowhere:
+        names = ", ".join(f"{name}:" for name in nowhere)
+        yield (
+            f"sh:select uses the prefix {names} which is declared nowhere (declare it with "
+            "an @prefix line in the shapes file, or with sh:declare and sh:prefixes)"
+        )
+        return
+    lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
+    text = "\n".join([*lines, select.value])
     try:
         pyoxigraph.Store().query(text)
     except SyntaxError as exc:
@@ -1641,7 +1815,7 @@ def _sparql_problems(g: _Graph, constraint: Any) -> Iterator[str]:
 def check_shapes_graph(graph: LoadedGraph) -> None:
     """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL, each
     problem located at the shape it is about."""
-    problems = shapes_graph_problems(graph.store)
+    problems = shapes_graph_problems(graph.store, FilePrefixes(graph))
     if not problems:
         return
     prefixes = dict(WELL_KNOWN_PREFIXES)

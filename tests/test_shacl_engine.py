@@ -409,15 +409,6 @@ def test_qualified_value_shapes_with_disjoint_siblings() -> None:
     }
 
 
-def test_recursive_shapes_are_refused() -> None:
-    data = "ex:a ex:p ex:a ."
-    shapes = """
-        ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:node ex:S ] .
-    """
-    with pytest.raises(ShapesError, match="recursive"):
-        run(data, shapes)
-
-
 # --------------------------------------------------------------------------------------------
 # Paths
 

@@ -14,15 +14,26 @@ its ``rdfs:subClassOf`` axioms count for ``sh:targetClass``, implicit class targ
 seen. ``inference`` other than ``"none"`` is not done by this engine (RDFS/OWL-RL entailment
 would need a second, inferred copy of the data): it raises :class:`~cica_ld.errors.UsageError`.
 
+Recursive shapes (a shape that reaches itself through sh:property, sh:node, sh:not or
+sh:qualifiedValueShape) are evaluated as pySHACL evaluates them: unrolled along the evaluation
+path until pySHACL's recursion check assumes the repeated shape conforms (see
+:class:`~cica_ld.shacl.engine.Engine`), so both engines give the same results.
+
+Prefixes: a SHACL-SPARQL query may use rdf, rdfs, owl, xsd and sh, the prefixes its
+``sh:prefixes`` declare, and (``shapes_prefixes``) the ``@prefix`` lines of the shapes file:
+a mapping, or a function from a shape (or constraint component) to the prefixes of the file
+it is written in. ``sh:prefixes`` wins where both declare a prefix.
+
 Errors: a shapes graph the engine cannot use (a malformed path, a SHACL-SPARQL query with
-syntax SHACL forbids, SPARQL-based targets, recursive shapes) raises
+syntax SHACL forbids or a prefix declared nowhere, SPARQL-based targets, recursion through
+sh:and/sh:or/sh:xone that never ends) raises
 :class:`~cica_ld.shacl.shapes.ShapesError` (an :class:`~cica_ld.errors.InputError`, exit 2);
 an endpoint that fails raises :class:`~cica_ld.errors.EndpointError` (exit 3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from cica_ld.errors import UsageError
@@ -55,6 +66,7 @@ def validate(
     progress: Progress | None = None,
     as_written: bool | None = None,
     prefixes: Mapping[str, str] | None = None,
+    shapes_prefixes: ShapesPrefixes | None = None,
 ) -> list[ValidationResult]:
     """Validate the default graph of ``data`` against the shapes in ``shapes``.
 
@@ -74,7 +86,13 @@ def validate(
     from cica_ld.shacl.engine import Engine
 
     _check_inference(inference)
-    engine = Engine(LocalBackend(data, as_written=as_written), shapes, ontology, prefixes)
+    engine = Engine(
+        LocalBackend(data, as_written=as_written),
+        shapes,
+        ontology,
+        prefixes,
+        file_prefixes=_file_prefixes(shapes_prefixes),
+    )
     return engine.validate(workers=_workers(workers), progress=progress)
 
 
@@ -86,6 +104,7 @@ def validate_endpoint(
     timeout: float = 30.0,
     workers: int | None = None,
     prefixes: Mapping[str, str] | None = None,
+    shapes_prefixes: ShapesPrefixes | None = None,
 ) -> list[ValidationResult]:
     """Validate the data behind a SPARQL 1.1 Protocol endpoint (read-only SELECT queries).
 
@@ -96,8 +115,27 @@ def validate_endpoint(
     from cica_ld.shacl.backend import RemoteBackend
     from cica_ld.shacl.engine import Engine
 
-    engine = Engine(RemoteBackend(url, timeout=timeout), shapes, ontology, prefixes)
+    engine = Engine(
+        RemoteBackend(url, timeout=timeout),
+        shapes,
+        ontology,
+        prefixes,
+        file_prefixes=_file_prefixes(shapes_prefixes),
+    )
     return engine.validate(workers=_workers(workers))
+
+
+#: The shapes files' prefixes: one mapping, or a function from a node to its file's mapping.
+ShapesPrefixes = Mapping[str, str] | Callable[[str], Mapping[str, str]]
+
+
+def _file_prefixes(
+    prefixes: ShapesPrefixes | None,
+) -> Callable[[str], Mapping[str, str]] | None:
+    if prefixes is None or callable(prefixes):
+        return prefixes
+    fixed = dict(prefixes)
+    return lambda _node: fixed
 
 
 def _workers(workers: int | None) -> int:

@@ -17,6 +17,9 @@ How a shape is checked:
   in Python;
 * ``sh:sparql`` constraints are rewritten by :mod:`cica_ld.shacl.sparql_text` to run once over
   all focus nodes (or once per focus node inside the store when that could change answers).
+* recursive shapes are unrolled along pySHACL's evaluation path until pySHACL's recursion
+  check would skip the repeated shape (see "Recursion, as pySHACL evaluates it" below), each
+  unrolled shape evaluated set-based like any other.
 
 The data graph is only read by SPARQL SELECT queries (:mod:`cica_ld.shacl.backend`), so the
 same engine validates an embedded store and a remote endpoint. The ontology graph contributes
@@ -26,6 +29,7 @@ class membership: ``rdfs:subClassOf`` axioms (for ``sh:targetClass``, implicit c
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import threading
@@ -44,12 +48,14 @@ from cica_ld.shacl.shapes import (
     SH,
     TRUE,
     XSD,
+    FilePrefixes,
     Shape,
     ShapesError,
     ShapesGraph,
     component,
     is_literal,
     literal_value,
+    shape_refs,
     to_term,
 )
 from cica_ld.shacl_model import Severity, ValidationResult
@@ -168,14 +174,21 @@ class Unit:
     focus: Focus
     include_properties: bool
     piece: str | int | None = None
+    path: tuple[str, ...] = ()  # the evaluation path it starts from (see Engine._skipped)
 
 
-def _pieces(shape: Shape, focus: Focus, include_properties: bool) -> list[Unit]:
+def _pieces(
+    shape: Shape, focus: Focus, include_properties: bool, path: tuple[str, ...] = ()
+) -> list[Unit]:
     if not shape.sparql:
-        return [Unit(shape, focus, include_properties)]
-    out = [Unit(shape, focus, include_properties, "core")]
-    out.extend(Unit(shape, focus, False, i) for i in range(len(shape.sparql)))
+        return [Unit(shape, focus, include_properties, path=path)]
+    out = [Unit(shape, focus, include_properties, "core", path)]
+    out.extend(Unit(shape, focus, False, i, path) for i in range(len(shape.sparql)))
     return out
+
+
+#: pySHACL's limit on nested shape evaluation (``max_validation_depth``): deeper is an error.
+MAX_DEPTH = 15
 
 
 @dataclass(frozen=True)
@@ -205,19 +218,22 @@ class Engine:
         shapes: pyoxigraph.Store,
         ontology: pyoxigraph.Store | None = None,
         prefixes: Mapping[str, str] | None = None,
+        *,
+        file_prefixes: FilePrefixes | None = None,
     ) -> None:
         self.backend = backend
         #: the data holds literals as written under surrogates (see cica_ld.lexical)
         self.as_written = bool(getattr(backend, "as_written", False))
         self.prefixes: Mapping[str, str] = prefixes if prefixes is not None else _PREFIXES
-        self.shapes = ShapesGraph(shapes)
+        self.shapes = ShapesGraph(shapes, file_prefixes)
         self.ontology = ontology
         self._sub: dict[str, list[str]] | None = None
         self._onto_types: dict[str, set[str]] | None = None
         self._closure: dict[str, list[str]] = {}
         self._expr_cache: dict[tuple[str, str], str | None] = {}
         self._failing_cache: dict[tuple[str, str], frozenset[str]] = {}
-        self._local = threading.local()  # per-thread: the shapes being evaluated (recursion)
+        self._local = threading.local()  # per-thread: the evaluation path (recursion)
+        self._cyclic: dict[str, bool] = {}
         self._sizes: dict[str, int] = {}
         self._units: list[Unit] | None = None
         self._fresh = 0
@@ -351,18 +367,27 @@ class Engine:
                 pshape = self.shapes.shape(prop)
                 if pshape.deactivated:
                     continue
-                if all(not p.is_property for p in parents):
+                if all(not p.is_property for p in parents) and not self.cyclic(prop):
                     units.extend(_pieces(pshape, self.target_focus(parents), True))
                 else:
+                    # per parent: a shape in a cycle is evaluated from its parent's path
                     for p in parents:
                         focus = self.value_focus(p, self.target_focus([p]))
-                        units.extend(_pieces(pshape, focus, True))
+                        units.extend(_pieces(pshape, focus, True, (p.node, "property")))
             units.sort(key=lambda u: 0 if isinstance(u.piece, int) else 1)
             self._units = units
         return self._units
 
     def run_unit(self, index: int) -> set[ValidationResult]:
         unit = self.units()[index]
+        stack = self._stack
+        stack.extend(unit.path)
+        try:
+            return self._run_unit(unit)
+        finally:
+            del stack[len(stack) - len(unit.path) :]
+
+    def _run_unit(self, unit: Unit) -> set[ValidationResult]:
         out: set[ValidationResult] = set()
         if isinstance(unit.piece, int):
             shape = unit.shape
@@ -429,12 +454,99 @@ class Engine:
             f"?{var} {shape.path_sparql} ?this . }} }}"
         )
 
+    # -----------------------------------------------------------------------------------------
+    # Recursion, as pySHACL evaluates it
+    #
+    # The evaluation path is pySHACL's: shape, component, shape, component, ... from a target
+    # shape down to the shape being evaluated (components as "property", "node", "not",
+    # "qualified", "and", "or", "xone"). pySHACL stops a recursion by that path alone, not by
+    # the data: when a shape S, about to evaluate a component K, has been on the path before
+    # with the same K, the shape that followed it then is assumed to conform now (K is skipped
+    # for it), once the path is long enough (3 rounds of the cycle; 6 for a property shape
+    # that points back with sh:node). The same rule here gives the same results, set-based:
+    # the unrolled shapes are finitely many, each evaluated over all its focus nodes at once.
+    # Recursion through sh:and/or/xone is never skipped: it ends at MAX_DEPTH, an error, as in
+    # pySHACL. Shapes from which no cycle is reachable do not depend on the path.
+
     @property
     def _stack(self) -> list[str]:
+        """The evaluation path of this thread (shape nodes and component names, alternating)."""
         stack = getattr(self._local, "stack", None)
         if stack is None:
             stack = self._local.stack = []
         return stack
+
+    @contextlib.contextmanager
+    def _entered(self, node: str) -> Iterator[None]:
+        """The shape ``node`` is evaluated (pushed on the path)."""
+        stack = self._stack
+        if len(stack) // 2 >= MAX_DEPTH:
+            raise ShapesError(
+                "the shapes are nested too deeply (recursion through sh:and, sh:or or sh:xone "
+                "never ends; pySHACL stops there too)",
+                shape=node,
+            )
+        stack.append(node)
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    @contextlib.contextmanager
+    def _via(self, kind: str) -> Iterator[None]:
+        """The shape on top of the path evaluates a shape-valued component ``kind``."""
+        stack = self._stack
+        stack.append(kind)
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    def _skipped(self, node: str, kind: str) -> frozenset[str]:
+        """The shapes that component ``kind`` of shape ``node`` (the top of the path) skips
+        as recursive (pySHACL's ``recursion_triggers``)."""
+        flat = [*self._stack, kind]
+        n = len(flat)
+        if n < 4:
+            return frozenset()
+        previous = flat[n - 3]
+        lookback = 12 if {kind, previous} == {"property", "node"} else 6
+        if n < lookback:
+            return frozenset()
+        return frozenset(
+            flat[s + 2]
+            for s in range(0, n - 2, 2)
+            if flat[s] == node and flat[s + 1] == kind and s + 2 < n
+        )
+
+    def cyclic(self, node: str) -> bool:
+        """Whether a cycle of shape references is reachable from the shape ``node``."""
+        found = self._cyclic.get(node)
+        if found is None:
+            refs: dict[str, list[str]] = {}
+            todo = [node]
+            while todo:
+                n = todo.pop()
+                if n not in refs:
+                    refs[n] = shape_refs(self.shapes.shape(n))
+                    todo.extend(refs[n])
+            # a cycle remains when nodes without (remaining) references are peeled off
+            pending = {n: set(r) for n, r in refs.items()}
+            changed = True
+            while changed:
+                changed = False
+                for n in [n for n, r in pending.items() if not r]:
+                    del pending[n]
+                    changed = True
+                for r in pending.values():
+                    r.intersection_update(pending)
+            found = bool(pending)
+            self._cyclic[node] = found
+        return found
+
+    def _path_key(self, node: str) -> tuple[str, ...]:
+        """What the evaluation of ``node`` depends on besides its focus nodes."""
+        return tuple(self._stack) if self.cyclic(node) else ()
 
     def focus_size(self, focus: Focus, limit: int = SMALL_FOCUS) -> int:
         """How many focus nodes there are, roughly: the distinct nodes among the first ``limit``
@@ -558,16 +670,11 @@ class Engine:
     def conforms_expr(self, node: str, v: str) -> str | None:
         """A SPARQL expression true when ``v`` conforms to the shape ``node``, if the shape is
         value-level (no path, no property shapes, counts or SPARQL); else None."""
-        key = (node, v)
+        key = (node, v, self._path_key(node))
         if key in self._expr_cache:
             return self._expr_cache[key]
-        if node in self._stack:
-            raise ShapesError("recursive shapes are not supported", shape=node)
-        self._stack.append(node)
-        try:
+        with self._entered(node):
             out = self._conforms_expr(self.shapes.shape(node), v)
-        finally:
-            self._stack.pop()
         self._expr_cache[key] = out
         return out
 
@@ -597,14 +704,19 @@ class Engine:
         for value in shape.params.get("hasValue", []):
             parts.append(f"sameTerm({v}, {value})")
         for name in ("node", "not"):
+            skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
-                inner = self.conforms_expr(ref, v)
+                if ref in skipped:
+                    continue
+                with self._via(name):
+                    inner = self.conforms_expr(ref, v)
                 if inner is None:
                     return None
                 parts.append(inner if name == "node" else f"!({inner})")
         for name in ("and", "or", "xone"):
             for members in shape.lists.get(name, []):
-                exprs = [self.conforms_expr(m, v) for m in members]
+                with self._via(name):
+                    exprs = [self.conforms_expr(m, v) for m in members]
                 if any(e is None for e in exprs):
                     return None
                 parts.append(_logical(name, exprs))  # type: ignore[arg-type]
@@ -645,11 +757,15 @@ class Engine:
             return
         for hit in self.hits(shape, focus, skip_sparql=skip_sparql):
             out.add(self._result(shape, hit))
-        if not include_properties:
+        if not include_properties or not shape.properties:
             return
         children_focus = self.value_focus(shape, focus)
-        for prop in shape.properties:
-            self._report(self.shapes.shape(prop), children_focus, out)
+        with self._entered(shape.node):
+            skipped = self._skipped(shape.node, "property")
+            with self._via("property"):
+                for prop in shape.properties:
+                    if prop not in skipped:
+                        self._report(self.shapes.shape(prop), children_focus, out)
 
     def _result(self, shape: Shape, hit: Hit) -> ValidationResult:
         path = hit.path if hit.path is not None else shape.path_sparql
@@ -682,12 +798,9 @@ class Engine:
         """Every failure of the shape's own constraints (not of its property shapes); or of
         its SPARQL constraints but not those (``skip_sparql``); or of one SPARQL constraint
         alone (``only_sparql``: its index in ``shape.sparql``)."""
-        if shape.node in self._stack:
-            raise ShapesError("recursive shapes are not supported", shape=shape.node)
         if self.focus_size(focus) == 0:
             return
-        self._stack.append(shape.node)
-        try:
+        with self._entered(shape.node):
             if only_sparql is not None:
                 constraint = shape.sparql[only_sparql]
                 if not constraint.deactivated:
@@ -706,12 +819,10 @@ class Engine:
                     yield from self._sparql(shape, constraint, focus)
             for comp in self.shapes.components():
                 yield from self._custom(shape, comp, focus)
-        finally:
-            self._stack.pop()
 
     def failing(self, node: str, focus: Focus) -> frozenset[str]:
         """The focus nodes (among ``focus``) that do not conform to the shape ``node``."""
-        key = (node, focus.pattern)
+        key = (node, focus.pattern, self._path_key(node))
         found = self._failing_cache.get(key)
         if found is not None:
             return found
@@ -719,17 +830,22 @@ class Engine:
         out: set[str] = set()
         if not shape.deactivated:
             out.update(h.focus for h in self.hits(shape, focus))
-            for prop in shape.properties:
-                pshape = self.shapes.shape(prop)
-                if not shape.is_property:
-                    out |= self.failing(prop, focus)
-                    continue
-                # a property shape's property shapes apply to its value nodes
-                bad_values = self.failing(pshape.node, self.value_focus(shape, focus))
-                if bad_values:
-                    for f, val in self._pairs_of(shape, focus):
-                        if val in bad_values:
-                            out.add(f)
+            with self._entered(node):
+                skipped = self._skipped(node, "property")
+                with self._via("property"):
+                    for prop in shape.properties:
+                        if prop in skipped:
+                            continue
+                        pshape = self.shapes.shape(prop)
+                        if not shape.is_property:
+                            out |= self.failing(prop, focus)
+                            continue
+                        # a property shape's property shapes apply to its value nodes
+                        bad_values = self.failing(pshape.node, self.value_focus(shape, focus))
+                        if bad_values:
+                            for f, val in self._pairs_of(shape, focus):
+                                if val in bad_values:
+                                    out.add(f)
         found = frozenset(out)
         self._failing_cache[key] = found
         return found
@@ -792,14 +908,19 @@ class Engine:
                 expr = self.value_expr(shape, name, value, "?value")
                 checks.append((component(name), expr, value))
         for name in ("node", "not"):
+            skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
-                inner = self.conforms_expr(ref, "?value")
+                if ref in skipped:
+                    continue
+                with self._via(name):
+                    inner = self.conforms_expr(ref, "?value")
                 if inner is not None:
                     expr = inner if name == "node" else f"!({inner})"
                     checks.append((component(name), expr, ref))
         for name in ("and", "or", "xone"):
             for members in shape.lists.get(name, []):
-                exprs = [self.conforms_expr(m, "?value") for m in members]
+                with self._via(name):
+                    exprs = [self.conforms_expr(m, "?value") for m in members]
                 if all(e is not None for e in exprs):
                     expr = _logical(name, exprs)  # type: ignore[arg-type]
                     checks.append((component(name), expr, tuple(members)))
@@ -1001,19 +1122,25 @@ class Engine:
     def _nested(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
         pending: list[tuple[str, list[str]]] = []
         for name in ("node", "not"):
+            skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
-                if self.conforms_expr(ref, "?value") is None:
-                    pending.append((name, [ref]))
+                if ref in skipped:
+                    continue  # recursion: assumed to conform, as pySHACL does
+                with self._via(name):
+                    if self.conforms_expr(ref, "?value") is None:
+                        pending.append((name, [ref]))
         for name in ("and", "or", "xone"):
             for members in shape.lists.get(name, []):
-                if any(self.conforms_expr(m, "?value") is None for m in members):
-                    pending.append((name, members))
+                with self._via(name):
+                    if any(self.conforms_expr(m, "?value") is None for m in members):
+                        pending.append((name, members))
         if not pending:
             return
         values = self.value_focus(shape, focus)
         pairs = self._pairs_of(shape, focus)
         for name, members in pending:
-            bad = [self.failing(m, values) for m in members]
+            with self._via(name):
+                bad = [self.failing(m, values) for m in members]
             for f, v in pairs:
                 ok = [v not in b for b in bad]
                 if name == "node":
@@ -1049,9 +1176,13 @@ class Engine:
         values = self.value_focus(shape, focus)
         pairs = self._pairs_of(shape, focus)
         focus_nodes = self._focus_nodes(focus)
+        skipped = self._skipped(shape.node, "qualified")
         for q in q_shapes:
-            bad = self.failing(q, values)
-            sibling_bad = [self.failing(s, values) for s in siblings if s != q]
+            if q in skipped:
+                continue  # recursion: skipped, as pySHACL does
+            with self._via("qualified"):
+                bad = self.failing(q, values)
+                sibling_bad = [self.failing(s, values) for s in siblings if s != q]
             counts: dict[str, int] = dict.fromkeys(focus_nodes, 0)
             for f, v in pairs:
                 if v in bad:

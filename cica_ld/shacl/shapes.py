@@ -10,7 +10,7 @@ parameter points at (``sh:property``, ``sh:node``, ``sh:not``, ``sh:and``/``sh:o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,7 @@ class ShapesError(InputError):
 
     def __init__(self, message: str, *, shape: str | None = None) -> None:
         self.shape = shape
+        self.reason = message  # without the shape
         where = f"shape {shape}: " if shape else ""
         super().__init__(f"{where}{message}")
 
@@ -263,11 +264,24 @@ _LIST_PARAMS = ("and", "or", "xone", "in", "languageIn", "ignoredProperties")
 _SHAPE_LISTS = ("and", "or", "xone")
 
 
-class ShapesGraph:
-    """The shapes of a shapes graph, read on demand."""
+#: Prefixes every SHACL-SPARQL query may use without declaring them.
+BUILTIN_PREFIXES: dict[str, str] = {"rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "sh": SH}
 
-    def __init__(self, store: pyoxigraph.Store) -> None:
+#: The ``@prefix`` declarations of the file a node of the shapes graph is written in.
+FilePrefixes = Callable[[str], Mapping[str, str]]
+
+
+class ShapesGraph:
+    """The shapes of a shapes graph, read on demand.
+
+    ``file_prefixes`` (a node of the shapes graph -> the prefixes declared in its file): where
+    a SHACL-SPARQL query finds a prefix it uses but declares neither itself nor through
+    ``sh:prefixes``.
+    """
+
+    def __init__(self, store: pyoxigraph.Store, file_prefixes: FilePrefixes | None = None) -> None:
         self.graph = Graph(store)
+        self.file_prefixes = file_prefixes
         self._shapes: dict[str, Shape] = {}
         self._parents: dict[str, list[str]] | None = None
         self._components: list[ConstraintComponent] | None = None
@@ -469,19 +483,48 @@ class ShapesGraph:
             raise ShapesError(
                 f"SPARQL constraint {node} needs exactly one sh:select string", shape=shape
             )
+        select = literal_value(selects[0])
         return SparqlConstraint(
             node=node,
-            select=literal_value(selects[0]),
+            select=select,
             messages=g.objects(node, SH + "message"),
-            prefixes=self.prefixes(node),
+            prefixes=self.query_prefixes(node, select, shape, "sh:select"),
             deactivated=TRUE in g.objects(node, SH + "deactivated"),
         )
+
+    def query_prefixes(self, node: str, text: str, owner: str, what: str) -> dict[str, str]:
+        """The prefixes to declare for the query ``text`` of ``node`` (a SPARQL constraint of
+        the shape ``owner``, or a validator of the component ``owner``): those of
+        ``sh:prefixes``, rdf/rdfs/owl/xsd/sh, and for a prefix still undeclared, the
+        ``@prefix`` of the file ``owner`` is written in. A prefix declared nowhere raises
+        :class:`ShapesError` naming it."""
+        from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
+
+        out = self.prefixes(node)
+        try:
+            missing = undeclared_prefixes(text, set(out))
+        except SparqlConstraintError:
+            return out  # unreadable text: the query itself reports it
+        if missing and self.file_prefixes is not None:
+            declared = self.file_prefixes(owner)
+            for name in missing:
+                if name in declared:
+                    out[name] = declared[name]
+            missing = [name for name in missing if name not in out]
+        if missing:
+            names = ", ".join(f"{name}:" for name in missing)
+            raise ShapesError(
+                f"{what} uses the prefix {names} which is declared nowhere (declare it with an "
+                "@prefix line in the shapes file, or with sh:declare and sh:prefixes)",
+                shape=owner,
+            )
+        return out
 
     def prefixes(self, node: str) -> dict[str, str]:
         """The prefixes a SPARQL constraint declares through ``sh:prefixes`` (plus rdf, rdfs,
         owl, xsd and sh, which every query may use)."""
         g = self.graph
-        out = {"rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "sh": SH}
+        out = dict(BUILTIN_PREFIXES)
         todo = list(g.objects(node, SH + "prefixes"))
         seen: set[str] = set()
         while todo:
@@ -546,12 +589,14 @@ class ShapesGraph:
         select = g.objects(node, SH + "select")
         if len(ask) + len(select) != 1 or not is_literal((ask + select)[0]):
             raise ShapesError(f"validator {node} of {comp} needs one sh:ask or sh:select string")
+        text = literal_value((ask + select)[0])
+        kind = "ask" if ask else "select"
         return Validator(
             node=node,
-            kind="ask" if ask else "select",
-            text=literal_value((ask + select)[0]),
+            kind=kind,
+            text=text,
             messages=g.objects(node, SH + "message"),
-            prefixes=self.prefixes(node),
+            prefixes=self.query_prefixes(node, text, comp, f"sh:{kind} of validator {node}"),
         )
 
     # -- all shapes reachable from some shapes

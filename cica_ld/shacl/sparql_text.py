@@ -1265,3 +1265,20 @@ def ask_body(text: str, prebound: frozenset[str]) -> str:
     if query.tail:
         raise SparqlConstraintError("an ASK validator has no solution modifiers")
     return as_select[query.where.start + 1 : query.where.end - 1]
+
+
+def undeclared_prefixes(text: str, known: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """The prefixes the query's prefixed names use that neither its own ``PREFIX`` lines nor
+    ``known`` declare, in order of first use (``""`` for the empty prefix of ``:name``)."""
+    tokens = tokenize(text)
+    declared = set(known)
+    out: list[str] = []
+    for i, t in enumerate(tokens):
+        if t.kind != "pname":
+            continue
+        name = t.text.split(":", 1)[0]
+        if i > 0 and tokens[i - 1].is_word("PREFIX"):
+            declared.add(name)
+        elif name not in declared and name not in out:
+            out.append(name)
+    return out
