@@ -34,10 +34,27 @@ EX = "https://example.org/ns#"
 pytestmark = pytest.mark.slow
 
 
+#: The fixture data as an Oxigraph store keeps it (its literals canonical): what the local runs
+#: query, so that both sides answer over the same terms (cica-ld itself keeps literals as
+#: written, test_literal_fidelity.py; the server keeps values, see test_remote_store_keeps_values)
+CANONICAL: list[Path] = []
+
+
 @pytest.fixture(scope="module")
-def server(oxigraph_module_server: OxigraphServer) -> OxigraphServer:
+def server(
+    oxigraph_module_server: OxigraphServer, tmp_path_factory: pytest.TempPathFactory
+) -> OxigraphServer:
     """The module's Oxigraph server, holding the fixture data (loaded by the Graph Store
     Protocol: Turtle into the default graph, TriG with its named graph)."""
+    folder = tmp_path_factory.mktemp("canonical-data")
+    for f, fmt in (
+        (DATA / "org.ttl", ox.RdfFormat.TURTLE),
+        (DATA / "extra.trig", ox.RdfFormat.TRIG),
+    ):
+        held = ox.Store()
+        held.load(path=str(f), format=fmt, base_iri=f.resolve().as_uri())
+        held.dump(str(folder / f.name), format=ox.RdfFormat.TRIG)
+    CANONICAL[:] = [folder]
     store = oxigraph_module_server.store_url
     with httpx.Client(timeout=30) as client:
         r = client.put(
@@ -60,7 +77,7 @@ def cli(*args: str):
 
 
 def local(*args: str):
-    return cli(*args, "--data", str(DATA))
+    return cli(*args, "--data", str(CANONICAL[0] if CANONICAL else DATA))
 
 
 def remote(server: OxigraphServer, *args: str):
@@ -119,6 +136,16 @@ def test_local_and_remote_answers_are_equal(server: OxigraphServer, args, fmt):
     assert here.exit_code == 0, here.stderr
     assert there.exit_code == 0, there.stderr
     assert parsed(there.stdout, fmt) == parsed(here.stdout, fmt)
+
+
+def test_remote_store_keeps_values_where_cica_ld_keeps_the_written_form(server: OxigraphServer):
+    """The fixture writes `12.50`; the Oxigraph server stores the value (12.5), cica-ld's own
+    store answers with the literal as written."""
+    q = f"SELECT ?b WHERE {{ ?s <{EX}budget> ?b }}"
+    here = cli(q, "--data", str(DATA), "-f", "json")
+    there = remote(server, q, "-f", "json")
+    value = [json.loads(r.stdout)["results"]["bindings"][0]["b"]["value"] for r in (here, there)]
+    assert value == ["12.50", "12.5"]
 
 
 def test_remote_answers_are_not_empty(server: OxigraphServer):
