@@ -345,23 +345,16 @@ def _json_detail(r: ValidationResult, report: ValidationReport) -> dict:
 
 
 def _json_result(f: Finding, report: ValidationReport) -> dict:
-    r = f.result
+    """A result as the JSON report has it: its detail fields, with its location before its
+    nested results."""
+    out = _json_detail(f.result, report)
+    details = out.pop("details")
     loc = f.location
-    return {
-        "severity": r.severity.label,
-        "message": r.message,
-        "focusNode": r.focus_node,
-        "path": r.path,
-        "value": r.value,
-        "sourceShape": r.source_shape,
-        "sourceShapeName": report.shape_name(r.source_shape),
-        "sourceConstraintComponent": r.constraint_component,
-        "sourceConstraint": r.source_constraint,
-        "location": None
-        if loc is None
-        else {"file": loc.path, "line": loc.line, "column": loc.column},
-        "details": [_json_detail(d, report) for d in r.details],
-    }
+    out["location"] = (
+        None if loc is None else {"file": loc.path, "line": loc.line, "column": loc.column}
+    )
+    out["details"] = details
+    return out
 
 
 def _json(
