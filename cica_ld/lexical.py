@@ -377,16 +377,35 @@ class AsWrittenStore:
 def values_copy(store: pyoxigraph.Store) -> tuple[pyoxigraph.Store, Lexicon]:
     """A copy of ``store`` (holding surrogates) with pyoxigraph's values in their place, for
     SPARQL written by users, and the lexicon giving those values back as written. Blank nodes
-    keep their ids."""
+    keep their ids.
+
+    Done in pyoxigraph, not quad by quad in Python: the store is dumped as N-Quads, where a
+    surrogate ends its literal as ``"^^<urn:x-cica-ld:as-written:`` (a ``"`` inside a literal is
+    always escaped, so that text is never part of a lexical form), the datatype is restored in
+    the text, and the copy reads it back (storing values).
+    """
     import pyoxigraph
 
-    literals = {q.object for q in store if type(q.object) is pyoxigraph.Literal}
-    written = {decode(o) for o in literals if is_surrogate(o)}
+    surrogates = [
+        row[0]
+        for row in store.query(
+            "SELECT DISTINCT ?o WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+            f'FILTER(isLiteral(?o) && STRSTARTS(STR(DATATYPE(?o)), "{SURROGATE}")) }}'
+        )
+    ]
+    written = [decode(o) for o in surrogates]
     lexicon = Lexicon()
     lexicon.add(store_forms(written))
-    lexicon.canonical_too = {v for v in lexicon.written if v in literals}
+    lexicon.canonical_too = {
+        v for v in lexicon.written if next(iter(store.quads_for_pattern(None, None, v)), None)
+    }
+    dump = store.dump(format=pyoxigraph.RdfFormat.N_QUADS) or b""
+    marker = ('"^^<' + SURROGATE).encode()
     values = pyoxigraph.Store()
-    values.extend(decode_quads(store.quads_for_pattern(None, None, None, None)))
+    # parsed, not loaded: a load would give the blank nodes new ids, and results must name them
+    values.extend(
+        pyoxigraph.parse(dump.replace(marker, b'"^^<'), format=pyoxigraph.RdfFormat.N_QUADS)
+    )
     return values, lexicon
 
 

@@ -439,3 +439,68 @@ def test_a_blank_node_with_literals_as_written_is_located(tmp_path: Path) -> Non
     assert finding.result.value == str(ox.Literal("7", datatype=ox.NamedNode(XSD + "integer")))
     assert finding.location is not None
     assert (finding.location.line, finding.location.column) == (4, 14)
+
+
+def test_a_value_written_as_itself_in_another_file_is_kept_apart(tmp_path: Path) -> None:
+    """ "007" in one file and "7" in another are one value in the store: each keeps its form
+    (the in-place swap of surrogates must not take the other file's "7")."""
+    a, b = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    a.write_text('<http://example.org/a> <http://example.org/n> "007"^^<' + XSD + "integer> .\n")
+    b.write_text("<http://example.org/b> <http://example.org/n> 7 .\n")
+    ds = dataset.load([a, b], include_ontology=False)
+    assert canonical(ds.quads()) == canonical([*ox.parse(path=str(a)), *ox.parse(path=str(b))])
+
+
+def test_the_in_place_swap_and_the_reload_give_the_same_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unambiguous rewrites are swapped in place (fast path); a value written two ways loads
+    the files again: both keep every term."""
+    one = tmp_path / "one.ttl"
+    one.write_text(
+        "@prefix xsd: <" + XSD + "> .\n"
+        '<http://example.org/a> <http://example.org/n> "007"^^xsd:integer, "1.50"^^xsd:decimal ;\n'
+        '    <http://example.org/m> [ <http://example.org/n> "1"^^xsd:boolean ] .\n'
+    )
+    two = tmp_path / "two.ttl"
+    two.write_text(
+        one.read_text() + '<http://example.org/b> <http://example.org/n> "+7"^^xsd:integer .\n'
+    )
+    swapped: list[bool] = []
+    swap = dataset._swap_in_place
+    monkeypatch.setattr(
+        dataset, "_swap_in_place", lambda *a: swapped.append(swap(*a)) or swapped[-1]
+    )
+    for path in (one, two):
+        ds = dataset.load([path], include_ontology=False)
+        assert canonical(ds.quads()) == written(path)
+        assert ds.as_written == (3 if path == one else 4)
+    assert swapped == [True, False]  # one: swapped in place; two: "007" and "+7" are both 7
+
+
+def test_sparql_constraints_see_values_and_name_blank_focus_nodes(tmp_path: Path) -> None:
+    """A SPARQL constraint on data with rewritten literals runs on pyoxigraph's values (its
+    comparison sees 7 > 5) and still names the blank node it fails on, with its location."""
+    data = tmp_path / "d.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:a ex:part [ ex:n "007"^^xsd:integer ] .\n'
+        'ex:b ex:part [ ex:n "+3"^^xsd:integer ] .\n'
+    )
+    shapes = tmp_path / "s.ttl"
+    shapes.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:part ;\n"
+        '    sh:sparql [ sh:select """SELECT $this ?value WHERE {\n'
+        '        $this <http://example.org/n> ?value FILTER(?value > 5) }""" ] .\n'
+    )
+    for engine in ("native", "pyshacl"):
+        report = validation.validate([data], [shapes], [], engine=engine)
+        (finding,) = report.findings
+        assert finding.result.focus_node.startswith("_:"), engine
+        assert finding.result.value == str(
+            ox.Literal("007", datatype=ox.NamedNode(XSD + "integer"))
+        ), engine
+        assert finding.location is not None and finding.location.line == 3, engine
