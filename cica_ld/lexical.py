@@ -379,11 +379,12 @@ def values_copy(store: pyoxigraph.Store) -> tuple[pyoxigraph.Store, Lexicon]:
     SPARQL written by users, and the lexicon giving those values back as written. Blank nodes
     keep their ids.
 
-    Done in pyoxigraph, not quad by quad in Python: the store is dumped as N-Quads, where a
-    surrogate ends its literal as ``"^^<urn:x-cica-ld:as-written:`` (a ``"`` inside a literal is
-    always escaped, so that text is never part of a lexical form), the datatype is restored in
-    the text, and the copy reads it back (storing values).
+    The copy reads a dump of the store (a temporary N-Quads file: no second copy of the data
+    in Python's memory), decoding the surrogates on the way in.
     """
+    import os
+    import tempfile
+
     import pyoxigraph
 
     surrogates = [
@@ -399,13 +400,13 @@ def values_copy(store: pyoxigraph.Store) -> tuple[pyoxigraph.Store, Lexicon]:
     lexicon.canonical_too = {
         v for v in lexicon.written if next(iter(store.quads_for_pattern(None, None, v)), None)
     }
-    dump = store.dump(format=pyoxigraph.RdfFormat.N_QUADS) or b""
-    marker = ('"^^<' + SURROGATE).encode()
     values = pyoxigraph.Store()
-    # parsed, not loaded: a load would give the blank nodes new ids, and results must name them
-    values.extend(
-        pyoxigraph.parse(dump.replace(marker, b'"^^<'), format=pyoxigraph.RdfFormat.N_QUADS)
-    )
+    nquads = pyoxigraph.RdfFormat.N_QUADS
+    with tempfile.TemporaryDirectory(prefix="cica-ld-values-") as folder:
+        dump = os.path.join(folder, "data.nq")
+        store.dump(dump, format=nquads)
+        # parsed, not loaded: a load would give the blank nodes new ids, and results name them
+        values.extend(decode_quads(pyoxigraph.parse(path=dump, format=nquads)))
     return values, lexicon
 
 

@@ -7,6 +7,7 @@ substitutes pre-bound variables natively (SEP-0007); an endpoint gets standard S
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,7 @@ class LocalBackend(Backend):
         #: the store holds literals as written under surrogate datatypes (cica_ld.lexical)
         self.as_written = as_written
         self._values: LocalBackend | None = None
+        self._values_lock = threading.Lock()  # shapes run in threads: one copy for all
         self._restore: dict[str, str] = {}
 
     def values(self) -> tuple[LocalBackend, dict[str, str]]:
@@ -61,14 +63,15 @@ class LocalBackend(Backend):
         form has that value. Without surrogates: this backend itself and an empty map."""
         if not self.as_written:
             return self, {}
-        if self._values is None:
-            from cica_ld.lexical import values_copy
+        with self._values_lock:
+            if self._values is None:
+                from cica_ld.lexical import values_copy
 
-            values, lexicon = values_copy(self.store)
-            self._restore = {
-                str(v): str(r) for v in lexicon.written if (r := lexicon.restore(v)) != v
-            }
-            self._values = LocalBackend(values, as_written=False)
+                values, lexicon = values_copy(self.store)
+                self._restore = {
+                    str(v): str(r) for v in lexicon.written if (r := lexicon.restore(v)) != v
+                }
+                self._values = LocalBackend(values, as_written=False)
         return self._values, self._restore
 
     def _run(self, query: str, **kwargs: object) -> pyoxigraph.QuerySolutions:
