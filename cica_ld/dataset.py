@@ -13,6 +13,7 @@ files, whose extension does not say they are RDF (name such a file directly to l
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -551,18 +552,19 @@ def load_files(
             except Exception:  # the loader reports the file's error
                 return
 
+    # garbage made so far is collected here: pyoxigraph's query iterators must not be dropped
+    # by the collector running in the scanning thread (they belong to this one)
+    gc.collect()
     scanner = threading.Thread(target=scan_all, name="literal-scan", daemon=True)
     scanner.start()
     sources: list[SourceFile] = []
-    try:
-        for p, fmt, base in specs:
-            if progress is not None:
-                progress.stage(loading_stage(p))
-            sources.append(
-                _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
-            )
-    finally:
-        scanner.join()
+    for p, fmt, base in specs:  # an error or Ctrl-C leaves the (daemon) scan unwaited for
+        if progress is not None:
+            progress.stage(loading_stage(p))
+        sources.append(
+            _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
+        )
+    scanner.join()
     for i, (p, fmt, base) in enumerate(specs):
         if scans[i] is None:  # the thread stopped at an error the loader did not meet: again
             scans[i] = _scan_literals(_file_quads(p, fmt, base, context_map))
