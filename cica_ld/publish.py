@@ -2078,17 +2078,15 @@ def check_out(
             raise InputError(f"cannot write{link}: the parent folder does not exist", path=given)
     owned = read_manifest(real) if exists else None
     listed = owned is None or bool(owned) or _listed(real)
-    if owned is None:
-        if exists and any(real.iterdir()) and not force:
-            raise InputError(
-                f"the folder{link} is not empty and was not written by cica-ld publish",
-                path=given,
-                hint="choose a new or empty folder for --out, or add --force to write the site "
-                "into it (its files stay)",
-            )
-        owned = {}
-    folder = SiteFolder(given, real, exists, owned, listed)
+    folder = SiteFolder(given, real, exists, owned or {}, listed)
     _check_not_an_input(folder, inputs)
+    if owned is None and exists and any(real.iterdir()) and not force:
+        raise InputError(
+            f"the folder{link} is not empty and was not written by cica-ld publish",
+            path=given,
+            hint="choose a new or empty folder for --out, or add --force to write the site "
+            "into it (its files stay)",
+        )
     return folder
 
 
