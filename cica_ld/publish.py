@@ -43,13 +43,13 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cica_ld import __version__
+from cica_ld import __version__, io
 from cica_ld.errors import InputError, UsageError
 from cica_ld.jsonld import BASE_IRI
 
@@ -2220,16 +2220,22 @@ def write_site(
     ]
     kept = tuple(rel for rel in stale if not _unchanged(real / rel, owned[rel]))
     stale = [rel for rel in stale if rel not in kept]
+    if progress is not None:
+        progress.stage("writing files", total=len(site.files))
     created = not folder.exists
+    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
     try:
         if created:
             real.mkdir()
         staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
     except OSError as exc:
+        io.release_signals(held)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()
         raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
-    if progress is not None:
-        progress.stage("writing files", total=len(site.files))
     try:
+        io.release_signals(held)
         try:
             new = staging / "new"
             for rel, content in site.files.items():
@@ -2243,7 +2249,7 @@ def write_site(
             (staging / SITE_MARKER).write_bytes(
                 _manifest({r: c for r, c in site.files.items() if r not in same})
             )
-            with _signals_held():
+            with io.signals_held():
                 _commit(real, staging, replace=replace, stale=stale, files=site.files, same=same)
         except OSError as exc:
             raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
@@ -2310,26 +2316,6 @@ def _commit(
                 (real / parent).rmdir()
             except OSError:
                 break
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back SIGINT, SIGTERM and SIGHUP while the block runs (delivered after it), in the
-    main thread of a system that can; elsewhere nothing is held."""
-    import signal
-    import threading
-
-    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
-    if not hasattr(signal, "pthread_sigmask") or (
-        threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def publish(
