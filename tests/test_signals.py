@@ -124,6 +124,31 @@ def test_publish_stopped_by_a_signal_leaves_the_previous_site(
     assert not list(site.glob("*.tmp")) and not list(site.glob(".*.tmp"))
 
 
+@pytest.mark.parametrize(("sig", "code"), SIGNALS)
+def test_serve_shuts_down_gracefully_on_a_signal(tmp_path: Path, sig: int, code: int) -> None:
+    """uvicorn handles SIGTERM; SIGHUP (which killed the server, or raised in its event loop
+    with a traceback) now shuts it down the same way."""
+    small = Path(__file__).resolve().parent / "fixtures" / "outputs" / "catalogue.ttl"
+    proc = _start("serve", "--data", small, "--port", "0", "--workers", "1")
+    assert proc.stderr is not None
+    seen: list[bytes] = []
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if b"cica-ld: serving" in line:
+                break
+        assert seen and b"cica-ld: serving" in seen[-1], b"".join(seen)
+        proc.send_signal(sig)
+        rc, err = _finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == code, err
+    assert "Application shutdown complete" in err, err
+    assert f"interrupted ({signal.Signals(sig).name})" in err and "Traceback" not in err
+
+
 def test_a_signal_ignored_by_the_caller_stays_ignored(tmp_path: Path) -> None:
     """Under ``nohup`` (SIGHUP ignored) a hang-up does not stop the command."""
     small = Path(__file__).resolve().parent / "fixtures" / "outputs" / "catalogue.ttl"
