@@ -2176,6 +2176,62 @@ def write_site(
     """
     folder = check_out(out, force=force, inputs=inputs)
     real, given = folder.real, folder.given
+    replace, same, stale, kept = _plan(site, folder)
+    if progress is not None:
+        progress.stage("writing files", total=len(site.files))
+    created = not folder.exists
+    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
+    try:
+        if created:
+            real.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
+    except OSError as exc:
+        io.release_signals(held)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    try:
+        io.release_signals(held)
+        try:
+            new = staging / "new"
+            for rel, content in site.files.items():
+                if progress is not None:
+                    progress.advance()
+                if rel in same:
+                    continue
+                path = new / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            (staging / SITE_MARKER).write_bytes(
+                _manifest({r: c for r, c in site.files.items() if r not in same})
+            )
+            with io.signals_held():
+                _commit(real, staging, replace=replace, stale=stale, files=site.files, same=same)
+        except OSError as exc:
+            raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
+    finally:
+        with io.signals_held(), contextlib.suppress(OSError):  # a signal now would leave it
+            shutil.rmtree(staging)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()  # only if nothing got in (a failed first publish)
+    return PublishResult(
+        out=given,
+        files=len(site.files),
+        bytes=sum(len(c) for c in site.files.values()),
+        pages=sum(1 for p in site.files if p.endswith(".html")),
+        skipped=site.skipped,
+        kept=kept,
+    )
+
+
+def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str], tuple[str, ...]]:
+    """What writing ``site`` into ``folder`` does: the previous site's files it replaces, the
+    user's files that already have the site's content (left alone), the previous site's files
+    it deletes, and those it keeps because they were changed. Raises :class:`InputError` when
+    a file of the user's (or a changed one) is where the site writes."""
+    real, given = folder.real, folder.given
     owned = folder.owned
     if not folder.listed:  # a marker of an older cica-ld: the files at the site's paths were its
         owned = {rel: None for rel in site.files if (real / rel).is_file()}
@@ -2220,53 +2276,7 @@ def write_site(
     ]
     kept = tuple(rel for rel in stale if not _unchanged(real / rel, owned[rel]))
     stale = [rel for rel in stale if rel not in kept]
-    if progress is not None:
-        progress.stage("writing files", total=len(site.files))
-    created = not folder.exists
-    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
-    try:
-        if created:
-            real.mkdir()
-        staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
-    except OSError as exc:
-        io.release_signals(held)
-        if created:
-            with contextlib.suppress(OSError):
-                real.rmdir()
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
-    try:
-        io.release_signals(held)
-        try:
-            new = staging / "new"
-            for rel, content in site.files.items():
-                if progress is not None:
-                    progress.advance()
-                if rel in same:
-                    continue
-                path = new / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
-            (staging / SITE_MARKER).write_bytes(
-                _manifest({r: c for r, c in site.files.items() if r not in same})
-            )
-            with io.signals_held():
-                _commit(real, staging, replace=replace, stale=stale, files=site.files, same=same)
-        except OSError as exc:
-            raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
-    finally:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
-        if created:
-            with contextlib.suppress(OSError):
-                real.rmdir()  # only if nothing got in (a failed first publish)
-    return PublishResult(
-        out=given,
-        files=len(site.files),
-        bytes=sum(len(c) for c in site.files.values()),
-        pages=sum(1 for p in site.files if p.endswith(".html")),
-        skipped=site.skipped,
-        kept=kept,
-    )
+    return replace, same, stale, kept
 
 
 def _commit(
