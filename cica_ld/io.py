@@ -5,6 +5,9 @@ symbolic link is followed to its target, a character or block device or a FIFO i
 through, a folder, a missing folder or one of the command's own input files is refused.
 :func:`atomic_writer` (and :func:`atomic_write`, :func:`atomic_write_chunks`) then write it:
 a regular file through a temporary file renamed over it, a device or FIFO directly.
+:func:`hold_signals` / :func:`signals_held` keep Ctrl-C, SIGTERM and SIGHUP back for the few
+steps where a signal would leave a temporary file behind (between creating it and the code that
+removes it on an error).
 """
 
 from __future__ import annotations
