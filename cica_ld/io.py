@@ -5,18 +5,23 @@ symbolic link is followed to its target, a character or block device or a FIFO i
 through, a folder, a missing folder or one of the command's own input files is refused.
 :func:`atomic_writer` (and :func:`atomic_write`, :func:`atomic_write_chunks`) then write it:
 a regular file through a temporary file renamed over it, a device or FIFO directly.
+:func:`hold_signals` / :func:`signals_held` keep Ctrl-C, SIGTERM and SIGHUP back for the few
+steps where a signal would leave a temporary file behind (between creating it and the code that
+removes it on an error).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cica_ld.errors import InputError
 
@@ -231,12 +236,15 @@ def _replace(target: OutputTarget) -> Iterator[_TargetFile]:
     """A regular file (or a new one): a temporary file beside it, renamed over it at the end."""
     assert target.path is not None
     real = target.path
+    held = hold_signals()  # a signal between creating the file and `try` would leave it
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     except OSError as exc:
+        release_signals(held)
         raise InputError(f"cannot write: {exc.strerror or exc}", path=target.given) from None
     finishing = False  # an OSError of the caller's own (not of writing) passes unchanged
     try:
+        release_signals(held)  # one that came meanwhile is raised here, and cleaned up below
         with os.fdopen(fd, "wb") as fh:
             yield _TargetFile(fh, target.given)
             finishing = True
@@ -264,3 +272,34 @@ def _replace(target: OutputTarget) -> Iterator[_TargetFile]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+#: The signals that stop a command (Ctrl-C, and SIGTERM and SIGHUP as the CLI handles them).
+_HELD = frozenset(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+def hold_signals() -> Any:
+    """Hold back SIGINT, SIGTERM and SIGHUP until :func:`release_signals` (which delivers one
+    that came meanwhile); returns what to give it. Only in the main thread of a system that
+    can (elsewhere ``None``: nothing is held)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def release_signals(held: Any) -> None:
+    """Undo :func:`hold_signals`: a signal held back is raised now."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP while the block runs (see :func:`hold_signals`)."""
+    held = hold_signals()
+    try:
+        yield
+    finally:
+        release_signals(held)

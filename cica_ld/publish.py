@@ -41,6 +41,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cica_ld import __version__
+from cica_ld import __version__, io
 from cica_ld.errors import InputError, UsageError
 from cica_ld.jsonld import BASE_IRI
 
@@ -1800,6 +1801,7 @@ class PublishResult:
     bytes: int
     pages: int
     skipped: tuple[str, ...]
+    kept: tuple[str, ...] = ()
 
 
 def build_site(
@@ -1988,65 +1990,342 @@ def _rebase_html(html: str, rel: str) -> str:
 
 SITE_MARKER = ".cica-ld-site"
 
+#: At most this many files are named when a publish refuses files in its way.
+_SHOWN = 3
 
-def write_site(site: Site, out: str | Path, progress: Progress | None = None) -> PublishResult:
-    """Write ``site`` to the folder ``out``, atomically: into a new folder beside it, then
-    swapped in. ``out`` must not exist, be empty, or hold a site written before (it has the
-    marker file ``.cica-ld-site``): a folder of other files is never replaced."""
-    target = Path(out)
-    if target.exists():
-        if not target.is_dir():
-            raise InputError("is a file, expected a folder for the site", path=target)
-        if any(target.iterdir()) and not (target / SITE_MARKER).is_file():
-            raise InputError(
-                "the folder is not empty and was not written by cica-ld publish",
-                path=target,
-                hint="choose a new or empty folder for --out",
-            )
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError("cannot write: the parent folder does not exist", path=target)
+
+@dataclass(frozen=True)
+class SiteFolder:
+    """The ``--out`` folder as :func:`check_out` found it.
+
+    ``real`` is the folder written (the end of a symbolic link chain: a link stays a link and
+    its target is written through); ``owned`` maps each file a previous publish wrote there
+    (from its manifest, ``.cica-ld-site``) to its recorded size and SHA-256 (``None`` when an
+    older cica-ld wrote the marker without a list); ``exists`` says whether the folder is there.
+    """
+
+    given: Path
+    real: Path
+    exists: bool
+    owned: Mapping[str, tuple[int, str] | None]
+    listed: bool = True
+
+
+def read_manifest(folder: str | Path) -> dict[str, tuple[int, str] | None] | None:
+    """The files a previous ``publish`` wrote into ``folder`` (path relative to it -> size and
+    SHA-256), ``{}`` for a marker without a list, ``None`` when there is no marker."""
+    marker = Path(folder) / SITE_MARKER
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent))
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=target) from None
-    total = 0
+        text = marker.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the site manifest: {exc}", path=marker) from None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}  # the one-line marker of cica-ld before 0.x: no list of files
+    files = doc.get("files") if isinstance(doc, dict) else None
+    if not isinstance(files, dict):
+        raise InputError('not a site manifest (no "files" object)', path=marker)
+    owned: dict[str, tuple[int, str] | None] = {}
+    for rel, entry in files.items():
+        if not isinstance(rel, str) or not _safe_rel(rel):
+            raise InputError(f"site manifest names a path outside the site: {rel!r}", path=marker)
+        ok = isinstance(entry, dict) and isinstance(entry.get("bytes"), int)
+        owned[rel] = (entry["bytes"], str(entry.get("sha256", ""))) if ok else None
+    return owned
+
+
+def _listed(folder: Path) -> bool:
+    """Whether the marker in ``folder`` is a manifest (a list of files, maybe empty)."""
+    try:
+        return isinstance(json.loads((folder / SITE_MARKER).read_text(encoding="utf-8")), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def _safe_rel(rel: str) -> bool:
+    """Whether ``rel`` names a file below the site folder (no ``..``, not absolute)."""
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+def check_out(
+    out: str | Path, *, force: bool = False, inputs: Iterable[str | Path] = ()
+) -> SiteFolder:
+    """Check the ``--out`` folder before any work and return what is there.
+
+    ``out`` may be missing (its parent must exist), an empty folder, a folder a previous
+    publish wrote (it holds the manifest ``.cica-ld-site``), or, with ``force``, any other
+    folder (its files stay). A symbolic link to a folder is written through. Refused with
+    :class:`InputError`: a file, a non-empty folder without the manifest (unless ``force``),
+    and a folder that is, holds or lies inside one of ``inputs`` (the files and folders the
+    command reads), or a file of the previous site that is an input.
+    """
+    given = Path(out)
+    try:
+        real = Path(os.path.realpath(given))
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise InputError(f"cannot write: {why}", path=given) from None
+    link = f" (a link to {real})" if given.is_symlink() else ""
+    exists = real.is_dir()
+    if not exists:
+        if real.exists() or real.is_symlink():
+            raise InputError(f"is a file{link}, expected a folder for the site", path=given)
+        if not real.parent.is_dir():
+            raise InputError(f"cannot write{link}: the parent folder does not exist", path=given)
+    owned = read_manifest(real) if exists else None
+    listed = owned is None or bool(owned) or _listed(real)
+    folder = SiteFolder(given, real, exists, owned or {}, listed)
+    _check_not_an_input(folder, inputs)
+    if owned is None and exists and any(real.iterdir()) and not force:
+        raise InputError(
+            f"the folder{link} is not empty and was not written by cica-ld publish",
+            path=given,
+            hint="choose a new or empty folder for --out, or add --force to write the site "
+            "into it (its files stay)",
+        )
+    return folder
+
+
+def _check_not_an_input(folder: SiteFolder, inputs: Iterable[str | Path]) -> None:
+    """Raise :class:`InputError` if the site folder and one of ``inputs`` overlap."""
+    for raw in inputs:
+        try:
+            src = Path(os.path.realpath(raw))
+            is_dir = src.is_dir()
+            if not src.exists():
+                continue  # a missing input is reported when the command reads it
+        except (OSError, ValueError):
+            continue
+        inside = src == folder.real or folder.real in src.parents
+        if is_dir and (inside or src in folder.real.parents):
+            where = (
+                "is"
+                if src == folder.real
+                else "is inside"
+                if src in folder.real.parents
+                else ("holds")
+            )
+            raise InputError(
+                f"{where} the input folder {raw}; cica-ld never writes over its input (and would "
+                "read its own pages as data on the next run)",
+                path=folder.given,
+                hint="write the site to a folder outside the input folders",
+            )
+        if not is_dir and inside and src.relative_to(folder.real).as_posix() in folder.owned:
+            raise InputError(
+                f"holds the input {raw}, a file of the previous site that publish would replace; "
+                "cica-ld never writes over its input",
+                path=folder.given,
+                hint="copy the input out of the site folder first",
+            )
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _unchanged(path: Path, record: tuple[int, str] | None) -> bool:
+    """Whether the file at ``path`` is still as the previous publish wrote it."""
+    if record is None:  # a marker without a list: the file was the site's
+        return path.is_file() and not path.is_symlink()
+    size, digest = record
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+            return False
+        return _sha256(path.read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _manifest(files: Mapping[str, bytes]) -> bytes:
+    doc = {
+        "generator": f"cica-ld {__version__} publish",
+        "comment": "the files cica-ld publish wrote here; a new run replaces or deletes only "
+        "these (and only if unchanged)",
+        "files": {rel: {"bytes": len(b), "sha256": _sha256(b)} for rel, b in files.items()},
+    }
+    return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
+
+
+def write_site(
+    site: Site,
+    out: str | Path,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    inputs: Iterable[str | Path] = (),
+) -> PublishResult:
+    """Write ``site`` to the folder ``out`` (checked by :func:`check_out` with ``force`` and
+    ``inputs``), touching only the files it owns.
+
+    A file of the site replaces a file the previous publish wrote (listed in the manifest
+    ``.cica-ld-site`` and unchanged since); a file of the previous site that the new one does
+    not have is deleted. Every other file stays as it is: a ``.git``, a ``CNAME``, a file the
+    user changed (then kept, and named in ``PublishResult.kept`` if the site no longer has it).
+    A file of the user's where the site needs one is refused (:class:`InputError`), unless it
+    already has the same content. The new files are first written to a hidden folder inside
+    ``out``, then moved in with signals held back (a failure rolls the move back), so a
+    failed or interrupted publish leaves the previous site as it was.
+    """
+    folder = check_out(out, force=force, inputs=inputs)
+    real, given = folder.real, folder.given
+    replace, same, stale, kept = _plan(site, folder)
     if progress is not None:
         progress.stage("writing files", total=len(site.files))
+    created = not folder.exists
+    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
     try:
-        for rel, content in site.files.items():
-            if progress is not None:
-                progress.advance()
-            path = tmp / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-            total += len(content)
-        (tmp / SITE_MARKER).write_text(f"written by cica-ld {__version__} publish\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
-        old = None
-        if target.exists():
-            old = parent / f".{target.name}.old-{os.getpid()}"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if created:
+            real.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
-        raise InputError(f"cannot write the site: {exc.strerror or exc}", path=target) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(tmp)
-        raise
+        io.release_signals(held)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    try:
+        io.release_signals(held)
+        try:
+            new = staging / "new"
+            for rel, content in site.files.items():
+                if progress is not None:
+                    progress.advance()
+                if rel in same:
+                    continue
+                path = new / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+            (staging / SITE_MARKER).write_bytes(
+                _manifest({r: c for r, c in site.files.items() if r not in same})
+            )
+            with io.signals_held():
+                _commit(real, staging, replace=replace, stale=stale, files=site.files, same=same)
+        except OSError as exc:
+            raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
+    finally:
+        with io.signals_held(), contextlib.suppress(OSError):  # a signal now would leave it
+            shutil.rmtree(staging)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()  # only if nothing got in (a failed first publish)
     return PublishResult(
-        out=target,
+        out=given,
         files=len(site.files),
-        bytes=total,
+        bytes=sum(len(c) for c in site.files.values()),
         pages=sum(1 for p in site.files if p.endswith(".html")),
         skipped=site.skipped,
+        kept=kept,
     )
+
+
+def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str], tuple[str, ...]]:
+    """What writing ``site`` into ``folder`` does: the previous site's files it replaces, the
+    user's files that already have the site's content (left alone), the previous site's files
+    it deletes, and those it keeps because they were changed. Raises :class:`InputError` when
+    a file of the user's (or a changed one) is where the site writes."""
+    real, given = folder.real, folder.given
+    owned = folder.owned
+    if not folder.listed:  # a marker of an older cica-ld: the files at the site's paths were its
+        owned = {rel: None for rel in site.files if (real / rel).is_file()}
+    # what is where the site's files go: the previous site's (replaced), the user's (refused,
+    # unless already the same), a folder in the way (refused)
+    replace: list[str] = []
+    same: set[str] = set()
+    conflicts: list[str] = []
+    folders: set[str] = set()
+    for rel, content in site.files.items():
+        path = real / rel
+        for parent in (p.as_posix() for p in Path(rel).parents if str(p) != "."):
+            if parent in folders:
+                break
+            folders.add(parent)
+            where = real / parent
+            if (where.exists() or where.is_symlink()) and not where.is_dir():
+                if parent in owned and _unchanged(where, owned[parent]):
+                    continue  # a file of the previous site, deleted below
+                conflicts.append(parent)
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if rel in owned and _unchanged(path, owned[rel]):
+            replace.append(rel)
+        elif path.is_file() and not path.is_symlink() and path.read_bytes() == content:
+            same.add(rel)  # the user's copy is already right: left alone, not claimed
+        else:
+            conflicts.append(rel)
+    if conflicts:
+        shown = ", ".join(sorted(set(conflicts))[:_SHOWN])
+        more = len(set(conflicts)) - _SHOWN
+        raise InputError(
+            f"files that cica-ld publish did not write (or that were changed since) are where "
+            f"the site's files go: {shown}{f' and {more} more' if more > 0 else ''}",
+            path=given,
+            hint="move them out of the folder, then run again (publish never overwrites them)",
+        )
+    stale = [
+        rel
+        for rel in sorted(owned)
+        if rel not in site.files and owned[rel] is not None and (real / rel).exists()
+    ]
+    kept = tuple(rel for rel in stale if not _unchanged(real / rel, owned[rel]))
+    stale = [rel for rel in stale if rel not in kept]
+    return replace, same, stale, kept
+
+
+def _commit(
+    real: Path,
+    staging: Path,
+    *,
+    replace: Sequence[str],
+    stale: Sequence[str],
+    files: Mapping[str, bytes],
+    same: set[str],
+) -> None:
+    """Move the staged site into ``real``: the previous site's files to replace or delete go
+    to ``staging/old`` first, then the new ones in, then the manifest. On an error every move
+    is undone and the error raised."""
+    old = staging / "old"
+    moved: list[tuple[Path, Path]] = []  # (from, to), in order
+    made: list[Path] = []
+    try:
+        for rel in [*replace, *stale]:
+            dest = old / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(real / rel, dest)
+            moved.append((real / rel, dest))
+        for rel in [*files, SITE_MARKER]:
+            if rel in same:
+                continue
+            dest = real / rel
+            for parent in reversed(dest.parents):
+                if parent != real and real in parent.parents and not parent.is_dir():
+                    parent.mkdir()
+                    made.append(parent)
+            os.replace(staging / ("new" if rel != SITE_MARKER else "") / rel, dest)
+            moved.append((staging / ("new" if rel != SITE_MARKER else "") / rel, dest))
+    except BaseException:
+        for src, dest in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.replace(dest, src)
+        for parent in reversed(made):
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
+    for rel in stale:  # folders left empty by the deleted files go too
+        for parent in Path(rel).parents:
+            if str(parent) == ".":
+                break
+            try:
+                (real / parent).rmdir()
+            except OSError:
+                break
 
 
 def publish(
@@ -2062,9 +2341,12 @@ def publish(
     name: str | None = None,
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
+    force: bool = False,
 ) -> PublishResult:
     """Load the data, build the site, write it to ``out``. ``progress`` is told the stages;
-    ``context_map`` serves remote JSON-LD contexts of the files from local copies.
+    ``context_map`` serves remote JSON-LD contexts of the files from local copies; ``force``
+    writes into a non-empty folder that no publish wrote (see :func:`write_site`). ``out`` is
+    checked first (:func:`check_out`): it never is, holds or lies inside an input.
 
     Without ``data``: the embedded CICA dataset's site (its vocabulary and shapes
     documented, the CICA base IRI, title, context and dump names). With ``data``: a site of
@@ -2086,6 +2368,12 @@ def publish(
     if base_url is not None:
         base_url = normalize_base(base_url)
     mine = data is not None
+    inputs = [
+        *(data if mine else [dataset.bundled_dir(k) for k in ("ontology", "data", "shapes")]),
+        *(ontology or ()),
+        *(shapes or ()),
+    ]
+    check_out(out, force=force, inputs=inputs)
     ds = dataset.load(
         data,
         input_format=input_format,
@@ -2132,4 +2420,4 @@ def publish(
         site=info,
         progress=progress,
     )
-    return write_site(site, out, progress=progress)
+    return write_site(site, out, progress=progress, force=force, inputs=inputs)

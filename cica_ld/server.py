@@ -52,7 +52,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1780,9 +1780,41 @@ def run(
 
         server.startup = startup  # type: ignore[method-assign]
     try:
-        server.run(sockets=[sock])
+        with _hang_up_stops(server):
+            server.run(sockets=[sock])
     finally:
         sock.close()
+
+
+@contextlib.contextmanager
+def _hang_up_stops(server: Any) -> Iterator[None]:
+    """While ``server`` runs, SIGHUP shuts it down gracefully as SIGTERM does (uvicorn handles
+    only SIGINT and SIGTERM), then is raised again once the previous handler is back, as
+    uvicorn does for those. A SIGHUP that is ignored (``nohup``) stays ignored."""
+    import signal
+    import threading
+
+    sighup = getattr(signal, "SIGHUP", None)
+    if sighup is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(sighup)
+    if previous is signal.SIG_IGN:
+        yield
+        return
+    caught: list[int] = []
+
+    def stop(signum: int, frame: Any) -> None:
+        caught.append(signum)
+        server.handle_exit(signum, frame)
+
+    signal.signal(sighup, stop)
+    try:
+        yield
+    finally:
+        signal.signal(sighup, previous)
+    if caught:
+        signal.raise_signal(sighup)
 
 
 __all__ = [

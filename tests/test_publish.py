@@ -619,9 +619,9 @@ def test_publish_never_replaces_a_folder_it_did_not_write(tmp_path: Path) -> Non
     assert (foreign / "notes.txt").read_text() == "mine"
     out = tmp_path / "site"
     publish.write_site(site, out)
-    (out / "stale.html").write_text("old page")
+    (out / "notes.html").write_text("the user's page")
     result = publish.write_site(site, out)
-    assert not (out / "stale.html").exists()
+    assert (out / "notes.html").read_text() == "the user's page"  # not publish's: it stays
     assert result.files == len(site.files)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "site"]
 

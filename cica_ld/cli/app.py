@@ -3,15 +3,21 @@
 Command modules (``cica_ld/cli/<capability>.py``) register their commands on :data:`app`.
 Every :class:`~cica_ld.errors.CicaError` raised below a command is printed as one line on
 stderr (``cica-ld: error: ...``) and exits with its code; anything else is a bug: exit 4 with a
-one-line message, and the traceback only with ``CICA_LD_DEBUG=1``.
+one-line message, and the traceback only with ``CICA_LD_DEBUG=1``. SIGTERM and SIGHUP are
+raised like Ctrl-C (:class:`Terminated`, a :class:`KeyboardInterrupt`), so the same clean-up
+runs (no temporary file is left) and the exit code is 128 + the signal's number (130 for
+Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import typer
@@ -33,12 +39,50 @@ def echo_warning(message: str) -> None:
     typer.echo(f"cica-ld: warning: {message}", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: raised like Ctrl-C's :class:`KeyboardInterrupt`."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals that stop a command the way Ctrl-C does.
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals_raise() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise :class:`Terminated` (once: a second
+    one while cleaning up is ignored). A signal whose handler is not the default (ignored, as
+    under ``nohup``, or set by the caller) is left alone; the handlers are restored after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = {}
+    for sig in _STOP_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 class CicaGroup(TyperGroup):
     """A Typer group that turns the project's errors into documented exit codes."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with signals_raise():
+                return super().invoke(ctx)
         except CicaError as exc:
             echo_error(str(exc))
             sys.exit(exc.exit_code)
@@ -46,9 +90,10 @@ class CicaGroup(TyperGroup):
             with contextlib.suppress(OSError):  # silence the flush at exit
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             sys.exit(0)
-        except KeyboardInterrupt:
-            echo_error("interrupted")
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+            echo_error(f"interrupted ({signal.Signals(signum).name})")
+            sys.exit(128 + signum)
         except (SystemExit, typer.Exit, typer.Abort):
             raise
         except Exception as exc:

@@ -14,7 +14,12 @@ from cica_ld.cli.options import ContextMapOpt, DataOpt, InputFormatOpt, read_con
 def publish_cmd(
     out: Annotated[
         Path,
-        typer.Option("--out", help="Folder to write the site to (new, empty, or a previous site)."),
+        typer.Option(
+            "--out",
+            help="Folder to write the site to: new, empty, or one a previous publish wrote (its "
+            "files are replaced; files publish did not write stay). A link to a folder is written "
+            "through.",
+        ),
     ],
     data: DataOpt = None,
     input_format: InputFormatOpt = None,
@@ -58,6 +63,14 @@ def publish_cmd(
         ),
     ] = None,
     context_map: ContextMapOpt = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty --out folder that publish did not write (its files stay; "
+            "one where a site file goes is refused).",
+        ),
+    ] = False,
 ) -> None:
     """Build a static linked-data site: a page and Turtle/JSON-LD/N-Triples documents for every
     resource under the base IRI, a DCAT/VoID dataset description, full dumps,
@@ -82,12 +95,19 @@ def publish_cmd(
             name=name,
             progress=progress,
             context_map=read_context_map(context_map),
+            force=force,
         )
     typer.echo(
         f"wrote {result.files} files ({result.pages} HTML pages, {result.bytes} bytes) to "
         f"{result.out}",
         err=True,
     )
+    for rel in result.kept:
+        typer.echo(
+            f"cica-ld: warning: kept {result.out / rel}: the site no longer has it, but it was "
+            "changed since publish wrote it",
+            err=True,
+        )
     for iri in result.skipped:
         typer.echo(
             f"cica-ld: warning: no page for {iri} (its path cannot be a file name)", err=True
