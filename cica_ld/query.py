@@ -379,6 +379,14 @@ def without_service(text: str, spans: Sequence[tuple[int, int]] | None = None) -
     return "".join(out)
 
 
+def service_free(text: str) -> bool:
+    """Whether pyoxigraph's parser shows that the query ``text`` makes no SERVICE call (it
+    spells no "service", or parses with each spelling neutralised, see :func:`without_service`).
+    False also for an update or a syntax error where "service" is spelled. Never runs SERVICE."""
+    spans = service_spans(text)
+    return not spans or _pyoxigraph_error(without_service(text, spans)) is None
+
+
 def _service_as_graph(text: str, tokens: Sequence[Token]) -> tuple[str, Token | None]:
     """``text`` with each SERVICE [SILENT] keyword the tokens show replaced by GRAPH (the same
     shape: a graph name then a group) and every other spelling of "service" by ``q`` letters;
