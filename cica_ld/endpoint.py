@@ -151,9 +151,9 @@ def request(
                 )
             body = _read_capped(resp, url, cap, deadline, timeout)
     except httpx.TimeoutException:
-        what = "complete answer" if total else "answer"
+        whole = " (the deadline of the whole request)" if total else ""
         raise EndpointError(
-            f"{url}: no {what} within {timeout:g} s", hint="raise --timeout"
+            f"{url}: no answer within {timeout:g} s{whole}", hint="raise --timeout"
         ) from None
     except httpx.ConnectError as exc:
         raise EndpointError(f"cannot connect to {url}: {_reason(exc)}") from None
