@@ -353,3 +353,23 @@ def test_fuzz_allow_service_never_lets_an_update_through(
         return
     assert endpoint.count() == before, f"the check itself sent a request: {text!r}"
     assert not is_update(text), f"pyoxigraph reads {text!r} as an update and the check let it pass"
+
+
+def test_rdflib_queries_run_for_pyshacl_refuse_service(endpoint: Counter) -> None:
+    """The backstop while pySHACL runs: whatever text it builds, rdflib's parse of it decides
+    (here ``\\u0053ERVICE``, which rdflib decodes to the keyword before parsing)."""
+    import rdflib
+
+    from cica_ld import validation
+
+    graph = rdflib.Graph()
+    before = endpoint.count()
+    with validation._sparql_parsed_once():
+        for text in (
+            f"SELECT * WHERE {{ SERVICE <{endpoint.url}> {{ ?s ?p ?o }} }}",
+            f"SELECT * WHERE {{ \\u0053ERVICE <{endpoint.url}> {{ ?s ?p ?o }} }}",
+        ):
+            with pytest.raises(InputError, match="calls SERVICE"):
+                graph.query(text)
+        assert list(graph.query("SELECT * WHERE { ?s ?p 'service' }")) == []
+    assert endpoint.count() == before
