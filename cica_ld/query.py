@@ -7,7 +7,10 @@ The pipeline behind ``cica-ld query`` (each step usable on its own):
 2. :func:`analyse` reads the query's tokens: its form (SELECT, ASK, CONSTRUCT, DESCRIBE), its
    prefixes and variables. A SPARQL Update (INSERT, DELETE, LOAD, CLEAR, DROP, CREATE, ADD, MOVE,
    COPY, WITH) is refused, and so is SERVICE unless allowed; an undeclared prefix is reported at
-   its line and column.
+   its line and column. The tokens are only a first look: :func:`check_safety` decides on
+   pyoxigraph's own parse that the text is a query and whether it calls SERVICE (without ever
+   letting it evaluate one), so an escape or comment the tokens read differently cannot hide
+   an update or a SERVICE call.
 3. :func:`prepare` checks the syntax (pyoxigraph's parser; malformed SPARQL is reported at line
    and column), turns ``--param NAME=VALUE`` into RDF terms (:func:`parse_param_value`) and binds
    them with a VALUES block of serialized terms at the start of the WHERE group: a value is
@@ -110,7 +113,7 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\r\n]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
                |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
   | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
@@ -332,13 +335,134 @@ def analyse(text: str, *, origin: str = "<query>", allow_service: bool = False) 
             hint=f"declare it: PREFIX {prefix}: <...>",
         )
     variables = frozenset(t.text[1:] for t in tokens if t.kind == "var")
+    uses_service = check_safety(text, origin=origin, allow_service=allow_service, tokens=tokens)
     return QueryInfo(
         form=form,
         prefixes=prefixes,
         variables=variables,
-        uses_service=any(t.kind == "word" and t.text.upper() == "SERVICE" for t in tokens),
+        uses_service=uses_service,
         undeclared_defaults=tuple(undeclared),
         tokens=tuple(tokens),
+    )
+
+
+def _letter(c: str) -> str:
+    codes = "|".join(f"{ord(x):02x}" for x in (c.lower(), c.upper()))
+    return rf"(?:{c}|\\u00(?:{codes})|\\U000000(?:{codes}))"
+
+
+#: "service" in any case, each letter as itself or as a ``\\u``/``\\U`` escape (pyoxigraph
+#: decodes escapes in IRIs and strings, rdflib everywhere): every place a SERVICE keyword
+#: could be, and more.
+_SERVICE_SPELLINGS = re.compile("".join(_letter(c) for c in "service"), re.IGNORECASE)
+
+
+def service_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` spells "service" (any case, letters possibly escaped): a superset of its
+    SERVICE keywords (strings, IRIs, comments and names included)."""
+    return [m.span() for m in _SERVICE_SPELLINGS.finditer(text)]
+
+
+def without_service(text: str, spans: Sequence[tuple[int, int]] | None = None) -> str:
+    """``text`` with every spelling of "service" replaced by as many ``q`` letters.
+
+    The result can contain no SERVICE keyword, so a parser may evaluate it safely; and it
+    parses if and only if no spelling was a keyword (a bare ``qqqqqqq`` is never valid SPARQL,
+    while inside a string, IRI, comment or name letters stay letters): so a parser that accepts
+    it has seen no SERVICE in ``text``. Positions (and so error line:column) are unchanged.
+    """
+    out, last = [], 0
+    for start, end in service_spans(text) if spans is None else spans:
+        out += [text[last:start], "q" * (end - start)]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def service_free(text: str) -> bool:
+    """Whether pyoxigraph's parser shows that the query ``text`` makes no SERVICE call (it
+    spells no "service", or parses with each spelling neutralised, see :func:`without_service`).
+    False also for an update or a syntax error where "service" is spelled. Never runs SERVICE."""
+    spans = service_spans(text)
+    return not spans or _pyoxigraph_error(without_service(text, spans)) is None
+
+
+def _service_as_graph(text: str, tokens: Sequence[Token]) -> tuple[str, Token | None]:
+    """``text`` with each SERVICE [SILENT] keyword the tokens show replaced by GRAPH (the same
+    shape: a graph name then a group) and every other spelling of "service" by ``q`` letters;
+    and the first SERVICE token."""
+    chars = list(without_service(text))
+    first = None
+    for i, t in enumerate(tokens):
+        if t.kind == "word" and t.text.upper() == "SERVICE":
+            first = first or t
+            chars[t.start : t.start + len(t.text)] = "GRAPH".ljust(len(t.text))
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+            if nxt is not None and nxt.kind == "word" and nxt.text.upper() == "SILENT":
+                chars[nxt.start : nxt.start + len(nxt.text)] = " " * len(nxt.text)
+    return "".join(chars), first
+
+
+def _pyoxigraph_error(text: str) -> str | None:
+    """pyoxigraph's syntax error for the query ``text`` (an update is one), or None.
+
+    Evaluates ``text`` on an empty store: only call it on text without SERVICE.
+    """
+    import pyoxigraph
+
+    try:
+        pyoxigraph.Store().query(text, prefixes=DEFAULT_PREFIXES)
+    except SyntaxError as exc:
+        return str(exc.msg or exc)
+    except (OSError, RuntimeError, ValueError):  # evaluation on an empty store: it parsed
+        return None
+    return None
+
+
+def check_safety(
+    text: str,
+    *,
+    origin: str = "<query>",
+    allow_service: bool = False,
+    tokens: Sequence[Token] | None = None,
+) -> bool:
+    """Decide with pyoxigraph's parser that ``text`` is a query (not an update) and whether it
+    calls SERVICE; refuse SERVICE unless ``allow_service``. Returns whether it uses SERVICE.
+
+    The check never lets pyoxigraph evaluate a SERVICE: it parses :func:`without_service`
+    (which has none); if that fails where the text spells "service", it parses the text with
+    those SERVICE keywords turned into GRAPH, which only parses as a query when they were the
+    keywords. The own tokens only say where to look; a disagreement with pyoxigraph refuses.
+    Raises :class:`UnsafeQueryError` or :class:`QuerySyntaxError`.
+    """
+    spans = service_spans(text)
+    error = _pyoxigraph_error(without_service(text, spans))
+    if error is None:
+        return False
+    if not spans:
+        raise _query_syntax_error(text, error, origin)
+    as_graph, first = _service_as_graph(text, tokenize(text) if tokens is None else tokens)
+    graph_error = _pyoxigraph_error(as_graph) if first is not None else error
+    if graph_error is None and allow_service:
+        return True
+    if graph_error is None and first is not None:
+        raise UnsafeQueryError(
+            "SERVICE (a call to another endpoint) is refused",
+            path=origin,
+            line=first.line,
+            column=first.column,
+            hint="add --allow-service to let the query call other endpoints",
+        )
+    located = _query_syntax_error(text, graph_error or error, origin)
+    if allow_service:
+        raise located
+    raise UnsafeQueryError(
+        f"SERVICE (a call to another endpoint) is refused: the query spells 'service' and "
+        f"does not parse, so it cannot be shown to make no SERVICE call ({located.detail})",
+        path=origin,
+        line=located.line,
+        column=located.column,
+        hint="fix the syntax error; add --allow-service to let the query call other endpoints",
     )
 
 
@@ -583,10 +707,14 @@ def prepare(
     if info.undeclared_defaults:  # the default prefixes the query relies on, for other servers
         decls = " ".join(f"PREFIX {p}: <{DEFAULT_PREFIXES[p]}>" for p in info.undeclared_defaults)
         run_text = f"{decls} {run_text}"
-    if bindings and not info.uses_service:
+    if run_text != text:  # what runs is checked too (bound values, added prefixes)
         try:
-            check_syntax(run_text, origin=origin)
+            check_safety(run_text, origin=origin, allow_service=allow_service)
+            if bindings and not info.uses_service:
+                check_syntax(run_text, origin=origin)
         except QuerySyntaxError as exc:
+            if not bindings:
+                raise
             raise UsageError(
                 f"cannot bind {', '.join('?' + n for n in bindings)} in this query: {exc.detail}",
                 hint="a parameter must not also be set by BIND or VALUES in the query",

@@ -434,8 +434,9 @@ class QueryResponse:
 def check_read_only(query: str) -> str | None:
     """Why ``query`` must be refused (an update, or SERVICE), or None if it may run.
 
-    The tokens are read by :func:`cica_ld.query.analyse` (comments, strings and IRIs are not
-    mistaken for keywords); other problems it finds are left to the SPARQL parser.
+    :func:`cica_ld.query.analyse` decides on pyoxigraph's parse
+    (:func:`~cica_ld.query.check_safety`): a query it cannot show to be SERVICE-free is
+    refused; other problems it finds are left to the SPARQL parser.
     """
     from cica_ld import query as _query
     from cica_ld.errors import InputError, UnsafeQueryError

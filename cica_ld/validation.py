@@ -878,10 +878,13 @@ def _sparql_parsed_once() -> Iterator[None]:
             key = (strOrQuery, base, tuple(sorted((initNs or {}).items())))
             prepared = cache.get(key)
             if prepared is None:
-                prepared = cache[key] = processor.translateQuery(
-                    processor.parseQuery(strOrQuery), base, initNs
-                )
+                parsed = processor.parseQuery(strOrQuery)
+                if _calls_service(parsed):  # the text pySHACL built: never run its SERVICE
+                    raise InputError(_SERVICE_IN_SHAPES, hint=_PYSHACL_HINT)
+                prepared = cache[key] = processor.translateQuery(parsed, base, initNs)
             strOrQuery = prepared
+        elif _calls_service(getattr(strOrQuery, "algebra", None)):
+            raise InputError(_SERVICE_IN_SHAPES, hint=_PYSHACL_HINT)
         return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
 
     processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
@@ -889,6 +892,59 @@ def _sparql_parsed_once() -> Iterator[None]:
         yield
     finally:
         processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
+_SERVICE_IN_SHAPES = (
+    "a SPARQL query of the shapes calls SERVICE (another endpoint): refused, validation never "
+    "fetches from the network"
+)
+
+#: The SHACL (and SHACL-AF) properties whose value is SPARQL that pySHACL may run.
+_SPARQL_PROPERTIES = ("select", "ask", "construct", "update")
+
+
+def _calls_service(tree: Any) -> bool:
+    """Whether an rdflib SPARQL parse tree or algebra holds a SERVICE pattern."""
+    stack, seen = [tree], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if getattr(node, "name", None) == "ServiceGraphPattern":
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
+            stack.extend(node)
+    return False
+
+
+def refuse_service_in_shapes(shapes: pyoxigraph.Store) -> None:
+    """Raise :class:`InputError` if a SPARQL query or update of the shapes graph (``sh:select``,
+    ``sh:ask``, ``sh:construct``, ``sh:update``) calls SERVICE, as rdflib (which runs them for
+    pySHACL) parses it. A text that spells "service" and does not parse is refused too: it
+    cannot be shown to make no call. (pySHACL's own rewrites of a query are checked again
+    when it runs, see :func:`_sparql_parsed_once`.)"""
+    import pyoxigraph
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    from cica_ld.query import service_spans
+
+    for name in _SPARQL_PROPERTIES:
+        for quad in shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + name), None):
+            text = quad.object.value
+            if not service_spans(text):
+                continue  # SERVICE is a keyword: no spelling of it, no call
+            try:
+                tree = (parseUpdate if name == "update" else parseQuery)(text)
+            except Exception:  # rdflib raises many kinds on bad SPARQL
+                tree = None
+            if tree is None or _calls_service(tree):
+                why = "calls SERVICE" if tree is not None else "spells SERVICE and does not parse"
+                raise InputError(
+                    f"shapes: sh:{name} of {quad.subject} {why}: refused, validation never "
+                    "fetches from the network",
+                    hint=_PYSHACL_HINT,
+                )
 
 
 def _to_rdflib(store: pyoxigraph.Store) -> tuple[rdflib.Graph, dict[str, Any]]:
@@ -1049,6 +1105,7 @@ def _run_pyshacl(
     import pyshacl
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
+    refuse_service_in_shapes(shapes)
     try:
         data_g, data_ids = _to_rdflib(data)
         for name, ns in (prefixes or {}).items():
@@ -1793,8 +1850,18 @@ def _sparql_problems(
         return
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
     text = "\n".join([*lines, select.value])
-    try:
-        pyoxigraph.Store().query(text)
+    from cica_ld.errors import UnsafeQueryError
+    from cica_ld.query import check_safety, without_service
+
+    try:  # pyoxigraph's parse, never evaluating a SERVICE
+        check_safety(text)
+    except UnsafeQueryError as exc:
+        yield f"sh:select: {exc.detail} (not allowed in a SHACL-SPARQL query)"
+        return
+    except InputError:
+        pass  # a syntax error: reported below
+    try:  # evaluated on an empty store: with no SERVICE left to call
+        pyoxigraph.Store().query(without_service(text))
     except SyntaxError as exc:
         msg = str(exc).split("\n", 1)[0]
         if "Prefix not found" in str(exc):

@@ -5,7 +5,15 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from cica_ld.cli.app import app
-from cica_ld.cli.options import ContextMapOpt, DataOpt, InputFormatOpt, read_context_map
+from cica_ld.cli.options import (
+    ContextMapOpt,
+    DataOpt,
+    FollowRedirectsOpt,
+    InputFormatOpt,
+    MaxResponseOpt,
+    endpoint_limits,
+    read_context_map,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from cica_ld.graphstore import LoadProgress
@@ -46,6 +54,8 @@ def load_cmd(
             "--timeout", help="Seconds to wait for the store (connect, each read).", min=0.001
         ),
     ] = 120.0,
+    max_response: MaxResponseOpt = 256.0,
+    follow_redirects: FollowRedirectsOpt = False,
     context_map: ContextMapOpt = None,
 ) -> None:
     """Load the embedded CICA dataset (its vocabulary and data), or exactly the --data files
@@ -58,10 +68,11 @@ def load_cmd(
     from cica_ld import graphstore
 
     files = graphstore.resolve_files(data, input_format=input_format)
-    result = graphstore.upload(
-        endpoint, files, graph=graph, replace=replace, timeout=timeout, progress=_Progress(),
-        context_map=read_context_map(context_map),
-    )  # fmt: skip
+    with endpoint_limits(max_response, follow_redirects):
+        result = graphstore.upload(
+            endpoint, files, graph=graph, replace=replace, timeout=timeout, progress=_Progress(),
+            context_map=read_context_map(context_map),
+        )  # fmt: skip
     typer.echo(f"cica-ld: {graphstore.render_result(result)}", err=True)
 
 

@@ -1,5 +1,6 @@
 """Options shared by several commands, defined once so names and help cannot drift."""
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -44,7 +45,29 @@ EndpointOpt = Annotated[
 ]
 TimeoutOpt = Annotated[
     float,
-    typer.Option("--timeout", help="Seconds to wait for the endpoint.", min=0.001),
+    typer.Option(
+        "--timeout",
+        help="Seconds each request to the endpoint may take in all (connecting, the headers "
+        "and the whole answer): a total deadline.",
+        min=0.001,
+    ),
+]
+MaxResponseOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-response",
+        help="Largest answer read from the server, in MB (10^6 bytes): a larger one is "
+        "refused (exit 3) without reading it further.",
+        metavar="MB",
+        min=0.001,
+    ),
+]
+FollowRedirectsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--follow-redirects",
+        help="Follow HTTP redirects of the server (by default a redirect is an error, exit 3).",
+    ),
 ]
 ContextMapOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
@@ -57,6 +80,15 @@ ContextMapOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def endpoint_limits(max_response: float, follow_redirects: bool) -> AbstractContextManager[None]:
+    """The ``--max-response`` and ``--follow-redirects`` limits, for the requests in a block."""
+    from cica_ld import endpoint
+
+    return endpoint.limits(
+        max_bytes=int(max_response * 1_000_000), follow_redirects=follow_redirects
+    )
 
 
 def read_context_map(specs: list[str] | None) -> dict | None:

@@ -13,9 +13,12 @@ from cica_ld.cli.options import (
     ContextMapOpt,
     DataOpt,
     EndpointOpt,
+    FollowRedirectsOpt,
     InputFormatOpt,
+    MaxResponseOpt,
     OutputOpt,
     TimeoutOpt,
+    endpoint_limits,
     read_context_map,
 )
 from cica_ld.errors import UsageError
@@ -118,6 +121,8 @@ def query_cmd(
     ] = None,
     endpoint: EndpointOpt = None,
     timeout: TimeoutOpt = 30.0,
+    max_response: MaxResponseOpt = 256.0,
+    follow_redirects: FollowRedirectsOpt = False,
     allow_service: Annotated[
         bool, typer.Option("--allow-service", help="Let the query call other endpoints (SERVICE).")
     ] = False,
@@ -145,7 +150,8 @@ def query_cmd(
     if endpoint is not None:
         if data:
             raise UsageError("--data and --endpoint exclude each other")
-        result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout, width=width)
+        with endpoint_limits(max_response, follow_redirects):
+            result = q.run(prepared, chosen, endpoint=endpoint, timeout=timeout, width=width)
     else:
         if input_format and not data:
             raise UsageError("--input-format applies to --data files; give --data too")

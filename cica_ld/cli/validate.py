@@ -11,9 +11,12 @@ from cica_ld.cli.options import (
     ContextMapOpt,
     DataOpt,
     EndpointOpt,
+    FollowRedirectsOpt,
     InputFormatOpt,
+    MaxResponseOpt,
     OutputOpt,
     TimeoutOpt,
+    endpoint_limits,
     read_context_map,
 )
 from cica_ld.shacl_model import DEFAULT_ENGINE
@@ -115,6 +118,8 @@ def validate_cmd(
     max_results: MaxResultsOpt = None,
     endpoint: EndpointOpt = None,
     timeout: TimeoutOpt = 60.0,
+    max_response: MaxResponseOpt = 256.0,
+    follow_redirects: FollowRedirectsOpt = False,
     context_map: ContextMapOpt = None,
 ) -> None:
     """Validate RDF data against SHACL shapes.
@@ -134,7 +139,7 @@ def validate_cmd(
     fail = validation.check_fail_on(fail_on)
     data_paths = [*(data or []), *(paths or [])] or None
     out = io.resolve_output(output, inputs=_inputs(data_paths, shapes, ontology, endpoint))
-    with cli_progress() as progress:
+    with cli_progress() as progress, endpoint_limits(max_response, follow_redirects):
         report = validation.validate(
             data_paths,
             shapes,

@@ -75,6 +75,7 @@ class LocalBackend(Backend):
         return self._values, self._restore
 
     def _run(self, query: str, **kwargs: object) -> pyoxigraph.QuerySolutions:
+        _refuse_service(query)
         try:
             return self.store.query(query, **kwargs)  # type: ignore[arg-type,return-value]
         except SyntaxError as exc:
@@ -96,6 +97,18 @@ class LocalBackend(Backend):
         only projected variables, and an aggregate query without GROUP BY (the one case that
         needs per-node evaluation locally) cannot project it."""
         yield from _select_substituted(self, query, variables, name, term)
+
+
+def _refuse_service(query: str) -> None:
+    """:class:`QueryFailed` unless pyoxigraph's parser shows ``query`` makes no SERVICE call
+    (SHACL-SPARQL has no SERVICE; validation never fetches from the network)."""
+    from cica_ld.query import service_free
+
+    if not service_free(query):
+        raise QueryFailed(
+            "SERVICE is not allowed in a SHACL-SPARQL query (or the query spells SERVICE "
+            "and does not parse): refused, validation never fetches from the network"
+        )
 
 
 def _select_substituted(
@@ -126,6 +139,7 @@ class RemoteBackend(Backend):
     def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:
         from cica_ld import endpoint
 
+        _refuse_service(query)
         solutions = endpoint.select(self.url, query, timeout=self.timeout)
         import pyoxigraph
 
