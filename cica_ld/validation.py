@@ -1512,12 +1512,15 @@ _PATH_KEYS = ("inversePath", "zeroOrMorePath", "oneOrMorePath", "zeroOrOnePath")
 
 
 class _Graph:
-    """A small in-memory index of a (small) graph: subject -> predicate -> objects."""
+    """A small in-memory index of a (small) graph: subject -> predicate -> objects, literals
+    as written (a surrogate, :mod:`cica_ld.lexical`, read as the literal it stands for)."""
 
     def __init__(self, store: pyoxigraph.Store) -> None:
+        from cica_ld.lexical import decode_quads
+
         self.spo: dict[str, dict[str, list[Any]]] = {}
         self.pos: dict[str, list[tuple[str, Any]]] = {}
-        for q in store.quads_for_pattern(None, None, None, None):
+        for q in decode_quads(store.quads_for_pattern(None, None, None, None)):
             s, p = str(q.subject), q.predicate.value
             self.spo.setdefault(s, {}).setdefault(p, []).append(q.object)
             self.pos.setdefault(p, []).append((s, q.object))
