@@ -999,8 +999,11 @@ def validate_with_pyshacl(
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
-    The ontology goes in as pySHACL's ontology graph (``ont_graph``, as ``pyshacl -e``); results
-    whose focus node is not a target in the data itself are dropped (see the module doc).
+    The data and the shapes go in as written (literals unchanged), the ontology as pySHACL's
+    ontology graph (``ont_graph``, as ``pyshacl -e``). Every result pySHACL reports is kept,
+    with one exception: pySHACL mixes the ontology into the data graph, so results whose focus
+    node is one of the vocabulary's own terms (a subject of the ontology graph that is no
+    subject in the data graph) are dropped: they are about the ontology, not the data.
     Nested results (``sh:detail``) become the ``details`` of the result they explain. Whatever
     rdflib or pySHACL raise on the shapes or the data is an :class:`InputError` (one line, no
     traceback); their log records and Python warnings are not printed (pySHACL's warnings,
@@ -1011,7 +1014,7 @@ def validate_with_pyshacl(
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
-        data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
+        _data, data_ids, shape_ids, report, vocabulary = _run_pyshacl(
             data, shapes, ontology, inference, prefixes
         )
 
@@ -1078,14 +1081,12 @@ def validate_with_pyshacl(
     for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
         if r in inner:
             continue  # a nested result: read as a detail of the one that points at it
+        if report.value(r, sh.focusNode) in vocabulary:
+            continue  # about a term of the ontology graph alone (pySHACL mixes it in)
         result = read(r, frozenset())
         if result is not None:
             results.append(result)
-    typed = None
-    if inference != "none":
-        typed = _InferredView(data_g, data_nodes, back)
-    keep = _DataTargets(data, shapes, ontology, typed)
-    return [r for r in results if keep(r)]
+    return results
 
 
 _PYSHACL_HINT = "--engine native validates without pySHACL"
@@ -1099,9 +1100,10 @@ def _run_pyshacl(
     prefixes: Mapping[str, str] | None = None,
 ) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
     """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
-    graph, the data's own subjects when inferring). ``prefixes`` are bound in the data graph
-    (where pySHACL looks for a query's prefixes). Every exception of rdflib or pySHACL is an
-    :class:`InputError`; one raised in cica-ld's own code is not caught (a bug, exit 4)."""
+    graph, the vocabulary's own terms, see :func:`_vocabulary_terms`). ``prefixes``
+    are bound in the data graph (where pySHACL looks for a query's prefixes). Every exception
+    of rdflib or pySHACL is an :class:`InputError`; one raised in cica-ld's own code is not
+    caught (a bug, exit 4)."""
     import pyshacl
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
@@ -1112,7 +1114,7 @@ def _run_pyshacl(
             data_g.bind(name, ns, override=True, replace=True)
         shapes_g, shape_ids = _to_rdflib(shapes)
         onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
-        data_nodes = set(data_g.subjects()) if inference != "none" else set()
+        vocabulary = _vocabulary_terms(onto_g, data_g) if onto_g is not None else set()
         _conforms, report, _text = pyshacl.validate(
             data_g,
             shacl_graph=shapes_g,
@@ -1147,7 +1149,14 @@ def _run_pyshacl(
         raise InputError(
             f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
         )
-    return data_g, data_ids, shape_ids, report, data_nodes
+    return data_g, data_ids, shape_ids, report, vocabulary
+
+
+def _vocabulary_terms(onto_g: rdflib.Graph, data_g: rdflib.Graph) -> set[Any]:
+    """The vocabulary's own terms: the subjects of the ontology graph that are no subject in
+    the data graph (what the ontology describes and the data does not), on which pySHACL
+    would report only because it mixes the ontology into the data graph."""
+    return {s for s in set(onto_g.subjects()) if (s, None, None) not in data_g}
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -1203,185 +1212,6 @@ def _pick_message(messages: list[Any]) -> str | None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-class _InferredView:
-    """What pySHACL's inference added, seen from the data's own nodes (types, triples)."""
-
-    def __init__(self, graph: rdflib.Graph, data_nodes: set[Any], back: Mapping[Any, str]):
-        import rdflib
-
-        self.graph = graph
-        self.nodes = {_nt(n, back) for n in data_nodes}
-        self._rdflib = rdflib
-        self._fwd: dict[str, Any] = {}
-        for n in data_nodes:
-            self._fwd[_nt(n, back)] = n
-        self.back = back
-
-    def node(self, term: str) -> Any:
-        rdflib = self._rdflib
-        if term in self._fwd:
-            return self._fwd[term]
-        if term.startswith("<"):
-            return rdflib.URIRef(term[1:-1])
-        return None
-
-    def types(self, term: str) -> set[str]:
-        n = self.node(term)
-        if n is None or term not in self.nodes:
-            return set()
-        return {_nt(t, self.back) for t in self.graph.objects(n, self._rdflib.RDF.type)}
-
-    def superclasses(self, cls: str) -> set[str]:
-        n = self.node(cls)
-        if n is None:
-            return {cls}
-        sub = self._rdflib.RDFS.subClassOf
-        return {_nt(t, self.back) for t in self.graph.transitive_objects(n, sub)} | {cls}
-
-    def has_subject(self, term: str, predicate: str) -> bool:
-        n = self.node(term)
-        if n is None or term not in self.nodes:
-            return False
-        return (n, self._rdflib.URIRef(predicate), None) in self.graph
-
-    def has_object(self, term: str, predicate: str) -> bool:
-        n = self.node(term)
-        if n is None:
-            return False
-        return (None, self._rdflib.URIRef(predicate), n) in self.graph
-
-
-class _DataTargets:
-    """Decides whether a result's focus node is a target of its shape in the data itself.
-
-    A node is targeted by ``sh:targetNode`` always; by ``sh:targetClass C`` (or the implicit
-    class target) if the data types it with a subclass of C (subclass axioms from data and
-    ontology); by ``sh:targetSubjectsOf``/``sh:targetObjectsOf p`` if the data uses it so. With
-    inference, inferred triples about the data's own subjects count too.
-    """
-
-    def __init__(
-        self,
-        data: pyoxigraph.Store,
-        shapes: pyoxigraph.Store,
-        ontology: pyoxigraph.Store | None,
-        inferred: _InferredView | None,
-    ) -> None:
-        self.data = data
-        self.shapes = shapes
-        self.ontology = ontology
-        self.inferred = inferred
-        self.objects = _store_objects(shapes)
-        self.subjects = _store_subjects(shapes)
-        self._supers: dict[str, set[str]] = {}
-        self._decided: dict[tuple[str, str], bool] = {}
-
-    def __call__(self, result: ValidationResult) -> bool:
-        key = (result.focus_node, result.source_shape)
-        decided = self._decided.get(key)
-        if decided is None:
-            roots = {result.source_shape} | set(self.subjects(result.source_shape, SH + "property"))
-            decided = any(self._targets(root, result.focus_node) for root in roots)
-            self._decided[key] = decided
-        return decided
-
-    def _targets(self, shape: str, focus: str) -> bool | None:
-        objects = self.objects
-        if objects(shape, SH + "target"):
-            return True  # SPARQL-based targets are not evaluated here: keep
-        nodes = objects(shape, SH + "targetNode")
-        classes = set(objects(shape, SH + "targetClass"))
-        types = set(objects(shape, RDF + "type"))
-        if f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types:
-            classes.add(shape)
-        subjects_of = objects(shape, SH + "targetSubjectsOf")
-        objects_of = objects(shape, SH + "targetObjectsOf")
-        if not (nodes or classes or subjects_of or objects_of):
-            return False
-        if focus in nodes:
-            return True
-        if classes:
-            for t in self._types(focus):
-                if self._superclasses(t) & classes:
-                    return True
-        if not focus.startswith(("<", "_:")):
-            return bool(objects_of) and any(self._is_object(focus, p) for p in objects_of)
-        return any(self._is_subject(focus, p) for p in subjects_of) or any(
-            self._is_object(focus, p) for p in objects_of
-        )
-
-    def _types(self, focus: str) -> set[str]:
-        if self.inferred is not None:
-            return self.inferred.types(focus)
-        if not focus.startswith(("<", "_:")):
-            return set()
-        import pyoxigraph
-
-        return {
-            str(q.object)
-            for q in self.data.quads_for_pattern(
-                _to_term(focus), pyoxigraph.NamedNode(RDF + "type"), None
-            )
-        }
-
-    def _superclasses(self, cls: str) -> set[str]:
-        found = self._supers.get(cls)
-        if found is not None:
-            return found
-        if self.inferred is not None:
-            found = self.inferred.superclasses(cls)
-        else:
-            stores = [self.data] + ([self.ontology] if self.ontology is not None else [])
-            found = {cls}
-            todo = [cls]
-            readers = [_store_objects(s) for s in stores]
-            while todo:
-                c = todo.pop()
-                for read in readers:
-                    for sup in read(c, RDFS + "subClassOf"):
-                        if sup not in found:
-                            found.add(sup)
-                            todo.append(sup)
-        self._supers[cls] = found
-        return found
-
-    def _is_subject(self, focus: str, predicate: str) -> bool:
-        if not predicate.startswith("<"):
-            return False
-        if self.inferred is not None:
-            return self.inferred.has_subject(focus, predicate[1:-1])
-        import pyoxigraph
-
-        pattern = self.data.quads_for_pattern(
-            _to_term(focus), pyoxigraph.NamedNode(predicate[1:-1]), None
-        )
-        return any(True for _ in pattern)
-
-    def _is_object(self, focus: str, predicate: str) -> bool:
-        if not predicate.startswith("<"):
-            return False
-        if self.inferred is not None:
-            return self.inferred.has_object(focus, predicate[1:-1]) and self._in_data(focus)
-        import pyoxigraph
-
-        obj = _parse_term(focus)
-        if obj is None:
-            return False
-        return any(
-            True
-            for _ in self.data.quads_for_pattern(None, pyoxigraph.NamedNode(predicate[1:-1]), obj)
-        )
-
-    def _in_data(self, focus: str) -> bool:
-        obj = _parse_term(focus)
-        if obj is None:
-            return False
-        return any(True for _ in self.data.quads_for_pattern(None, None, obj)) or (
-            focus.startswith(("<", "_:"))
-            and any(True for _ in self.data.quads_for_pattern(obj, None, None))
-        )
 
 
 def _parse_term(term: str) -> Any:
