@@ -41,6 +41,7 @@ from cica_ld.shacl_model import (  # engine names live there: the CLI reads them
     SH,
     Severity,
     ValidationResult,
+    custom_severity,
     path_to_sparql,
 )
 
@@ -150,7 +151,10 @@ class ValidationReport:
     ``findings`` are sorted by location (file in load order, line, column), then by focus node
     and shape. ``conforms`` is SHACL's ``sh:conforms`` (no result at all); ``passed`` applies
     ``fail_on``: nothing at or above that severity (and, with ``fail_on_empty``, something was
-    checked). ``coverage`` says what was checked and ``warnings`` what was not.
+    checked); a custom severity counts at the violation level, so it fails the run whatever
+    the level. ``fail_on_iri``: a custom severity ``--fail-on`` named (an IRI without angle
+    brackets): then only results of exactly that severity fail the run (``fail_on`` is then
+    violation, its level). ``coverage`` says what was checked and ``warnings`` what was not.
     """
 
     findings: tuple[Finding, ...]
@@ -164,6 +168,7 @@ class ValidationReport:
     coverage: Coverage | None = None
     warnings: tuple[ReportWarning, ...] = ()
     fail_on_empty: bool = False
+    fail_on_iri: str | None = None
 
     @property
     def results(self) -> tuple[ValidationResult, ...]:
@@ -182,8 +187,25 @@ class ValidationReport:
         return out
 
     @property
+    def custom_counts(self) -> dict[str, int]:
+        """Number of results per custom severity IRI (counted among the violations too)."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            if f.result.severity_iri is not None:
+                out[f.result.severity_iri] = out.get(f.result.severity_iri, 0) + 1
+        return out
+
+    @property
+    def fail_on_term(self) -> str:
+        """The severity ``--fail-on`` names, as an IRI in N-Triples syntax."""
+        return f"<{self.fail_on_iri or self.fail_on.iri}>"
+
+    @property
     def failing(self) -> int:
-        """How many results are at or above ``fail_on``."""
+        """How many results fail the run: at or above ``fail_on`` (custom severities count as
+        violations), or of exactly the severity ``fail_on_iri``."""
+        if self.fail_on_iri is not None:
+            return sum(1 for f in self.findings if f.result.severity_iri == self.fail_on_iri)
         return sum(1 for f in self.findings if f.result.severity >= self.fail_on)
 
     @property
@@ -485,7 +507,9 @@ def validate(
     if engine is None and inference != "none":
         engine = INFERENCE_ENGINE
     engine = check_engine(engine)
-    fail_on = check_fail_on(fail_on)
+    fail_on_checked = check_fail_on(fail_on)
+    fail_on_iri = fail_on_checked if isinstance(fail_on_checked, str) else None
+    fail_on = fail_on_checked if isinstance(fail_on_checked, Severity) else Severity.VIOLATION
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
     if data is not None:
@@ -566,6 +590,7 @@ def validate(
     return ValidationReport(
         findings=tuple(sort_findings(findings, data_files)),
         fail_on=fail_on,
+        fail_on_iri=fail_on_iri,
         engine=engine,
         inference=inference,
         sources=Sources(
@@ -614,16 +639,30 @@ def check_inference(inference: str) -> str:
     return inference
 
 
-def check_fail_on(fail_on: Severity | str) -> Severity:
+def check_fail_on(fail_on: Severity | str) -> Severity | str:
+    """What ``--fail-on`` names: a level (``violation``, ``warning``, ``info``, in any case, or
+    the IRIs ``sh:Violation``, ``sh:Warning``, ``sh:Info``, written ``sh:Info`` or in full) as
+    a :class:`Severity`; any other absolute IRI (``<iri>`` or bare) as a custom severity, the
+    IRI without angle brackets. Else :class:`UsageError`."""
     if isinstance(fail_on, Severity):
         return fail_on
-    try:
-        return Severity.parse(fail_on)
-    except KeyError:
-        raise UsageError(
-            f"unknown severity {fail_on!r}",
-            hint="use --fail-on with one of: violation, warning, info",
-        ) from None
+    text = fail_on.strip()
+    with contextlib.suppress(KeyError):
+        return Severity.parse(text)
+    if text.startswith("sh:") and text[3:] in ("Violation", "Warning", "Info"):
+        return Severity.from_iri(SH + text[3:])
+    iri = text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    if _ABSOLUTE_IRI.match(iri) and not re.search(r"[\s<>\"{}|^`\\]", iri):
+        return custom_severity(iri) or Severity.from_iri(iri)
+    raise UsageError(
+        f"unknown severity {fail_on!r}",
+        hint="use --fail-on with one of: violation, warning, info, or a severity's full IRI "
+        "(e.g. http://example.org/ns#Blocker)",
+    )
+
+
+#: An absolute IRI as --fail-on takes one: a scheme and "//" (http://...), or urn:/tag:.
+_ABSOLUTE_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://\S+|(?:urn|tag):\S+)$")
 
 
 def _native() -> Any:
@@ -1069,6 +1108,7 @@ def validate_with_pyshacl(
             source_shape=_nt(shape, back),
             constraint_component=str(component),
             severity=Severity.from_iri(str(severity)) if severity else Severity.VIOLATION,
+            severity_iri=custom_severity(str(severity)) if severity else None,
             path=path,
             value=_nt(value, back) if value is not None else None,
             message=_pick_message(list(report.objects(r, sh.resultMessage))),
