@@ -3,8 +3,8 @@
 SHACL validates a nested property shape once per evaluation of its parent (a value node that
 two parent focus nodes share is validated twice, a property shape under two parents twice),
 and gives one result per sh:lessThan pair, per repeated language tag (sh:uniqueLang) and per
-constraint (two sh:or of one shape). Those results read the same (same focus node, path,
-value, shape, component and message) and are still separate results: the W3C suite
+constraint (two sh:or, or two sh:xone, of one shape). Those results read the same (same focus
+node, path, value, shape, component and message) and are still separate results: the W3C suite
 (core/property/property-001, lessThan-002, core/validation-reports/shared) and the DASH suite
 expect them all. Fixtures: tests/fixtures/shacl-results/multiset-*.ttl (schema.org, FOAF,
 SKOS).
@@ -41,6 +41,7 @@ EXPECTED = {
     (f"<{D}launch>", f"<{EX}EventShape-start>", _c("LessThan")): 2,
     (f"<{D}colour>", f"<{EX}ConceptShape-prefLabel>", _c("UniqueLang")): 2,
     (f"<{D}book>", f"<{EX}BookShape-isbn>", _c("Or")): 2,
+    (f"<{D}book>", f"<{EX}BookShape-pages>", _c("Xone")): 2,
 }
 
 
