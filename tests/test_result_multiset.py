@@ -42,6 +42,7 @@ EXPECTED = {
     (f"<{D}colour>", f"<{EX}ConceptShape-prefLabel>", _c("UniqueLang")): 2,
     (f"<{D}book>", f"<{EX}BookShape-isbn>", _c("Or")): 2,
     (f"<{D}book>", f"<{EX}BookShape-pages>", _c("Xone")): 2,
+    (f"<{D}book>", f"<{EX}BookShape-title>", _c("Or")): 2,
 }
 
 

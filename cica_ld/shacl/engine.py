@@ -218,6 +218,9 @@ class Hit:
     count: int | None = None
     extra: str | None = None
     other: str | None = None  # sh:lessThan(OrEquals): the value compared with (one per pair)
+    # which constraint of the shape found it, where two may have the same parameter value
+    # (two sh:or lists with the same members are two constraints: two results)
+    nth: int = 0
 
 
 class Engine:
@@ -1003,14 +1006,14 @@ class Engine:
             f, val = row[0], row[1]
             if f is None:
                 continue
-            for (comp, _expr, param), flag in zip(checks, row[2:], strict=True):
+            for i, ((comp, _expr, param), flag) in enumerate(zip(checks, row[2:], strict=True)):
                 if flag != TRUE:
                     if comp == "hasValue-node":
                         yield Hit(f, component("hasValue"), param=param)
                     else:
                         if comp in _NESTED:
                             self._record(shape, focus)
-                        yield Hit(f, comp, value=val, param=param)
+                        yield Hit(f, comp, value=val, param=param, nth=i)
 
     # -- cardinality
 
@@ -1196,7 +1199,7 @@ class Engine:
             return
         values = self.value_focus(shape, focus)
         pairs = self._pairs_of(shape, focus)
-        for name, members in pending:
+        for nth, (name, members) in enumerate(pending):
             with self._via(name):
                 bad = [self.failing(m, values) for m in members]
             for f, v in pairs:
@@ -1219,6 +1222,7 @@ class Engine:
                         value=v,
                         param=members[0] if name in ("node", "not") else tuple(members),
                         count=sum(ok),
+                        nth=nth,
                     )
 
     def _qualified(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
