@@ -27,6 +27,7 @@ SH = "http://www.w3.org/ns/shacl#"
 BLOCKER = "http://example.org/shapes#Blocker"
 OTHER_INFO = "http://example.org/other#Info"
 SCHEMA = json.loads((ROOT / "docs" / "validation-report.schema.json").read_text())
+SARIF_SCHEMA = json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text())
 
 
 def test_only_the_three_shacl_iris_are_levels() -> None:
@@ -89,6 +90,7 @@ def test_sarif_junit_github_map_custom_severities_to_error_and_keep_the_iri(
     report: validation.ValidationReport,
 ) -> None:
     sarif = json.loads(reports.render(report, "sarif"))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(sarif)
     results = {r["ruleId"]: r for r in sarif["runs"][0]["results"]}
     name = results["ex:ProductShape-name/sh:minCount"]
     assert name["level"] == "error"
