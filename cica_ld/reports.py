@@ -122,14 +122,38 @@ def _plural(n: int, word: str) -> str:
 
 
 def counts_text(report: ValidationReport) -> str:
+    """``2 violations, 0 warnings, 1 info``; custom severities count as violations and are
+    named: ``2 violations (1 ex:Blocker), ...``."""
     c = report.counts
+    violations = _plural(c[Severity.VIOLATION], "violation")
+    custom = report.custom_counts
+    if custom:
+        named = ", ".join(
+            f"{n} {abbreviate(f'<{iri}>', report.prefixes)}" for iri, n in sorted(custom.items())
+        )
+        violations += f" ({named})"
     return ", ".join(
         [
-            _plural(c[Severity.VIOLATION], "violation"),
+            violations,
             _plural(c[Severity.WARNING], "warning"),
             _plural(c[Severity.INFO], "info"),
         ]
     )
+
+
+def severity_name(r: ValidationResult, report: ValidationReport) -> str:
+    """A result's severity as reports name it: ``violation``, ``warning``, ``info``, or a
+    custom severity's IRI (prefixed where a prefix fits)."""
+    if r.severity_iri is not None:
+        return abbreviate(f"<{r.severity_iri}>", report.prefixes)
+    return r.severity.label
+
+
+def fail_on_text(report: ValidationReport) -> str:
+    """The --fail-on of the run: a level name or a custom severity's IRI (prefixed)."""
+    if report.fail_on_iri is not None:
+        return abbreviate(f"<{report.fail_on_iri}>", report.prefixes)
+    return report.fail_on.label
 
 
 def verdict(report: ValidationReport) -> str:
@@ -141,6 +165,8 @@ def verdict(report: ValidationReport) -> str:
     if report.conforms:
         return "conforms"
     if report.passed:
+        if report.fail_on_iri is not None:
+            return f"passes (no result of severity --fail-on {fail_on_text(report)})"
         return f"passes (nothing at or above --fail-on {report.fail_on.label})"
     return "does not conform"
 
@@ -217,6 +243,14 @@ def _omitted_text(omitted: int, max_results: int | None) -> str:
     return f"{more} not shown (--max-results {max_results})"
 
 
+def _custom_tag(r: ValidationResult, report: ValidationReport) -> str:
+    """``[severity ex:Blocker] `` for a result with a custom severity (the formats whose levels
+    are fixed keep its IRI in the message), else ""."""
+    if r.severity_iri is None:
+        return ""
+    return f"[severity {severity_name(r, report)}] "
+
+
 def _where(finding: Finding) -> str:
     return str(finding.location) if finding.location is not None else "(no source location)"
 
@@ -237,7 +271,7 @@ def _text(
         current = group
         r = f.result
         lines.append(
-            f"{_where(f)}: {r.severity.label}: {message_of(f, report)} "
+            f"{_where(f)}: {severity_name(r, report)}: {message_of(f, report)} "
             f"[{report.shape_name(r.source_shape)}]"
         )
         lines.append(f"    {details(f, report)}")
@@ -286,6 +320,7 @@ def to_json(
         "inference": report.inference,
         "conforms": report.conforms,
         "failOn": report.fail_on.label,
+        "failOnSeverity": report.fail_on_term,
         "passed": report.passed,
         "counts": {
             "violation": counts[Severity.VIOLATION],
@@ -332,6 +367,7 @@ def _json_coverage(report: ValidationReport) -> dict | None:
 def _json_detail(r: ValidationResult, report: ValidationReport) -> dict:
     return {
         "severity": r.severity.label,
+        "resultSeverity": r.severity_term,
         "message": r.message,
         "focusNode": r.focus_node,
         "path": r.path,
@@ -483,7 +519,7 @@ def _ttl_result(r: ValidationResult, prefixes: Mapping[str, str], depth: int) ->
         lines.append(f"sh:value {abbreviate(r.value, prefixes)}")
     if r.message:
         lines.append(f"sh:resultMessage {_ttl_string(r.message)}")
-    lines.append(f"sh:resultSeverity {abbreviate('<' + r.severity.iri + '>', prefixes)}")
+    lines.append(f"sh:resultSeverity {abbreviate(r.severity_term, prefixes)}")
     lines.append(f"sh:sourceShape {abbreviate(r.source_shape, prefixes)}")
     lines.append(
         "sh:sourceConstraintComponent " + abbreviate("<" + r.constraint_component + ">", prefixes)
@@ -500,6 +536,8 @@ def _ttl_result(r: ValidationResult, prefixes: Mapping[str, str], depth: int) ->
 # ---------------------------------------------------------------------------------------------
 # SARIF 2.1.0
 
+#: SARIF levels of the severities; a custom severity has its level's (violation: error), and its
+#: IRI in the result's message and properties.
 _SARIF_LEVEL = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 #: Warnings that mean nothing at all was checked (they fail the run with --fail-on-empty).
 _EMPTY_KINDS = frozenset({"empty-data", "empty-shapes", "no-targets", "no-focus-nodes"})
@@ -566,10 +604,13 @@ def to_sarif(
             "ruleId": rid,
             "ruleIndex": rule_index[rid],
             "level": _SARIF_LEVEL[r.severity],
-            "message": {"text": f"{message_of(f, report)} ({details(f, report)})"},
+            "message": {
+                "text": f"{_custom_tag(r, report)}{message_of(f, report)} ({details(f, report)})"
+            },
             "partialFingerprints": {"cicaLdResult/v1": _fingerprint(f, rid)},
             "properties": {
                 "severity": r.severity.label,
+                "resultSeverity": r.severity_term,
                 "focusNode": r.focus_node,
                 "path": r.path,
                 "value": r.value,
@@ -619,7 +660,9 @@ def to_sarif(
             "conforms": report.conforms,
             "passed": report.passed,
             "failOn": report.fail_on.label,
+            "failOnSeverity": report.fail_on_term,
             "counts": {s.label: n for s, n in report.counts.items()},
+            "customSeverities": {f"<{i}>": n for i, n in sorted(report.custom_counts.items())},
             "omitted": omitted,
             "nothingChecked": report.nothing_checked,
             "checked": _json_coverage(report),
@@ -682,14 +725,15 @@ def _junit(
                 if f.location.line is not None:
                     attrs += f' line="{f.location.line}"'
             body = (
-                f"{_where(f)}: {r.severity.label}: {msg} "
+                f"{_where(f)}: {severity_name(r, report)}: {msg} "
                 f"[{report.shape_name(r.source_shape)}]\n{details(f, report)}"
             )
             for depth, line in detail_lines(r, report):
                 body += f"\n{'  ' * depth}detail: {line}"
             cases.append(
                 f"    <testcase {attrs}>\n"
-                f"      <failure type={quoteattr(r.severity.label)} message={quoteattr(msg)}>"
+                f"      <failure type={quoteattr(severity_name(r, report))} "
+                f"message={quoteattr(_custom_tag(r, report) + msg)}>"
                 f"{xml_escape(body)}</failure>\n"
                 "    </testcase>"
             )
@@ -750,6 +794,8 @@ def _junit(
 # ---------------------------------------------------------------------------------------------
 # GitHub Actions workflow commands
 
+#: Annotation levels of the severities; a custom severity has its level's (violation: error) and
+#: its IRI at the start of the message.
 _GITHUB_LEVEL = {Severity.VIOLATION: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
@@ -777,7 +823,7 @@ def _github(
                 if f.location.column is not None:
                     props.append(f"col={f.location.column}")
         props.append(f"title={github_escape_property(rule_id(f, report))}")
-        message = f"{message_of(f, report)} ({details(f, report)})"
+        message = f"{_custom_tag(r, report)}{message_of(f, report)} ({details(f, report)})"
         lines.append(
             f"::{_GITHUB_LEVEL[r.severity]} {','.join(props)}::{github_escape_data(message)}"
         )

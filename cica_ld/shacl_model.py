@@ -24,7 +24,12 @@ INFERENCE: tuple[str, ...] = ("none", "rdfs", "owlrl")
 
 
 class Severity(IntEnum):
-    """SHACL severities, ordered so that ``>=`` means "at least as severe"."""
+    """SHACL's three severity levels, ordered so that ``>=`` means "at least as severe".
+
+    SHACL allows any IRI as a severity (``sh:severity ex:Blocker``); a result keeps such an IRI
+    (:attr:`ValidationResult.severity_iri`) and counts at the level :meth:`from_iri` gives it:
+    violation, the most severe (SHACL's default severity).
+    """
 
     INFO = 1
     WARNING = 2
@@ -40,14 +45,26 @@ class Severity(IntEnum):
 
     @classmethod
     def from_iri(cls, iri: str) -> Severity:
-        """``sh:Violation`` etc. (with or without angle brackets); unknown IRIs count as
-        violations, as the SHACL spec treats any other severity as a violation-level result."""
-        local = iri.strip("<>").rsplit("#", 1)[-1]
-        return {"Info": cls.INFO, "Warning": cls.WARNING}.get(local, cls.VIOLATION)
+        """The level of a severity IRI (with or without angle brackets): exactly ``sh:Info``
+        or ``sh:Warning`` are those levels; ``sh:Violation`` and every other IRI (a custom
+        severity, or an IRI that merely ends in ``#Info``) count as violations."""
+        return {SH + "Info": cls.INFO, SH + "Warning": cls.WARNING}.get(
+            iri.strip("<>"), cls.VIOLATION
+        )
 
     @classmethod
     def parse(cls, name: str) -> Severity:
         return cls[name.upper()]
+
+
+def custom_severity(iri: str) -> str | None:
+    """``iri`` (without angle brackets) if it is a custom severity, that is none of
+    ``sh:Info``, ``sh:Warning``, ``sh:Violation``; else None."""
+    iri = iri.strip("<>")
+    return None if iri in _LEVEL_IRIS else iri
+
+
+_LEVEL_IRIS = frozenset(SH + n for n in ("Info", "Warning", "Violation"))
 
 
 @dataclass(frozen=True)
@@ -56,7 +73,9 @@ class ValidationResult:
 
     ``details`` are SHACL's ``sh:detail``: the results of a nested shape (``sh:node``,
     ``sh:qualifiedValueShape``, a member of ``sh:and``/``sh:or``/``sh:xone``) that made this
-    one fail; they do not count in comparisons.
+    one fail; they do not count in comparisons. ``severity_iri`` is a custom severity's IRI
+    (without angle brackets; None for sh:Info, sh:Warning, sh:Violation), ``severity`` then
+    the level it counts at (violation).
     """
 
     focus_node: str
@@ -68,6 +87,12 @@ class ValidationResult:
     message: str | None = None
     source_constraint: str | None = None  # for sh:sparql constraints: the constraint node
     details: tuple[ValidationResult, ...] = field(default=(), compare=False)
+    severity_iri: str | None = None
+
+    @property
+    def severity_term(self) -> str:
+        """The result's ``sh:resultSeverity`` in N-Triples syntax (``<iri>``)."""
+        return f"<{self.severity_iri or self.severity.iri}>"
 
     def key(self) -> tuple[str, str, str, str | None, str | None]:
         """What identifies a result when two engines are compared (messages may differ)."""

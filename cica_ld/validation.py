@@ -41,6 +41,7 @@ from cica_ld.shacl_model import (  # engine names live there: the CLI reads them
     SH,
     Severity,
     ValidationResult,
+    custom_severity,
     path_to_sparql,
 )
 
@@ -150,7 +151,10 @@ class ValidationReport:
     ``findings`` are sorted by location (file in load order, line, column), then by focus node
     and shape. ``conforms`` is SHACL's ``sh:conforms`` (no result at all); ``passed`` applies
     ``fail_on``: nothing at or above that severity (and, with ``fail_on_empty``, something was
-    checked). ``coverage`` says what was checked and ``warnings`` what was not.
+    checked); a custom severity counts at the violation level, so it fails the run whatever
+    the level. ``fail_on_iri``: a custom severity ``--fail-on`` named (an IRI without angle
+    brackets): then only results of exactly that severity fail the run (``fail_on`` is then
+    violation, its level). ``coverage`` says what was checked and ``warnings`` what was not.
     """
 
     findings: tuple[Finding, ...]
@@ -164,6 +168,7 @@ class ValidationReport:
     coverage: Coverage | None = None
     warnings: tuple[ReportWarning, ...] = ()
     fail_on_empty: bool = False
+    fail_on_iri: str | None = None
 
     @property
     def results(self) -> tuple[ValidationResult, ...]:
@@ -182,8 +187,25 @@ class ValidationReport:
         return out
 
     @property
+    def custom_counts(self) -> dict[str, int]:
+        """Number of results per custom severity IRI (counted among the violations too)."""
+        out: dict[str, int] = {}
+        for f in self.findings:
+            if f.result.severity_iri is not None:
+                out[f.result.severity_iri] = out.get(f.result.severity_iri, 0) + 1
+        return out
+
+    @property
+    def fail_on_term(self) -> str:
+        """The severity ``--fail-on`` names, as an IRI in N-Triples syntax."""
+        return f"<{self.fail_on_iri or self.fail_on.iri}>"
+
+    @property
     def failing(self) -> int:
-        """How many results are at or above ``fail_on``."""
+        """How many results fail the run: at or above ``fail_on`` (custom severities count as
+        violations), or of exactly the severity ``fail_on_iri``."""
+        if self.fail_on_iri is not None:
+            return sum(1 for f in self.findings if f.result.severity_iri == self.fail_on_iri)
         return sum(1 for f in self.findings if f.result.severity >= self.fail_on)
 
     @property
@@ -485,7 +507,9 @@ def validate(
     if engine is None and inference != "none":
         engine = INFERENCE_ENGINE
     engine = check_engine(engine)
-    fail_on = check_fail_on(fail_on)
+    fail_on_checked = check_fail_on(fail_on)
+    fail_on_iri = fail_on_checked if isinstance(fail_on_checked, str) else None
+    fail_on = fail_on_checked if isinstance(fail_on_checked, Severity) else Severity.VIOLATION
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
     if data is not None:
@@ -566,6 +590,7 @@ def validate(
     return ValidationReport(
         findings=tuple(sort_findings(findings, data_files)),
         fail_on=fail_on,
+        fail_on_iri=fail_on_iri,
         engine=engine,
         inference=inference,
         sources=Sources(
@@ -614,16 +639,30 @@ def check_inference(inference: str) -> str:
     return inference
 
 
-def check_fail_on(fail_on: Severity | str) -> Severity:
+def check_fail_on(fail_on: Severity | str) -> Severity | str:
+    """What ``--fail-on`` names: a level (``violation``, ``warning``, ``info``, in any case, or
+    the IRIs ``sh:Violation``, ``sh:Warning``, ``sh:Info``, written ``sh:Info`` or in full) as
+    a :class:`Severity`; any other absolute IRI (``<iri>`` or bare) as a custom severity, the
+    IRI without angle brackets. Else :class:`UsageError`."""
     if isinstance(fail_on, Severity):
         return fail_on
-    try:
-        return Severity.parse(fail_on)
-    except KeyError:
-        raise UsageError(
-            f"unknown severity {fail_on!r}",
-            hint="use --fail-on with one of: violation, warning, info",
-        ) from None
+    text = fail_on.strip()
+    with contextlib.suppress(KeyError):
+        return Severity.parse(text)
+    if text.startswith("sh:") and text[3:] in ("Violation", "Warning", "Info"):
+        return Severity.from_iri(SH + text[3:])
+    iri = text[1:-1] if text.startswith("<") and text.endswith(">") else text
+    if _ABSOLUTE_IRI.match(iri) and not re.search(r"[\s<>\"{}|^`\\]", iri):
+        return custom_severity(iri) or Severity.from_iri(iri)
+    raise UsageError(
+        f"unknown severity {fail_on!r}",
+        hint="use --fail-on with one of: violation, warning, info, or a severity's full IRI "
+        "(e.g. http://example.org/ns#Blocker)",
+    )
+
+
+#: An absolute IRI as --fail-on takes one: a scheme and "//" (http://...), or urn:/tag:.
+_ABSOLUTE_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://\S+|(?:urn|tag):\S+)$")
 
 
 def _native() -> Any:
@@ -999,8 +1038,11 @@ def validate_with_pyshacl(
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
-    The ontology goes in as pySHACL's ontology graph (``ont_graph``, as ``pyshacl -e``); results
-    whose focus node is not a target in the data itself are dropped (see the module doc).
+    The data and the shapes go in as written (literals unchanged), the ontology as pySHACL's
+    ontology graph (``ont_graph``, as ``pyshacl -e``). Every result pySHACL reports is kept,
+    with one exception: pySHACL mixes the ontology into the data graph, so results whose focus
+    node is one of the vocabulary's own terms (a subject of the ontology graph that is no
+    subject in the data graph) are dropped: they are about the ontology, not the data.
     Nested results (``sh:detail``) become the ``details`` of the result they explain. Whatever
     rdflib or pySHACL raise on the shapes or the data is an :class:`InputError` (one line, no
     traceback); their log records and Python warnings are not printed (pySHACL's warnings,
@@ -1011,7 +1053,7 @@ def validate_with_pyshacl(
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
-        data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
+        _data, data_ids, shape_ids, report, vocabulary = _run_pyshacl(
             data, shapes, ontology, inference, prefixes
         )
 
@@ -1066,6 +1108,7 @@ def validate_with_pyshacl(
             source_shape=_nt(shape, back),
             constraint_component=str(component),
             severity=Severity.from_iri(str(severity)) if severity else Severity.VIOLATION,
+            severity_iri=custom_severity(str(severity)) if severity else None,
             path=path,
             value=_nt(value, back) if value is not None else None,
             message=_pick_message(list(report.objects(r, sh.resultMessage))),
@@ -1078,14 +1121,12 @@ def validate_with_pyshacl(
     for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):
         if r in inner:
             continue  # a nested result: read as a detail of the one that points at it
+        if report.value(r, sh.focusNode) in vocabulary:
+            continue  # about a term of the ontology graph alone (pySHACL mixes it in)
         result = read(r, frozenset())
         if result is not None:
             results.append(result)
-    typed = None
-    if inference != "none":
-        typed = _InferredView(data_g, data_nodes, back)
-    keep = _DataTargets(data, shapes, ontology, typed)
-    return [r for r in results if keep(r)]
+    return results
 
 
 _PYSHACL_HINT = "--engine native validates without pySHACL"
@@ -1099,9 +1140,10 @@ def _run_pyshacl(
     prefixes: Mapping[str, str] | None = None,
 ) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
     """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
-    graph, the data's own subjects when inferring). ``prefixes`` are bound in the data graph
-    (where pySHACL looks for a query's prefixes). Every exception of rdflib or pySHACL is an
-    :class:`InputError`; one raised in cica-ld's own code is not caught (a bug, exit 4)."""
+    graph, the vocabulary's own terms, see :func:`_vocabulary_terms`). ``prefixes``
+    are bound in the data graph (where pySHACL looks for a query's prefixes). Every exception
+    of rdflib or pySHACL is an :class:`InputError`; one raised in cica-ld's own code is not
+    caught (a bug, exit 4)."""
     import pyshacl
     from pyshacl.errors import ConstraintLoadError, ReportableRuntimeError, ShapeLoadError
 
@@ -1112,7 +1154,7 @@ def _run_pyshacl(
             data_g.bind(name, ns, override=True, replace=True)
         shapes_g, shape_ids = _to_rdflib(shapes)
         onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
-        data_nodes = set(data_g.subjects()) if inference != "none" else set()
+        vocabulary = _vocabulary_terms(onto_g, data_g) if onto_g is not None else set()
         _conforms, report, _text = pyshacl.validate(
             data_g,
             shacl_graph=shapes_g,
@@ -1147,7 +1189,14 @@ def _run_pyshacl(
         raise InputError(
             f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
         )
-    return data_g, data_ids, shape_ids, report, data_nodes
+    return data_g, data_ids, shape_ids, report, vocabulary
+
+
+def _vocabulary_terms(onto_g: rdflib.Graph, data_g: rdflib.Graph) -> set[Any]:
+    """The vocabulary's own terms: the subjects of the ontology graph that are no subject in
+    the data graph (what the ontology describes and the data does not), on which pySHACL
+    would report only because it mixes the ontology into the data graph."""
+    return {s for s in set(onto_g.subjects()) if (s, None, None) not in data_g}
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -1203,185 +1252,6 @@ def _pick_message(messages: list[Any]) -> str | None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-class _InferredView:
-    """What pySHACL's inference added, seen from the data's own nodes (types, triples)."""
-
-    def __init__(self, graph: rdflib.Graph, data_nodes: set[Any], back: Mapping[Any, str]):
-        import rdflib
-
-        self.graph = graph
-        self.nodes = {_nt(n, back) for n in data_nodes}
-        self._rdflib = rdflib
-        self._fwd: dict[str, Any] = {}
-        for n in data_nodes:
-            self._fwd[_nt(n, back)] = n
-        self.back = back
-
-    def node(self, term: str) -> Any:
-        rdflib = self._rdflib
-        if term in self._fwd:
-            return self._fwd[term]
-        if term.startswith("<"):
-            return rdflib.URIRef(term[1:-1])
-        return None
-
-    def types(self, term: str) -> set[str]:
-        n = self.node(term)
-        if n is None or term not in self.nodes:
-            return set()
-        return {_nt(t, self.back) for t in self.graph.objects(n, self._rdflib.RDF.type)}
-
-    def superclasses(self, cls: str) -> set[str]:
-        n = self.node(cls)
-        if n is None:
-            return {cls}
-        sub = self._rdflib.RDFS.subClassOf
-        return {_nt(t, self.back) for t in self.graph.transitive_objects(n, sub)} | {cls}
-
-    def has_subject(self, term: str, predicate: str) -> bool:
-        n = self.node(term)
-        if n is None or term not in self.nodes:
-            return False
-        return (n, self._rdflib.URIRef(predicate), None) in self.graph
-
-    def has_object(self, term: str, predicate: str) -> bool:
-        n = self.node(term)
-        if n is None:
-            return False
-        return (None, self._rdflib.URIRef(predicate), n) in self.graph
-
-
-class _DataTargets:
-    """Decides whether a result's focus node is a target of its shape in the data itself.
-
-    A node is targeted by ``sh:targetNode`` always; by ``sh:targetClass C`` (or the implicit
-    class target) if the data types it with a subclass of C (subclass axioms from data and
-    ontology); by ``sh:targetSubjectsOf``/``sh:targetObjectsOf p`` if the data uses it so. With
-    inference, inferred triples about the data's own subjects count too.
-    """
-
-    def __init__(
-        self,
-        data: pyoxigraph.Store,
-        shapes: pyoxigraph.Store,
-        ontology: pyoxigraph.Store | None,
-        inferred: _InferredView | None,
-    ) -> None:
-        self.data = data
-        self.shapes = shapes
-        self.ontology = ontology
-        self.inferred = inferred
-        self.objects = _store_objects(shapes)
-        self.subjects = _store_subjects(shapes)
-        self._supers: dict[str, set[str]] = {}
-        self._decided: dict[tuple[str, str], bool] = {}
-
-    def __call__(self, result: ValidationResult) -> bool:
-        key = (result.focus_node, result.source_shape)
-        decided = self._decided.get(key)
-        if decided is None:
-            roots = {result.source_shape} | set(self.subjects(result.source_shape, SH + "property"))
-            decided = any(self._targets(root, result.focus_node) for root in roots)
-            self._decided[key] = decided
-        return decided
-
-    def _targets(self, shape: str, focus: str) -> bool | None:
-        objects = self.objects
-        if objects(shape, SH + "target"):
-            return True  # SPARQL-based targets are not evaluated here: keep
-        nodes = objects(shape, SH + "targetNode")
-        classes = set(objects(shape, SH + "targetClass"))
-        types = set(objects(shape, RDF + "type"))
-        if f"<{RDFS}Class>" in types or f"<{OWL}Class>" in types:
-            classes.add(shape)
-        subjects_of = objects(shape, SH + "targetSubjectsOf")
-        objects_of = objects(shape, SH + "targetObjectsOf")
-        if not (nodes or classes or subjects_of or objects_of):
-            return False
-        if focus in nodes:
-            return True
-        if classes:
-            for t in self._types(focus):
-                if self._superclasses(t) & classes:
-                    return True
-        if not focus.startswith(("<", "_:")):
-            return bool(objects_of) and any(self._is_object(focus, p) for p in objects_of)
-        return any(self._is_subject(focus, p) for p in subjects_of) or any(
-            self._is_object(focus, p) for p in objects_of
-        )
-
-    def _types(self, focus: str) -> set[str]:
-        if self.inferred is not None:
-            return self.inferred.types(focus)
-        if not focus.startswith(("<", "_:")):
-            return set()
-        import pyoxigraph
-
-        return {
-            str(q.object)
-            for q in self.data.quads_for_pattern(
-                _to_term(focus), pyoxigraph.NamedNode(RDF + "type"), None
-            )
-        }
-
-    def _superclasses(self, cls: str) -> set[str]:
-        found = self._supers.get(cls)
-        if found is not None:
-            return found
-        if self.inferred is not None:
-            found = self.inferred.superclasses(cls)
-        else:
-            stores = [self.data] + ([self.ontology] if self.ontology is not None else [])
-            found = {cls}
-            todo = [cls]
-            readers = [_store_objects(s) for s in stores]
-            while todo:
-                c = todo.pop()
-                for read in readers:
-                    for sup in read(c, RDFS + "subClassOf"):
-                        if sup not in found:
-                            found.add(sup)
-                            todo.append(sup)
-        self._supers[cls] = found
-        return found
-
-    def _is_subject(self, focus: str, predicate: str) -> bool:
-        if not predicate.startswith("<"):
-            return False
-        if self.inferred is not None:
-            return self.inferred.has_subject(focus, predicate[1:-1])
-        import pyoxigraph
-
-        pattern = self.data.quads_for_pattern(
-            _to_term(focus), pyoxigraph.NamedNode(predicate[1:-1]), None
-        )
-        return any(True for _ in pattern)
-
-    def _is_object(self, focus: str, predicate: str) -> bool:
-        if not predicate.startswith("<"):
-            return False
-        if self.inferred is not None:
-            return self.inferred.has_object(focus, predicate[1:-1]) and self._in_data(focus)
-        import pyoxigraph
-
-        obj = _parse_term(focus)
-        if obj is None:
-            return False
-        return any(
-            True
-            for _ in self.data.quads_for_pattern(None, pyoxigraph.NamedNode(predicate[1:-1]), obj)
-        )
-
-    def _in_data(self, focus: str) -> bool:
-        obj = _parse_term(focus)
-        if obj is None:
-            return False
-        return any(True for _ in self.data.quads_for_pattern(None, None, obj)) or (
-            focus.startswith(("<", "_:"))
-            and any(True for _ in self.data.quads_for_pattern(obj, None, None))
-        )
 
 
 def _parse_term(term: str) -> Any:
@@ -1512,12 +1382,15 @@ _PATH_KEYS = ("inversePath", "zeroOrMorePath", "oneOrMorePath", "zeroOrOnePath")
 
 
 class _Graph:
-    """A small in-memory index of a (small) graph: subject -> predicate -> objects."""
+    """A small in-memory index of a (small) graph: subject -> predicate -> objects, literals
+    as written (a surrogate, :mod:`cica_ld.lexical`, read as the literal it stands for)."""
 
     def __init__(self, store: pyoxigraph.Store) -> None:
+        from cica_ld.lexical import decode_quads
+
         self.spo: dict[str, dict[str, list[Any]]] = {}
         self.pos: dict[str, list[tuple[str, Any]]] = {}
-        for q in store.quads_for_pattern(None, None, None, None):
+        for q in decode_quads(store.quads_for_pattern(None, None, None, None)):
             s, p = str(q.subject), q.predicate.value
             self.spo.setdefault(s, {}).setdefault(p, []).append(q.object)
             self.pos.setdefault(p, []).append((s, q.object))

@@ -69,7 +69,9 @@ FailOnOpt = Annotated[
     str,
     typer.Option(
         "--fail-on",
-        help="Lowest severity that fails the run (exit 1): violation, warning or info.",
+        help="Lowest severity that fails the run (exit 1): violation, warning or info "
+        "(custom severities count as violations); or a custom severity's full IRI: only "
+        "results of exactly that severity fail the run.",
     ),
 ]
 FormatOpt = Annotated[

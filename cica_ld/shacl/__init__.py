@@ -74,7 +74,9 @@ def validate(
     :mod:`cica_ld.lexical`); None finds out with one scan of the store.
 
     Returns the validation results (an empty list when the data conforms), sorted by focus
-    node, source shape, component, path and value; each distinct result once.
+    node, source shape, component, path and value: a multiset, as SHACL counts results (one
+    per evaluation of a shape at a focus node, so a nested shape's results once per parent
+    focus node and per parent shape; one per sh:lessThan pair and per repeated language tag).
 
     ``workers``: how many threads evaluate independent shapes at once (default: one per CPU,
     at most 4). pyoxigraph evaluates a query without holding the GIL, so the threads share the

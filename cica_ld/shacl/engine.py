@@ -58,7 +58,7 @@ from cica_ld.shacl.shapes import (
     shape_refs,
     to_term,
 )
-from cica_ld.shacl_model import Severity, ValidationResult
+from cica_ld.shacl_model import Severity, ValidationResult, custom_severity
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -149,6 +149,10 @@ class Focus:
     pattern: str
     bag_pattern: str | None = None
     probe_pattern: str | None = None  # every target pattern, unioned, nothing made distinct
+    #: How many times the shape is evaluated at each focus node, where that can be more than
+    #: once (SHACL counts each evaluation's results): a pattern binding ?this once per
+    #: evaluation. None: once each.
+    counted: str | None = None
 
     @property
     def bag(self) -> str:
@@ -163,6 +167,12 @@ class Focus:
     def renamed(self, var: str) -> str:
         """The pattern with ``?this`` renamed (to nest it inside another pattern)."""
         return sparql_text.substitute_variable(self.pattern, "this", f"?{var}")
+
+    def counted_renamed(self, var: str) -> str | None:
+        """:attr:`counted` with ``?this`` renamed (None when each node counts once)."""
+        if self.counted is None:
+            return None
+        return sparql_text.substitute_variable(self.counted, "this", f"?{var}")
 
 
 @dataclass(frozen=True)
@@ -207,6 +217,10 @@ class Hit:
     param: str | tuple[str, ...] | None = None
     count: int | None = None
     extra: str | None = None
+    other: str | None = None  # sh:lessThan(OrEquals): the value compared with (one per pair)
+    # which constraint of the shape found it, where two may have the same parameter value
+    # (two sh:or lists with the same members are two constraints: two results)
+    nth: int = 0
 
 
 class Engine:
@@ -243,6 +257,7 @@ class Engine:
         self._inner_cache: dict[tuple[str, str], dict[str, list[ValidationResult]]] = {}
         self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._values_cache: dict[tuple[str, str], Focus] = {}
+        self._weights_cache: dict[str, dict[str, int]] = {}
 
     # -----------------------------------------------------------------------------------------
     # Entry point
@@ -256,7 +271,7 @@ class Engine:
         units = self.units()
         if progress is not None:
             progress.stage("validating (shapes and constraints)", total=len(units))
-        results: set[ValidationResult] = set()
+        results: list[ValidationResult] = []
         if workers > 1 and len(units) > 1:
             from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -266,10 +281,10 @@ class Engine:
                     if progress is not None:
                         progress.advance()
                 for future in futures:  # in order: the first failing piece's error is raised
-                    results.update(future.result())
+                    results.extend(future.result())
         else:
             for i in range(len(units)):
-                results.update(self.run_unit(i))
+                results.extend(self.run_unit(i))
                 if progress is not None:
                     progress.advance()
         return self.with_details(sorted(results, key=_result_order))
@@ -341,20 +356,21 @@ class Engine:
         key = (ref, focus.pattern)
         found = self._inner_cache.get(key)
         if found is None:
-            out: set[ValidationResult] = set()
+            out: list[ValidationResult] = []
             if ref not in self._stack:
                 self._report(self.shapes.shape(ref), focus, out)
             found = {}
-            for r in out:
+            for r in dict.fromkeys(out):  # details: each once
                 found.setdefault(r.focus_node, []).append(r)
             self._inner_cache[key] = found
         return found
 
     def units(self) -> list[Unit]:
         """The independent pieces of work. Property shapes of top-level node shapes are
-        validated once over the union of their parents' focus nodes (the same results as per
-        parent, without repeats). Each SPARQL constraint of a shape is a piece of its own
-        (they are the costly ones), and those come first, so parallel workers stay busy."""
+        validated once over the union of their parents' focus nodes (a node that is a focus
+        node of several parents counts once per parent, as SHACL validates it once per
+        parent). Each SPARQL constraint of a shape is a piece of its own (they are the costly
+        ones), and those come first, so parallel workers stay busy."""
         if self._units is None:
             units: list[Unit] = []
             roots = [s for s in self.shapes.target_shapes() if not s.deactivated]
@@ -368,7 +384,11 @@ class Engine:
                 if pshape.deactivated:
                     continue
                 if all(not p.is_property for p in parents) and not self.cyclic(prop):
-                    units.extend(_pieces(pshape, self.target_focus(parents), True))
+                    focus = self.target_focus(parents)
+                    if len(parents) > 1:
+                        each = [self.target_focus([p]).pattern for p in parents]
+                        focus = replace(focus, counted="{ " + " UNION ".join(each) + " }")
+                    units.extend(_pieces(pshape, focus, True))
                 else:
                     # per parent: a shape in a cycle is evaluated from its parent's path
                     for p in parents:
@@ -378,7 +398,7 @@ class Engine:
             self._units = units
         return self._units
 
-    def run_unit(self, index: int) -> set[ValidationResult]:
+    def run_unit(self, index: int) -> list[ValidationResult]:
         unit = self.units()[index]
         stack = self._stack
         stack.extend(unit.path)
@@ -387,12 +407,11 @@ class Engine:
         finally:
             del stack[len(stack) - len(unit.path) :]
 
-    def _run_unit(self, unit: Unit) -> set[ValidationResult]:
-        out: set[ValidationResult] = set()
+    def _run_unit(self, unit: Unit) -> list[ValidationResult]:
+        out: list[ValidationResult] = []
         if isinstance(unit.piece, int):
             shape = unit.shape
-            for hit in self.hits(shape, unit.focus, only_sparql=unit.piece):
-                out.add(self._result(shape, hit))
+            self._add(shape, unit.focus, self.hits(shape, unit.focus, only_sparql=unit.piece), out)
             return out
         self._report(
             unit.shape,
@@ -449,9 +468,16 @@ class Engine:
         if not shape.is_property:
             return focus
         var = self._var("p")
+        pairs = (
+            f"{{ SELECT DISTINCT ?{var} ?this WHERE {{ {focus.renamed(var)} "
+            f"?{var} {shape.path_sparql} ?this . }} }}"
+        )
+        parents = focus.counted_renamed(var)
         return Focus(
             f"{{ SELECT DISTINCT ?this WHERE {{ {focus.renamed(var)} "
-            f"?{var} {shape.path_sparql} ?this . }} }}"
+            f"?{var} {shape.path_sparql} ?this . }} }}",
+            # a value node is a focus node once per (parent evaluation, value) pair
+            counted=pairs if parents is None else f"{{ {pairs} {parents} }}",
         )
 
     # -----------------------------------------------------------------------------------------
@@ -746,7 +772,7 @@ class Engine:
         self,
         shape: Shape,
         focus: Focus,
-        out: set[ValidationResult],
+        out: list[ValidationResult],
         *,
         include_properties: bool = True,
         skip_sparql: bool = False,
@@ -755,8 +781,7 @@ class Engine:
         own SPARQL constraints, evaluated as separate pieces)."""
         if shape.deactivated:
             return
-        for hit in self.hits(shape, focus, skip_sparql=skip_sparql):
-            out.add(self._result(shape, hit))
+        self._add(shape, focus, self.hits(shape, focus, skip_sparql=skip_sparql), out)
         if not include_properties or not shape.properties:
             return
         children_focus = self.value_focus(shape, focus)
@@ -766,6 +791,40 @@ class Engine:
                 for prop in shape.properties:
                     if prop not in skipped:
                         self._report(self.shapes.shape(prop), children_focus, out)
+
+    def _add(
+        self, shape: Shape, focus: Focus, hits: Iterable[Hit], out: list[ValidationResult]
+    ) -> None:
+        """Add the results of ``hits`` to ``out``: each distinct hit once per evaluation of the
+        shape at its focus node (:attr:`Focus.counted`). A hit found twice by one evaluation
+        is one failure (the focus patterns may bind a node more than once); distinct hits stay
+        distinct results even where the results read the same (one per sh:lessThan pair, per
+        language tag of sh:uniqueLang, per constraint)."""
+        found = list(dict.fromkeys(hits))
+        if not found:
+            return
+        weights = self._weights(focus) if focus.counted is not None else {}
+        for hit in found:
+            result = self._result(shape, hit)
+            out.extend([result] * weights.get(hit.focus, 1))
+
+    def _weights(self, focus: Focus) -> dict[str, int]:
+        """The focus nodes evaluated more than once, and how many times (from
+        :attr:`Focus.counted`)."""
+        key = focus.counted or ""
+        found = self._weights_cache.get(key)
+        if found is None:
+            query = (
+                f"SELECT ?this (COUNT(*) AS ?n) WHERE {{ {focus.counted} }} "
+                "GROUP BY ?this HAVING (COUNT(*) > 1)"
+            )
+            found = {
+                f: int(literal_value(n))
+                for f, n in self._select(query, ["this", "n"])
+                if f is not None and n is not None
+            }
+            self._weights_cache[key] = found
+        return found
 
     def _result(self, shape: Shape, hit: Hit) -> ValidationResult:
         path = hit.path if hit.path is not None else shape.path_sparql
@@ -781,6 +840,7 @@ class Engine:
             source_shape=shape.node,
             constraint_component=hit.component,
             severity=shape.severity,
+            severity_iri=custom_severity(shape.severity_iri),
             path=path,
             value=decode_text(hit.value) if hit.value is not None else None,
             message=message,
@@ -946,14 +1006,14 @@ class Engine:
             f, val = row[0], row[1]
             if f is None:
                 continue
-            for (comp, _expr, param), flag in zip(checks, row[2:], strict=True):
+            for i, ((comp, _expr, param), flag) in enumerate(zip(checks, row[2:], strict=True)):
                 if flag != TRUE:
                     if comp == "hasValue-node":
                         yield Hit(f, component("hasValue"), param=param)
                     else:
                         if comp in _NESTED:
                             self._record(shape, focus)
-                        yield Hit(f, comp, value=val, param=param)
+                        yield Hit(f, comp, value=val, param=param, nth=i)
 
     # -- cardinality
 
@@ -1092,15 +1152,16 @@ class Engine:
                     yield Hit(f, component("disjoint"), value=v, param=other)
         for name, op in (("lessThan", "<"), ("lessThanOrEquals", "<=")):
             for other in shape.params.get(name, []):
+                # one result per pair of a value node and a value of ``other``
                 query = (
-                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus.bag} {vp} "
+                    f"SELECT DISTINCT ?this ?value ?__cica_other WHERE {{ {focus.bag} {vp} "
                     f"?this {other} ?__cica_other . "
                     f"FILTER(!COALESCE({self._value_of('?value')} {op} "
                     f"{self._value_of('?__cica_other')}, false)) }}"
                 )
-                for f, v in self._select(query, ["this", "value"]):
+                for f, v, o in self._select(query, ["this", "value", "__cica_other"]):
                     if f is not None:
-                        yield Hit(f, component(name), value=v, param=other)
+                        yield Hit(f, component(name), value=v, param=other, other=o)
 
     # -- closed
 
@@ -1138,7 +1199,7 @@ class Engine:
             return
         values = self.value_focus(shape, focus)
         pairs = self._pairs_of(shape, focus)
-        for name, members in pending:
+        for nth, (name, members) in enumerate(pending):
             with self._via(name):
                 bad = [self.failing(m, values) for m in members]
             for f, v in pairs:
@@ -1161,6 +1222,7 @@ class Engine:
                         value=v,
                         param=members[0] if name in ("node", "not") else tuple(members),
                         count=sum(ok),
+                        nth=nth,
                     )
 
     def _qualified(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
