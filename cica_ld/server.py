@@ -1396,7 +1396,7 @@ class _Handlers:
         self.cache = RenderCache()
         #: bytes of query answers being sent now; past the budget, large answers wait (503)
         self.sending = 0
-        self.sending_budget = max(64_000_000, 8 * config.max_response_bytes)
+        self.sending_budget = 8 * config.max_response_bytes
         self._dump_dir: str | None = None
         self._dump_jobs: dict[str, asyncio.Future[Path]] = {}
 
