@@ -855,9 +855,10 @@ class ProcessPoolExecutor(QueryExecutor):
 
     A worker that overruns ``timeout + KILL_GRACE`` is killed and replaced; so is one whose
     client hung up (the query stops at once), and one that died (a crash in the engine): a
-    worker is reused only after it answered. Requests wait for a free worker (the wait does not
-    count against the timeout), at most ``max_queue`` of them; one more is answered 503 with
-    ``Retry-After``.
+    worker is reused only after it answered. ``spares`` more workers are kept started and idle
+    so that a killed worker's place is taken at once, not after a fresh one has loaded the
+    data. Requests wait for a free worker (the wait does not count against the timeout), at
+    most ``max_queue`` of them; one more is answered 503 with ``Retry-After``.
     """
 
     def __init__(
@@ -871,9 +872,12 @@ class ProcessPoolExecutor(QueryExecutor):
         as_written: bool = False,
         max_queue: int = DEFAULT_MAX_QUEUE,
         max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        spares: int = 1,
     ) -> None:
         self.store = store
         self.as_written = as_written
+        self.spares = max(0, spares)
+        self._spare: list[_Worker] = []
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_results = max_results
@@ -910,6 +914,26 @@ class ProcessPoolExecutor(QueryExecutor):
         )
         for w in workers:
             self._idle.put_nowait(w)
+        # the spares start in the background: the server answers meanwhile
+        for _ in range(self.spares):
+            self._background(self._add_spare())
+
+    async def _add_spare(self) -> None:
+        import anyio.to_thread
+
+        try:
+            new = await anyio.to_thread.run_sync(self._spawn)
+        except Exception:  # pragma: no cover - serve without a spare
+            return
+        if self._closing:
+            await anyio.to_thread.run_sync(self._retire, new)
+        else:
+            self._spare.append(new)
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _dump_store(self) -> None:
         import pyoxigraph
@@ -972,8 +996,15 @@ class ProcessPoolExecutor(QueryExecutor):
 
     @property
     def pids(self) -> list[int]:
+        """The process ids of the workers in service (not the spares)."""
         with self._lock:
-            return [w.process.pid for w in self._all]
+            spare = {id(w) for w in self._spare}
+            return [w.process.pid for w in self._all if id(w) not in spare]
+
+    @property
+    def spare_pids(self) -> list[int]:
+        """The process ids of the spare workers."""
+        return [w.process.pid for w in list(self._spare)]
 
     @property
     def waiting(self) -> int:
@@ -1008,7 +1039,7 @@ class ProcessPoolExecutor(QueryExecutor):
         except subprocess.TimeoutExpired:
             return None
 
-    async def _replace(self, worker: _Worker) -> None:
+    async def _replace(self, worker: _Worker, *, spare: bool) -> None:
         import anyio.to_thread
 
         await anyio.to_thread.run_sync(self._retire, worker)
@@ -1020,16 +1051,21 @@ class ProcessPoolExecutor(QueryExecutor):
             return
         if self._closing:
             await anyio.to_thread.run_sync(self._retire, new)
+        elif spare:
+            self._spare.append(new)
         elif self._idle is not None:
             self._idle.put_nowait(new)
 
     def _replace_later(self, worker: _Worker) -> None:
-        """Kill ``worker`` now and start its replacement in the background."""
+        """Kill ``worker`` now; a spare takes its place at once if there is one, and a fresh
+        worker is started in the background (to be the new spare, or to take the place)."""
         with contextlib.suppress(Exception):
             worker.process.kill()
-        task = asyncio.get_running_loop().create_task(self._replace(worker))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spare = bool(self._spare) and self._idle is not None
+        if spare:
+            assert self._idle is not None
+            self._idle.put_nowait(self._spare.pop())
+        self._background(self._replace(worker, spare=spare))
 
     async def run(self, req: QueryRequest) -> QueryResponse:
         if self._idle is None:
@@ -1078,6 +1114,7 @@ class ProcessPoolExecutor(QueryExecutor):
             await anyio.to_thread.run_sync(_join_or_kill, w)
         with self._lock:
             self._all.clear()
+        self._spare.clear()
         if self._exchanges is not None:
             self._exchanges.shutdown(wait=False, cancel_futures=True)
         if self._tmp:
