@@ -588,7 +588,8 @@ def execute_query(
                 if restore is not None:
                     row = tuple(None if t is None else restore(t) for t in row)
                 if budget >= 0:
-                    size += sum(8 if t is None else len(str(t)) + 8 for t in row)
+                    # a binding costs some 40 bytes of markup in SPARQL JSON and XML
+                    size += sum(8 if t is None else len(str(t)) + 40 for t in row)
                     if size > budget:
                         truncated = byte_capped = True
                         break
@@ -1407,6 +1408,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.config = config
     app.state.executor = executor
+    app.state.handlers = handlers
     app.state.store = store
     return app
 
@@ -1771,7 +1773,9 @@ class _Handlers:
     async def _dump(self, name: str, pub: Any) -> Response:
         """A dump file, written once (the data never changes while serving) to a file of the
         app's and streamed from there. Concurrent requests wait for the same computation,
-        which runs in a daemon thread: it holds no request thread, and never delays exit."""
+        which runs in a daemon thread (it holds no request thread, and never delays exit),
+        and with query workers in a process of its own (it holds no lock the server needs,
+        and its memory goes back when it is done)."""
         fmt_name = self._dumps(pub)[name]
         fmt = next(f for f in (*GRAPH_FORMATS,) if f.name == fmt_name)
         job = self._dump_jobs.get(name)
@@ -1790,14 +1794,27 @@ class _Handlers:
         )
 
     def _write_dump(self, name: str, fmt_name: str, pub: Any) -> Path:
-        body = pub.export_document(list(self.store), fmt_name, site=_site(self.config, pub))
         with _DUMP_DIR_LOCK:
             if self._dump_dir is None:
                 self._dump_dir = tempfile.mkdtemp(prefix="cica-ld-dumps-")
-        target = Path(self._dump_dir) / name
-        tmp = target.with_name(f".{name}.tmp")
-        tmp.write_bytes(body)
-        os.replace(tmp, target)
+            folder = Path(self._dump_dir)
+            source = folder / ".dataset.nq"
+            if self.config.workers > 0 and not source.exists():
+                import pyoxigraph
+
+                tmp = folder / ".dataset.nq.tmp"
+                pyoxigraph.serialize(
+                    iter(self.store), output=tmp, format=pyoxigraph.RdfFormat.N_QUADS
+                )
+                os.replace(tmp, source)
+        target = folder / name
+        site = _site(self.config, pub)
+        with _DUMP_WORK_LOCK:  # one dump at a time: they are background work
+            if self.config.workers > 0:
+                _export_in_subprocess(source, fmt_name, site, target)
+            else:
+                body = pub.export_document(list(self.store), fmt_name, site=site)
+                _write_atomically(target, body)
         return target
 
 
@@ -1814,6 +1831,64 @@ async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | N
 
 
 _DUMP_DIR_LOCK = threading.Lock()
+_DUMP_WORK_LOCK = threading.Lock()
+
+
+def _write_atomically(target: Path, body: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, target)
+
+
+def _export_in_subprocess(source: Path, fmt_name: str, site: Any, target: Path) -> None:
+    """Write ``target``: the N-Quads file ``source`` exported as ``fmt_name`` for ``site``
+    (:func:`cica_ld.publish.export_document`), by a fresh interpreter (:func:`_dump_entry`).
+    Raises RuntimeError with the child's last line of error when it fails."""
+    import pickle
+    import subprocess
+    import sys
+
+    site_file = target.with_name(f".{target.name}.site")
+    site_file.write_bytes(pickle.dumps(site))
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    code = "import sys; from cica_ld.server import _dump_entry; _dump_entry(sys.argv[1:])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(source), fmt_name, str(site_file), str(target)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"the export exited with {done.returncode}")
+
+
+def _dump_entry(argv: Sequence[str]) -> None:
+    """The dump process's entry point: ``SOURCE.nq FORMAT SITE.pickle TARGET``."""
+    import pickle
+    import sys
+
+    import pyoxigraph
+
+    _watch_parent()
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: the server and its query workers come first
+    source, fmt_name, site_file, target = argv
+    from cica_ld import publish
+
+    try:
+        site = pickle.loads(Path(site_file).read_bytes())
+        quads = list(pyoxigraph.parse(path=source, format=pyoxigraph.RdfFormat.N_QUADS))
+        body = publish.export_document(quads, fmt_name, site=site)
+        _write_atomically(Path(target), body)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        sys.stderr.write(f"{type(exc).__name__}: {first}\n")
+        sys.exit(1)
 
 
 async def _unless_disconnected(work: Any, receive: Callable[[], Any]) -> Any | None:
@@ -2276,8 +2351,9 @@ class ConnectionGuard:
     """What uvicorn does not bound, for the connections of one server: how long a client may
     take to send a request (``header_timeout``, head and body, from its first byte or from
     connecting), how many connections are open (``max_connections``: past it the oldest idle
-    connection is closed to make room, or the new one is answered ``503`` when none is idle),
-    and the length of a request target still being received (``414``)."""
+    connection is closed to make room, one that never completed a request first, then a
+    kept-alive one; the new one is answered ``503`` when none is idle), and the length of a
+    request target still being received (``414``)."""
 
     def __init__(self, *, max_connections: int, header_timeout: float) -> None:
         if max_connections < 1:
@@ -2293,7 +2369,8 @@ class ConnectionGuard:
 
     def admit(self, proto: Any) -> bool:
         if len(self.open) >= self.max_connections:
-            victim = next((p for p in self.open if p.waiting_for_request()), None)
+            idle = [p for p in self.open if p.waiting_for_request()]
+            victim = next((p for p in idle if not p.served), idle[0] if idle else None)
             if victim is None:
                 self.refused += 1
                 proto.refuse()
@@ -2317,6 +2394,7 @@ class ConnectionGuard:
         class GuardedH11Protocol(H11Protocol):
             _deadline: asyncio.TimerHandle | None = None
             _received = False
+            served = 0  # requests answered on this connection
 
             def connection_made(self, transport: Any) -> None:
                 super().connection_made(transport)
@@ -2342,6 +2420,10 @@ class ConnectionGuard:
                         self._reply(414, _too_long_message())
                 elif state is h11.DONE:  # the whole request is in
                     self._disarm()
+
+            def on_response_complete(self) -> None:
+                self.served += 1
+                super().on_response_complete()
 
             def waiting_for_request(self) -> bool:
                 """Whether no request is being answered (idle, or still sending its head)."""

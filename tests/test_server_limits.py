@@ -392,7 +392,7 @@ def test_a_flood_of_dump_requests_does_not_hold_up_other_requests(
 
     monkeypatch.setattr(publish, "export_document", slow)
     store = people_store(50)
-    app, site = _user_site_app(store, tmp_path, workers=1)
+    app, site = _user_site_app(store, tmp_path, workers=0)  # the dumps made in this process
     name = next(iter(site.dumps()))
     with running(app) as a:
         dumps = [a.submit(a.client.get(f"/dumps/{name}")) for _ in range(40)]
@@ -405,6 +405,22 @@ def test_a_flood_of_dump_requests_does_not_hold_up_other_requests(
         assert not any(d.done() for d in dumps)
         release.set()
         assert {d.result(60).status_code for d in dumps} == {200}
+
+
+def test_with_query_workers_dumps_are_made_by_a_process_of_their_own(tmp_path: Path) -> None:
+    store = people_store(50)
+    app, site = _user_site_app(store, tmp_path, workers=1)
+    inline, _ = _user_site_app(store, tmp_path, workers=0)
+    with running(app) as a, running(inline) as b:
+        for name in site.dumps():
+            r = a.get(f"/dumps/{name}")
+            assert r.status_code == 200
+            assert r.content == b.get(f"/dumps/{name}").content  # the same bytes
+        # made once each: the folder holds one file per dump
+        folder = Path(app.state.handlers._dump_dir)
+        assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == sorted(
+            site.dumps()
+        )
 
 
 # ---------------------------------------------------------------------------------------------
