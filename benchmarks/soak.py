@@ -1,7 +1,7 @@
 """Soak benchmark for `cica-ld serve`: 60 s of hostile and legitimate traffic on loopback.
 
-Starts the real server (`python -m cica_ld serve --port 0 --quiet`, on generated data of
-TRIPLES triples, or the embedded dataset with --triples 0) and runs, at once, for DURATION
+Starts the real server (`python -m cica_ld serve --port 0 --quiet`, on the embedded dataset,
+or on generated data of about TRIPLES triples with --triples) and runs, at once, for DURATION
 seconds:
 
 * legitimate clients (4, keep-alive, 50-250 ms between requests): named queries of the
@@ -25,8 +25,8 @@ the peak resident memory of the server and its query workers together (sampled e
 whether the server crashed or wrote a traceback, and how long it took to stop on SIGTERM
 sent in the middle of a dump flood. Targets: legitimate p99 < 2 s, memory < 1 GB, 0 crashes.
 
-    nice .venv/bin/python benchmarks/soak.py                 # 60 s, 100k triples
-    .venv/bin/python benchmarks/soak.py --duration 10 --triples 0 --no-record
+    nice .venv/bin/python benchmarks/soak.py                 # 60 s, the embedded dataset
+    .venv/bin/python benchmarks/soak.py --duration 10 --triples 100000 --no-record
 
 The result goes to benchmarks/results/soak-<UTC time>.json and a row of
 benchmarks/results/soak.md.
@@ -41,6 +41,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -521,7 +522,12 @@ def stop_during_flood(proc: subprocess.Popen[bytes], url: str, dumps: list[str])
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--triples", type=int, default=100_000, help="0: the embedded dataset")
+    parser.add_argument(
+        "--triples",
+        type=int,
+        default=0,
+        help="generated data of about this many triples (default 0: the embedded dataset)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle", type=int, default=1100, help="idle connections held open")
     parser.add_argument("--seed", type=int, default=1)
@@ -556,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
             proc.kill()
             proc.wait()
     stderr = "".join(lines)
+    shutil.rmtree(tmp, ignore_errors=True)
+    kept = Path(tempfile.gettempdir()) / "cica-ld-soak-stderr.txt"
+    kept.write_text(stderr, encoding="utf-8")
+    print(f"soak: the server's stderr is in {kept}", file=sys.stderr)
     times = [t for _, t, _ in result.legit]
     crashes = 0 if alive else 1
     out = {

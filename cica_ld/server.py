@@ -680,14 +680,18 @@ def _worker_main(
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
     restore = None
-    if as_written:
-        from cica_ld.lexical import lexicon_of
+    try:
+        store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+        if as_written:
+            from cica_ld.lexical import lexicon_of
 
-        lexicon = lexicon_of(pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS))
-        restore = lexicon.restore if lexicon else None
-    conn.send(("ready", os.getpid()))
+            quads = pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+            lexicon = lexicon_of(quads)
+            restore = lexicon.restore if lexicon else None
+        conn.send(("ready", os.getpid()))
+    except (OSError, EOFError):  # the server stopped while this worker was starting
+        return
     while True:
         try:
             req = conn.recv()
@@ -1106,6 +1110,8 @@ class ProcessPoolExecutor(QueryExecutor):
         import anyio.to_thread
 
         self._closing = True
+        if self._tasks:  # workers being started: let them finish, to stop them too
+            await asyncio.wait(set(self._tasks), timeout=min(self.start_timeout, 10))
         with self._lock:
             workers = list(self._all)
         for w in workers:
@@ -2026,19 +2032,36 @@ def _streamed_response(source: bytes | Path, **kwargs: Any) -> Response:
 
 
 class _RequestLimits:
-    """ASGI middleware: ``414`` for a request target longer than :data:`MAX_URL_BYTES`."""
+    """ASGI middleware: ``414`` for a request target longer than :data:`MAX_URL_BYTES`; a
+    request cancelled by the server's shutdown ends quietly (``503`` if nothing was sent)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
-            if target > MAX_URL_BYTES:
-                response = _text(414, _too_long_message())
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > MAX_URL_BYTES:
+            response = _text(414, _too_long_message())
+            await response(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except asyncio.CancelledError:
+            # the server stops (SIGTERM) and cancels the requests still open after its grace
+            # period: answer those that can be, without a traceback in the log
+            if not started:
+                with contextlib.suppress(Exception):
+                    await _text(503, "the server is shutting down")(scope, receive, send)
 
 
 def _too_long_message() -> str:
@@ -2418,7 +2441,7 @@ class ConnectionGuard:
                     pending = self.conn.trailing_data[0]
                     if len(pending) > MAX_URL_BYTES and b"\n" not in pending[: MAX_URL_BYTES + 16]:
                         self._reply(414, _too_long_message())
-                elif state is h11.DONE:  # the whole request is in
+                elif state is not h11.SEND_BODY:  # the whole request is in
                     self._disarm()
 
             def on_response_complete(self) -> None:
@@ -2445,7 +2468,8 @@ class ConnectionGuard:
 
             def _expire(self) -> None:
                 self._deadline = None
-                if self.transport.is_closing() or self.conn.their_state is h11.DONE:
+                receiving = self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+                if self.transport.is_closing() or not receiving:
                     return
                 guard.timed_out += 1
                 answering = self.cycle is not None and not self.cycle.response_complete
