@@ -519,6 +519,16 @@ def stop_during_flood(proc: subprocess.Popen[bytes], url: str, dumps: list[str])
     return took
 
 
+def _commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.decode().strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0)
@@ -571,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "benchmark": "soak",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": _commit(),
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),

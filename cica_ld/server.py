@@ -689,6 +689,8 @@ def _worker_main(
             quads = pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
             lexicon = lexicon_of(quads)
             restore = lexicon.restore if lexicon else None
+        # warm up (imports, the query checker) before the first client's query
+        execute_query(store, QueryRequest("ASK { }"), timeout=timeout, max_results=1)
         conn.send(("ready", os.getpid()))
     except (OSError, EOFError):  # the server stopped while this worker was starting
         return
