@@ -20,7 +20,15 @@ The app (:func:`create_app`) is a Starlette application served by uvicorn (:func
   the per-solution deadline still applies, but a blocking runaway query keeps its thread busy
   until pyoxigraph returns (the client still gets ``503`` at the hard deadline).
 * **Result cap.** At most ``max_results`` solutions (or triples) are returned; a truncated
-  response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses).
+  response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses). An
+  answer is at most ``max_response_bytes`` (fewer solutions, ``X-SPARQL-MaxBytes: N``).
+* **Under load.** A query whose client hangs up is stopped (its worker killed; a spare takes
+  its place); at most ``max_queue`` queries wait for a worker (then ``503`` + ``Retry-After``);
+  a worker that dies is replaced, never reused; large answers go out in chunks and a client
+  that stops reading is dropped; ``/dumps/`` files are made once, in the background, and
+  streamed. :func:`run` adds what uvicorn lacks (:class:`ConnectionGuard`): a deadline to send
+  a request, a bound on open connections (the oldest idle one goes first), ``414`` for long
+  URLs, and a grace period on SIGTERM.
 * ``/id/...`` and every other path under the base IRI: the resource with that IRI
   (``base_iri`` + path; a hash IRI's terms are served with their document, so ``/ontology``
   holds the vocabulary), by content negotiation: Turtle (the default for ``*/*``), the HTML page
