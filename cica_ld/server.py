@@ -1454,9 +1454,13 @@ class _Handlers:
         self.sending_budget = 8 * config.max_response_bytes
         self._dump_dir: str | None = None
         self._dump_jobs: dict[str, asyncio.Future[Path]] = {}
+        self._dump_procs: set[Any] = set()
 
     def close(self) -> None:
-        """Remove the files the app made (the cached dumps)."""
+        """Stop the dump processes still running; remove the files the app made."""
+        for proc in list(self._dump_procs):
+            with contextlib.suppress(OSError):
+                proc.kill()
         if self._dump_dir:
             shutil.rmtree(self._dump_dir, ignore_errors=True)
             self._dump_dir = None
@@ -1827,7 +1831,7 @@ class _Handlers:
         site = _site(self.config, pub)
         with _DUMP_WORK_LOCK:  # one dump at a time: they are background work
             if self.config.workers > 0:
-                _export_in_subprocess(source, fmt_name, site, target)
+                _export_in_subprocess(source, fmt_name, site, target, self._dump_procs)
             else:
                 body = pub.export_document(list(self.store), fmt_name, site=site)
                 _write_atomically(target, body)
@@ -1856,10 +1860,13 @@ def _write_atomically(target: Path, body: bytes) -> None:
     os.replace(tmp, target)
 
 
-def _export_in_subprocess(source: Path, fmt_name: str, site: Any, target: Path) -> None:
+def _export_in_subprocess(
+    source: Path, fmt_name: str, site: Any, target: Path, running: set[Any]
+) -> None:
     """Write ``target``: the N-Quads file ``source`` exported as ``fmt_name`` for ``site``
-    (:func:`cica_ld.publish.export_document`), by a fresh interpreter (:func:`_dump_entry`).
-    Raises RuntimeError with the child's last line of error when it fails."""
+    (:func:`cica_ld.publish.export_document`), by a fresh interpreter (:func:`_dump_entry`),
+    kept in ``running`` while it runs (so that the server can stop it). Raises RuntimeError
+    with the child's last line of error when it fails."""
     import pickle
     import subprocess
     import sys
@@ -1870,17 +1877,21 @@ def _export_in_subprocess(source: Path, fmt_name: str, site: Any, target: Path) 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
     code = "import sys; from cica_ld.server import _dump_entry; _dump_entry(sys.argv[1:])"
-    done = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-c", code, str(source), fmt_name, str(site_file), str(target)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
-        check=False,
     )
-    if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(lines[-1] if lines else f"the export exited with {done.returncode}")
+    running.add(proc)
+    try:
+        _, err = proc.communicate()
+    finally:
+        running.discard(proc)
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"the export exited with {proc.returncode}")
 
 
 def _dump_entry(argv: Sequence[str]) -> None:

@@ -492,7 +492,7 @@ def test_over_long_urls_are_414() -> None:
 
 
 def _start(
-    data: Path, *args: str, files: int | None = None
+    data: Path, *args: str, files: int | None = None, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str, list[str]]:
     def limit() -> None:  # pragma: no cover - runs in the child
         if files is not None:
@@ -504,6 +504,7 @@ def _start(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         preexec_fn=limit,
+        env={**os.environ, **(env or {})},
     )  # fmt: skip
     lines: list[str] = []
     found: list[str] = []
@@ -646,3 +647,71 @@ def _children(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             out += [int(x) for x in (task / "children").read_text().split()]
     return out
+
+
+#: Loaded by the server's interpreters (on PYTHONPATH): every dump first spends seconds in C
+#: code that holds the GIL (a regular expression backtracking), as the blank-node
+#: canonicalisation of the finding did in pyoxigraph.
+SLOW_DUMPS = """
+import importlib.machinery
+import re
+import sys
+
+
+class SlowDumps:
+    # patch cica_ld.publish when the server imports it (not before: it must be the server's)
+    def find_spec(self, name, path, target=None):
+        if name != "cica_ld.publish":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.export_document
+
+            def slow(*args, **kwargs):
+                re.match(r"(a+)+$", "a" * 27 + "b")
+                return real(*args, **kwargs)
+
+            module.export_document = slow
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, SlowDumps())
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_during_a_flood_of_dump_requests(tmp_path: Path) -> None:
+    data = write_people(tmp_path / "people.ttl", 50)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SLOW_DUMPS, encoding="utf-8")
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH")) if p)}
+    proc, url, lines = _start(data, env=env)
+    socks: list[socket.socket] = []
+    try:
+        host, port = _addr(url)
+        for i in range(40):
+            s = socket.create_connection((host, port), timeout=10)
+            name = ("people.jsonld", "people.ttl", "people.rdf", "people.nt")[i % 4]
+            s.sendall(f"GET /dumps/{name} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            socks.append(s)
+        time.sleep(1.0)
+        with httpx.Client(base_url=url, timeout=10) as http:  # the server still answers
+            assert http.get("sparql", params={"query": ASK}).status_code == 200
+            assert http.get("p1", headers={"accept": "text/turtle"}).status_code in (200, 404)
+        proc.terminate()
+        # the requests still open get the grace period, then the server stops
+        proc.wait(timeout=20)
+    finally:
+        for s in socks:
+            s.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Traceback" not in "".join(lines), "".join(lines)
