@@ -20,7 +20,15 @@ The app (:func:`create_app`) is a Starlette application served by uvicorn (:func
   the per-solution deadline still applies, but a blocking runaway query keeps its thread busy
   until pyoxigraph returns (the client still gets ``503`` at the hard deadline).
 * **Result cap.** At most ``max_results`` solutions (or triples) are returned; a truncated
-  response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses).
+  response carries the header ``X-SPARQL-MaxRows: N`` (the convention Virtuoso uses). An
+  answer is at most ``max_response_bytes`` (fewer solutions, ``X-SPARQL-MaxBytes: N``).
+* **Under load.** A query whose client hangs up is stopped (its worker killed; a spare takes
+  its place); at most ``max_queue`` queries wait for a worker (then ``503`` + ``Retry-After``);
+  a worker that dies is replaced, never reused; large answers go out in chunks and a client
+  that stops reading is dropped; ``/dumps/`` files are made once, in the background, and
+  streamed. :func:`run` adds what uvicorn lacks (:class:`ConnectionGuard`): a deadline to send
+  a request, a bound on open connections (the oldest idle one goes first), ``414`` for long
+  URLs, and a grace period on SIGTERM.
 * ``/id/...`` and every other path under the base IRI: the resource with that IRI
   (``base_iri`` + path; a hash IRI's terms are served with their document, so ``/ontology``
   holds the vocabulary), by content negotiation: Turtle (the default for ``*/*``), the HTML page
@@ -78,6 +86,27 @@ DEFAULT_MAX_RESULTS = 10_000
 KILL_GRACE = 1.0
 #: Largest request body (a POSTed query) accepted.
 MAX_BODY_BYTES = 1_000_000
+#: Largest answer to a query, in bytes (``--max-response-mb``): past it, fewer solutions are
+#: returned and the response carries ``X-SPARQL-MaxBytes``.
+DEFAULT_MAX_RESPONSE_BYTES = 16_000_000
+#: Queries that may wait for a busy worker (``--max-queue``); one more gets 503 + Retry-After.
+DEFAULT_MAX_QUEUE = 16
+#: Longest request target (path and query string) accepted; longer is 414.
+MAX_URL_BYTES = 16_384
+#: Largest request head (request line and headers) read before the connection is dropped.
+MAX_HEAD_BYTES = 65_536
+#: Seconds a client has to send a whole request (head and body) once it starts one, or to
+#: start its first one after connecting (``--header-timeout``).
+DEFAULT_HEADER_TIMEOUT = 10.0
+#: Seconds an idle keep-alive connection stays open between requests (``--idle-timeout``).
+DEFAULT_IDLE_TIMEOUT = 5.0
+#: Seconds a response may wait for the client to read the next chunk before it is dropped.
+SEND_TIMEOUT = 30.0
+#: Seconds the server waits for open requests when told to stop (SIGTERM, Ctrl-C).
+SHUTDOWN_GRACE = 5.0
+#: Bytes sent per chunk of a large response (a client that stops reading holds at most this
+#: much in the server's buffers, besides the answer itself).
+CHUNK_BYTES = 65_536
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -425,10 +454,19 @@ class QueryResponse:
     body: bytes
     truncated: bool = False
     count: int = 0
+    #: cut short by the byte cap (``max_bytes``) rather than the row cap
+    byte_capped: bool = False
+    #: seconds a client should wait before retrying (a 503 of a full queue)
+    retry_after: int | None = None
 
     @classmethod
-    def error(cls, status: int, message: str) -> QueryResponse:
-        return cls(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode())
+    def error(cls, status: int, message: str, *, retry_after: int | None = None) -> QueryResponse:
+        return cls(
+            status,
+            "text/plain; charset=utf-8",
+            (message.rstrip() + "\n").encode(),
+            retry_after=retry_after,
+        )
 
 
 def check_read_only(query: str) -> str | None:
@@ -484,12 +522,15 @@ def execute_query(
     timeout: float,
     max_results: int,
     restore: Callable[[Any], Any] | None = None,
+    max_bytes: int | None = None,
 ) -> QueryResponse:
     """Run one query on ``store`` and serialize the answer: never raises for bad input.
 
     Checks the deadline on every solution (or triple) while iterating, and stops after
-    ``max_results`` of them (``truncated``). ``restore`` gives each term of the answer back as
-    the input wrote it (:meth:`cica_ld.lexical.Lexicon.restore`).
+    ``max_results`` of them (``truncated``), or as soon as the answer would pass ``max_bytes``
+    bytes (``truncated`` and ``byte_capped``: the body is a complete document of the solutions
+    that fit). ``restore`` gives each term of the answer back as the input wrote it
+    (:meth:`cica_ld.lexical.Lexicon.restore`).
     """
     import pyoxigraph
 
@@ -524,7 +565,9 @@ def execute_query(
         what = "CONSTRUCT/DESCRIBE results" if graph else "SELECT results"
         return QueryResponse.error(406, _not_acceptable_message(offers, what))
     items: list[Any] = []
-    truncated = False
+    truncated = byte_capped = False
+    size = 0  # the answer's size so far, estimated from the terms' N-Triples forms
+    budget = max_bytes if max_bytes is not None else -1
     try:
         if graph:
             for triple in result:
@@ -535,6 +578,11 @@ def execute_query(
                     triple = pyoxigraph.Triple(
                         restore(triple.subject), triple.predicate, restore(triple.object)
                     )
+                if budget >= 0:
+                    size += len(str(triple)) + 2
+                    if size > budget:
+                        truncated = byte_capped = True
+                        break
                 items.append(triple)
                 if time.monotonic() > deadline:
                     return QueryResponse.error(503, _timeout_message(timeout))
@@ -547,6 +595,12 @@ def execute_query(
                 row = tuple(solution)
                 if restore is not None:
                     row = tuple(None if t is None else restore(t) for t in row)
+                if budget >= 0:
+                    # a binding costs some 40 bytes of markup in SPARQL JSON and XML
+                    size += sum(8 if t is None else len(str(t)) + 40 for t in row)
+                    if size > budget:
+                        truncated = byte_capped = True
+                        break
                 items.append(row)
                 if time.monotonic() > deadline:
                     return QueryResponse.error(503, _timeout_message(timeout))
@@ -554,8 +608,25 @@ def execute_query(
         return QueryResponse.error(500, f"query failed: {exc}")
     except (ValueError, TypeError) as exc:  # e.g. a SERVICE the engine refuses
         return QueryResponse.error(400, f"query failed: {exc}")
-    body = serialize_triples(items, fmt) if graph else serialize_solutions(variables, items, fmt)
-    return QueryResponse(200, fmt.content_type, body, truncated=truncated, count=len(items))
+
+    def render(part: Sequence[Any]) -> bytes:
+        return serialize_triples(part, fmt) if graph else serialize_solutions(variables, part, fmt)
+
+    body = render(items)
+    # the estimate is close, not exact (escaping, format overhead): cut until the body fits
+    while budget >= 0 and len(body) > budget and items:
+        keep = min(len(items) - 1, int(len(items) * budget / len(body) * 0.95))
+        items = items[: max(keep, 0)]
+        truncated = byte_capped = True
+        body = render(items)
+    return QueryResponse(
+        200,
+        fmt.content_type,
+        body,
+        truncated=truncated,
+        count=len(items),
+        byte_capped=byte_capped,
+    )
 
 
 def _choose(req: QueryRequest, offers: Sequence[Format]) -> Format | None:
@@ -584,18 +655,29 @@ def _watch_parent(interval: float = 1.0) -> None:
 
 
 def _worker_entry(argv: Sequence[str]) -> None:
-    """The worker process's entry point: ``FD DUMP TIMEOUT MAX_RESULTS``."""
+    """The worker process's entry point: ``FD DUMP TIMEOUT MAX_RESULTS MAX_BYTES [as-written]``."""
     from multiprocessing.connection import Connection
 
-    fd, dump_path, timeout, max_results, *rest = argv
+    fd, dump_path, timeout, max_results, max_bytes, *rest = argv
     as_written = bool(rest) and rest[0] == "as-written"
     _worker_main(
-        Connection(int(fd)), dump_path, float(timeout), int(max_results), as_written=as_written
+        Connection(int(fd)),
+        dump_path,
+        float(timeout),
+        int(max_results),
+        as_written=as_written,
+        max_bytes=int(max_bytes) if int(max_bytes) > 0 else None,
     )
 
 
 def _worker_main(
-    conn: Any, dump_path: str, timeout: float, max_results: int, *, as_written: bool = False
+    conn: Any,
+    dump_path: str,
+    timeout: float,
+    max_results: int,
+    *,
+    as_written: bool = False,
+    max_bytes: int | None = None,
 ) -> None:
     """A query worker: load the dataset dump, then answer requests until told to stop.
     ``as_written``: the dump has literals the store changes; answers give them back."""
@@ -606,14 +688,20 @@ def _worker_main(
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
     restore = None
-    if as_written:
-        from cica_ld.lexical import lexicon_of
+    try:
+        store.bulk_load(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+        if as_written:
+            from cica_ld.lexical import lexicon_of
 
-        lexicon = lexicon_of(pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS))
-        restore = lexicon.restore if lexicon else None
-    conn.send(("ready", os.getpid()))
+            quads = pyoxigraph.parse(path=dump_path, format=pyoxigraph.RdfFormat.N_QUADS)
+            lexicon = lexicon_of(quads)
+            restore = lexicon.restore if lexicon else None
+        # warm up (imports, the query checker) before the first client's query
+        execute_query(store, QueryRequest("ASK { }"), timeout=timeout, max_results=1)
+        conn.send(("ready", os.getpid()))
+    except (OSError, EOFError):  # the server stopped while this worker was starting
+        return
     while True:
         try:
             req = conn.recv()
@@ -623,7 +711,12 @@ def _worker_main(
             return
         try:
             resp = execute_query(
-                store, req, timeout=timeout, max_results=max_results, restore=restore
+                store,
+                req,
+                timeout=timeout,
+                max_results=max_results,
+                restore=restore,
+                max_bytes=max_bytes,
             )
         except Exception as exc:  # a bug: answer 500, keep the worker
             resp = QueryResponse.error(500, f"internal error: {type(exc).__name__}: {exc}")
@@ -644,15 +737,56 @@ class PoolStats:
     """What the pool has done (for tests and the benchmark)."""
 
     queries: int = 0
+    #: queries cut at the hard deadline (the worker killed; threads: left running)
     killed: int = 0
     started: int = 0
+    #: queries refused with 503 because every worker was busy and the queue full
+    rejected: int = 0
+    #: queries stopped because their client hung up
+    cancelled: int = 0
+    #: workers that died while answering (a crash), replaced
+    crashed: int = 0
+
+
+def _busy_message(queue: int) -> str:
+    return (
+        f"the server is busy: every query worker is in use and {queue} more queries are "
+        "waiting (cica-ld serve --max-queue, --workers); retry shortly"
+    )
+
+
+def _crash_message(code: int | None) -> str:
+    import signal
+
+    how = "exited"
+    if code is not None and code < 0:
+        try:
+            how = f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    elif code is not None:
+        how = f"exited with code {code}"
+    return (
+        f"query failed: the query worker {how} while running it (a crash in the query "
+        "engine); the worker has been replaced"
+    )
+
+
+#: Seconds a 503 of a full queue tells the client to wait (``Retry-After``).
+RETRY_AFTER = 2
 
 
 class QueryExecutor:
-    """Runs queries for the app; subclasses decide where."""
+    """Runs queries for the app; subclasses decide where.
+
+    ``run`` may be cancelled (the client hung up): the query is then stopped if the executor
+    can stop it, and its place is given to the next request.
+    """
 
     timeout: float
     max_results: int
+    max_queue: int = DEFAULT_MAX_QUEUE
+    stats: PoolStats
 
     async def start(self) -> None:  # pragma: no cover - trivial
         return None
@@ -665,7 +799,11 @@ class QueryExecutor:
 
 
 class InlineExecutor(QueryExecutor):
-    """Queries in threads of the server process: soft (per-solution) deadline only."""
+    """Queries in threads of the server process: soft (per-solution) deadline only. A query
+    whose client hangs up is not stopped (pyoxigraph cannot be interrupted from Python) but
+    runs to its deadline; it still counts against the queue until then."""
+
+    THREADS = 8
 
     def __init__(
         self,
@@ -674,6 +812,8 @@ class InlineExecutor(QueryExecutor):
         timeout: float,
         max_results: int,
         restore: Callable[[Any], Any] | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -681,12 +821,21 @@ class InlineExecutor(QueryExecutor):
         self.restore = restore
         self.timeout = timeout
         self.max_results = max_results
-        self._threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cica-query")
+        self.max_queue = max_queue
+        self.max_bytes = max_bytes
+        self._threads = ThreadPoolExecutor(
+            max_workers=self.THREADS, thread_name_prefix="cica-query"
+        )
+        self._in_flight = 0  # queries running or waiting for a thread (their threads' count)
         self.stats = PoolStats()
 
     async def run(self, req: QueryRequest) -> QueryResponse:
         loop = asyncio.get_running_loop()
+        if self._in_flight >= self.THREADS + self.max_queue:
+            self.stats.rejected += 1
+            return QueryResponse.error(503, _busy_message(self.max_queue), retry_after=RETRY_AFTER)
         self.stats.queries += 1
+        self._in_flight += 1
         fut = loop.run_in_executor(
             self._threads,
             lambda: execute_query(
@@ -695,13 +844,22 @@ class InlineExecutor(QueryExecutor):
                 timeout=self.timeout,
                 max_results=self.max_results,
                 restore=self.restore,
+                max_bytes=self.max_bytes,
             ),
         )
+
+        def finished(_: Any) -> None:
+            self._in_flight -= 1
+
+        fut.add_done_callback(finished)
         try:
-            return await asyncio.wait_for(fut, self.timeout + KILL_GRACE)
+            return await asyncio.wait_for(asyncio.shield(fut), self.timeout + KILL_GRACE)
         except asyncio.TimeoutError:
             self.stats.killed += 1  # not killed: the thread runs on, but the client is answered
             return QueryResponse.error(503, _timeout_message(self.timeout))
+        except asyncio.CancelledError:
+            self.stats.cancelled += 1  # the thread runs on to its deadline
+            raise
 
     async def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -710,8 +868,12 @@ class InlineExecutor(QueryExecutor):
 class ProcessPoolExecutor(QueryExecutor):
     """A pool of worker processes, each with its own copy of the dataset.
 
-    A worker that overruns ``timeout + KILL_GRACE`` is killed and replaced; requests wait for a
-    free worker (the wait does not count against the timeout).
+    A worker that overruns ``timeout + KILL_GRACE`` is killed and replaced; so is one whose
+    client hung up (the query stops at once), and one that died (a crash in the engine): a
+    worker is reused only after it answered. ``spares`` more workers are kept started and idle
+    so that a killed worker's place is taken at once, not after a fresh one has loaded the
+    data. Requests wait for a free worker (the wait does not count against the timeout), at
+    most ``max_queue`` of them; one more is answered 503 with ``Retry-After``.
     """
 
     def __init__(
@@ -723,12 +885,19 @@ class ProcessPoolExecutor(QueryExecutor):
         max_results: int,
         start_timeout: float = 300.0,
         as_written: bool = False,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        max_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        spares: int = 1,
     ) -> None:
         self.store = store
         self.as_written = as_written
+        self.spares = max(0, spares)
+        self._spare: list[_Worker] = []
         self.size = max(1, workers)
         self.timeout = timeout
         self.max_results = max_results
+        self.max_queue = max_queue
+        self.max_bytes = max_bytes
         self.start_timeout = start_timeout
         self.stats = PoolStats()
         self._tmp: str | None = None
@@ -737,11 +906,20 @@ class ProcessPoolExecutor(QueryExecutor):
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closing = False
+        self._waiting = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        self._exchanges: Any = None
 
     async def start(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         import anyio.to_thread
 
+        # threads of our own that wait for the workers' answers (one per worker, and spares
+        # for workers being replaced), apart from the threads that render pages
+        self._exchanges = ThreadPoolExecutor(
+            max_workers=2 * self.size + 2, thread_name_prefix="cica-query"
+        )
         self._tmp = tempfile.mkdtemp(prefix="cica-ld-serve-")
         self._dump = os.path.join(self._tmp, "dataset.nq")
         await anyio.to_thread.run_sync(self._dump_store)
@@ -751,6 +929,26 @@ class ProcessPoolExecutor(QueryExecutor):
         )
         for w in workers:
             self._idle.put_nowait(w)
+        # the spares start in the background: the server answers meanwhile
+        for _ in range(self.spares):
+            self._background(self._add_spare())
+
+    async def _add_spare(self) -> None:
+        import anyio.to_thread
+
+        try:
+            new = await anyio.to_thread.run_sync(self._spawn)
+        except Exception:  # pragma: no cover - serve without a spare
+            return
+        if self._closing:
+            await anyio.to_thread.run_sync(self._retire, new)
+        else:
+            self._spare.append(new)
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _dump_store(self) -> None:
         import pyoxigraph
@@ -776,7 +974,13 @@ class ProcessPoolExecutor(QueryExecutor):
             p for p in (package_parent, env.get("PYTHONPATH", "")) if p
         )
         code = "import sys; from cica_ld.server import _worker_entry; _worker_entry(sys.argv[1:])"
-        args = [str(theirs.fileno()), str(self._dump), repr(self.timeout), str(self.max_results)]
+        args = [
+            str(theirs.fileno()),
+            str(self._dump),
+            repr(self.timeout),
+            str(self.max_results),
+            str(self.max_bytes or 0),
+        ]
         if self.as_written:
             args.append("as-written")
         proc = subprocess.Popen(
@@ -807,18 +1011,31 @@ class ProcessPoolExecutor(QueryExecutor):
 
     @property
     def pids(self) -> list[int]:
+        """The process ids of the workers in service (not the spares)."""
         with self._lock:
-            return [w.process.pid for w in self._all]
+            spare = {id(w) for w in self._spare}
+            return [w.process.pid for w in self._all if id(w) not in spare]
 
-    def _exchange(self, worker: _Worker, req: QueryRequest) -> QueryResponse | None:
-        """Send ``req`` to ``worker`` and wait up to the hard deadline; None means overrun."""
+    @property
+    def spare_pids(self) -> list[int]:
+        """The process ids of the spare workers."""
+        return [w.process.pid for w in list(self._spare)]
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a free worker."""
+        return self._waiting
+
+    def _exchange(self, worker: _Worker, req: QueryRequest) -> tuple[str, QueryResponse | None]:
+        """Send ``req`` to ``worker`` and wait up to the hard deadline: ``("ok", answer)``,
+        ``("overrun", None)``, or ``("died", None)`` when the worker is gone."""
         try:
             worker.conn.send(req)
             if not worker.conn.poll(self.timeout + KILL_GRACE):
-                return None
-            return worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            return QueryResponse.error(500, "internal error: the query worker died")
+                return "overrun", None
+            return "ok", worker.conn.recv()
+        except (EOFError, OSError):
+            return "died", None
 
     def _retire(self, worker: _Worker) -> None:
         with self._lock:
@@ -829,7 +1046,15 @@ class ProcessPoolExecutor(QueryExecutor):
         with contextlib.suppress(Exception):
             worker.conn.close()
 
-    async def _replace(self, worker: _Worker) -> None:
+    def _exit_code(self, worker: _Worker) -> int | None:
+        import subprocess
+
+        try:
+            return worker.process.wait(2)
+        except subprocess.TimeoutExpired:
+            return None
+
+    async def _replace(self, worker: _Worker, *, spare: bool) -> None:
         import anyio.to_thread
 
         await anyio.to_thread.run_sync(self._retire, worker)
@@ -841,34 +1066,62 @@ class ProcessPoolExecutor(QueryExecutor):
             return
         if self._closing:
             await anyio.to_thread.run_sync(self._retire, new)
+        elif spare:
+            self._spare.append(new)
         elif self._idle is not None:
             self._idle.put_nowait(new)
 
-    async def run(self, req: QueryRequest) -> QueryResponse:
-        import anyio.to_thread
+    def _replace_later(self, worker: _Worker) -> None:
+        """Kill ``worker`` now; a spare takes its place at once if there is one, and a fresh
+        worker is started in the background (to be the new spare, or to take the place)."""
+        with contextlib.suppress(Exception):
+            worker.process.kill()
+        spare = bool(self._spare) and self._idle is not None
+        if spare:
+            assert self._idle is not None
+            self._idle.put_nowait(self._spare.pop())
+        self._background(self._replace(worker, spare=spare))
 
+    async def run(self, req: QueryRequest) -> QueryResponse:
         if self._idle is None:
             raise RuntimeError("the query pool is not started (run the app with its lifespan)")
-        worker = await self._idle.get()
+        if self._idle.empty() and self._waiting >= self.max_queue:
+            self.stats.rejected += 1
+            return QueryResponse.error(503, _busy_message(self.max_queue), retry_after=RETRY_AFTER)
+        self._waiting += 1
+        try:
+            worker = await self._idle.get()
+        finally:
+            self._waiting -= 1
         self.stats.queries += 1
-        resp = await anyio.to_thread.run_sync(self._exchange, worker, req)
-        healthy = resp is not None and worker.process.poll() is None
-        if resp is None:
+        loop = asyncio.get_running_loop()
+        try:
+            outcome, resp = await loop.run_in_executor(self._exchanges, self._exchange, worker, req)
+        except asyncio.CancelledError:
+            # the client hung up: stop its query by killing the worker; a fresh one follows
+            self.stats.cancelled += 1
+            self._replace_later(worker)
+            raise
+        if outcome == "ok" and worker.process.poll() is None and resp is not None:
+            self._idle.put_nowait(worker)
+            return resp
+        if outcome == "overrun":
             self.stats.killed += 1
             resp = QueryResponse.error(503, _timeout_message(self.timeout))
-        if healthy:
-            self._idle.put_nowait(worker)
         else:
-            # replace in the background; this request is answered now
-            task = asyncio.get_running_loop().create_task(self._replace(worker))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.stats.crashed += 1
+            code = await loop.run_in_executor(self._exchanges, self._exit_code, worker)
+            resp = QueryResponse.error(500, _crash_message(code))
+        # never reused: replaced in the background; this request is answered now
+        self._replace_later(worker)
         return resp
 
     async def close(self) -> None:
         import anyio.to_thread
 
         self._closing = True
+        if self._tasks:  # workers being started: let them finish, to stop them too
+            await asyncio.wait(set(self._tasks), timeout=min(self.start_timeout, 10))
         with self._lock:
             workers = list(self._all)
         for w in workers:
@@ -878,6 +1131,9 @@ class ProcessPoolExecutor(QueryExecutor):
             await anyio.to_thread.run_sync(_join_or_kill, w)
         with self._lock:
             self._all.clear()
+        self._spare.clear()
+        if self._exchanges is not None:
+            self._exchanges.shutdown(wait=False, cancel_futures=True)
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -1018,6 +1274,8 @@ class ServerConfig:
     max_results: int = DEFAULT_MAX_RESULTS
     workers: int = 2
     triples: int = 0
+    max_queue: int = DEFAULT_MAX_QUEUE
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
     #: What the pages say about the site (:class:`cica_ld.publish.SiteInfo`); None: the CICA
     #: site (its vocabulary, shapes and JSON-LD context, ``dumps/cica-ld.*``).
@@ -1048,6 +1306,8 @@ def create_app(
     workers: int | None = None,
     cors: bool = True,
     site: Any = None,
+    max_queue: int = DEFAULT_MAX_QUEUE,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> Starlette:
     """The Starlette app serving ``dataset`` (see the module docstring for the routes).
 
@@ -1061,8 +1321,10 @@ def create_app(
     URLs it states about itself (service description, dataset description, canonical links);
     None takes it from each request. ``workers`` worker processes run the queries (default:
     :func:`default_workers`); ``0`` runs them in threads of this process (no hard timeout).
-    Workers start with the app's lifespan: :func:`run`, :func:`fetch`, or an ASGI client that
-    runs the lifespan.
+    At most ``max_queue`` queries wait for a busy worker (one more gets ``503`` with
+    ``Retry-After``); an answer is at most ``max_response_bytes`` bytes (fewer solutions, and
+    the header ``X-SPARQL-MaxBytes``). Workers start with the app's lifespan: :func:`run`,
+    :func:`fetch`, or an ASGI client that runs the lifespan.
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -1080,6 +1342,10 @@ def create_app(
         raise ValueError("query_timeout must be positive")
     if max_results < 1:
         raise ValueError("max_results must be at least 1")
+    if max_queue < 0:
+        raise ValueError("max_queue must be 0 or more")
+    if max_response_bytes < 1:
+        raise ValueError("max_response_bytes must be positive")
     n_workers = default_workers() if workers is None else workers
     executor: QueryExecutor
     as_written = getattr(dataset, "as_written", 0) > 0
@@ -1091,7 +1357,12 @@ def create_app(
             sparql_store, lexicon = values_copy(store.store)
             restore = lexicon.restore if lexicon else None
         executor = InlineExecutor(
-            sparql_store, timeout=query_timeout, max_results=max_results, restore=restore
+            sparql_store,
+            timeout=query_timeout,
+            max_results=max_results,
+            restore=restore,
+            max_queue=max_queue,
+            max_bytes=max_response_bytes,
         )
     else:
         executor = ProcessPoolExecutor(
@@ -1100,6 +1371,8 @@ def create_app(
             timeout=query_timeout,
             max_results=max_results,
             as_written=as_written,
+            max_queue=max_queue,
+            max_bytes=max_response_bytes,
         )
     config = ServerConfig(
         base_iri=_with_slash(base_iri),
@@ -1109,6 +1382,8 @@ def create_app(
         workers=n_workers,
         triples=len(store),
         site=site,
+        max_queue=max_queue,
+        max_response_bytes=max_response_bytes,
     )
     handlers = _Handlers(store, config, executor)
 
@@ -1119,8 +1394,9 @@ def create_app(
             yield
         finally:
             await executor.close()
+            handlers.close()
 
-    middleware = []
+    middleware = [Middleware(_RequestLimits)]
     if cors:
         middleware.append(
             Middleware(
@@ -1128,7 +1404,13 @@ def create_app(
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                 allow_headers=["*"],
-                expose_headers=["X-SPARQL-MaxRows", "Content-Location", "Vary"],
+                expose_headers=[
+                    "X-SPARQL-MaxRows",
+                    "X-SPARQL-MaxBytes",
+                    "Content-Location",
+                    "Vary",
+                    "Retry-After",
+                ],
                 max_age=600,
                 # Chrome's Private Network Access: a page from the web (YASGUI) may query us
                 allow_private_network=True,
@@ -1142,6 +1424,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.config = config
     app.state.executor = executor
+    app.state.handlers = handlers
     app.state.store = store
     return app
 
@@ -1166,10 +1449,34 @@ class _Handlers:
         self.executor = executor
         self.hashes = _HashIndex(store, config.base_iri)
         self.cache = RenderCache()
+        #: bytes of query answers being sent now; past the budget, large answers wait (503)
+        self.sending = 0
+        self.sending_budget = 8 * config.max_response_bytes
+        self._dump_dir: str | None = None
+        self._dump_jobs: dict[str, asyncio.Future[Path]] = {}
+        self._dump_procs: set[Any] = set()
+
+    def close(self) -> None:
+        """Stop the dump processes still running; remove the files the app made."""
+        for proc in list(self._dump_procs):
+            with contextlib.suppress(OSError):
+                proc.kill()
+        if self._dump_dir:
+            shutil.rmtree(self._dump_dir, ignore_errors=True)
+            self._dump_dir = None
+        self._dump_jobs.clear()
 
     # ---- /sparql ---------------------------------------------------------------------------
 
     async def sparql(self, request: Request) -> Response:
+        from starlette.requests import ClientDisconnect
+
+        try:
+            return await self._sparql(request)
+        except ClientDisconnect:  # the client left while sending its query: nobody to answer
+            return _text(400, "the client disconnected")
+
+    async def _sparql(self, request: Request) -> Response:
         params = request.query_params
         if request.method == "GET":
             queries = params.getlist("query")
@@ -1235,17 +1542,44 @@ class _Handlers:
             default_graph_uris=tuple(default_graphs),
             named_graph_uris=tuple(named_graphs),
         )
-        resp = await self.executor.run(req)
+        resp = await _unless_disconnected(self.executor.run(req), request.receive)
+        if resp is None:  # the client hung up; its query was stopped
+            return _text(503, "the client disconnected; the query was cancelled")
         return self._query_response(resp)
 
     def _query_response(self, resp: QueryResponse) -> Response:
         from starlette.responses import Response
 
         headers = {"Vary": "Accept", "Cache-Control": "no-store"}
-        if resp.truncated:
+        if resp.byte_capped:
+            headers["X-SPARQL-MaxBytes"] = str(self.config.max_response_bytes)
+        elif resp.truncated:
             headers["X-SPARQL-MaxRows"] = str(self.config.max_results)
-        return Response(
-            resp.body, status_code=resp.status, media_type=resp.content_type, headers=headers
+        if resp.retry_after is not None:
+            headers["Retry-After"] = str(resp.retry_after)
+        size = len(resp.body)
+        if size <= CHUNK_BYTES:
+            return Response(
+                resp.body, status_code=resp.status, media_type=resp.content_type, headers=headers
+            )
+        if self.sending + size > self.sending_budget:
+            # clients that do not read their answers must not pile them up in memory
+            return _text(
+                503,
+                "the server is busy sending other large answers; retry shortly",
+                headers={"Retry-After": str(RETRY_AFTER)},
+            )
+        self.sending += size
+
+        def sent() -> None:
+            self.sending -= size
+
+        return _streamed_response(
+            resp.body,
+            status_code=resp.status,
+            media_type=resp.content_type,
+            headers=headers,
+            on_done=sent,
         )
 
     def _service_description(self, request: Request) -> Response:
@@ -1273,6 +1607,13 @@ class _Handlers:
     async def site(self, request: Request) -> Response:
         import anyio.to_thread
 
+        path = request.path_params.get("path", "")
+        pub = _publish_module()
+        if pub is not None and path.startswith("dumps/") and path[6:] in self._dumps(pub):
+            return await self._dump(path[6:], pub)
+        problem = _iri_problem(self.config.base_iri + path)
+        if problem is not None:
+            return _text(400, f"the path {_shown_path(path)} does not name a valid IRI: {problem}")
         return await anyio.to_thread.run_sync(self._site_sync, request)
 
     async def void(self, request: Request) -> Response:
@@ -1301,8 +1642,6 @@ class _Handlers:
 
             css = (Path(pub.__file__).parent / "templates" / "style.css").read_bytes()
             return Response(css, media_type="text/css; charset=utf-8")
-        if pub is not None and path.startswith("dumps/") and path[6:] in self._dumps(pub):
-            return self._dump(path[6:], pub)
         name, forced = _split_suffix(path)
         if forced is HTML and pub is None:
             return _text(404, "no HTML pages: the publishing module is not installed")
@@ -1451,17 +1790,52 @@ class _Handlers:
         """The dump files the site offers: name -> export format."""
         return _site(self.config, pub).dumps()
 
-    def _dump(self, name: str, pub: Any) -> Response:
+    async def _dump(self, name: str, pub: Any) -> Response:
+        """A dump file, written once (the data never changes while serving) to a file of the
+        app's and streamed from there. Concurrent requests wait for the same computation,
+        which runs in a daemon thread (it holds no request thread, and never delays exit),
+        and with query workers in a process of its own (it holds no lock the server needs,
+        and its memory goes back when it is done)."""
         fmt_name = self._dumps(pub)[name]
         fmt = next(f for f in (*GRAPH_FORMATS,) if f.name == fmt_name)
-        key = (f"<dumps/{name}>", fmt.name, "")
-        body = self.cache.get(key)
-        if body is None:
-            body = pub.export_document(list(self.store), fmt_name, site=_site(self.config, pub))
-            self.cache.put(key, body)
-        return _rdf_response(
-            body, fmt, headers={"Content-Disposition": f'inline; filename="{name}"'}
+        job = self._dump_jobs.get(name)
+        if job is None:
+            job = _in_daemon_thread(functools.partial(self._write_dump, name, fmt_name, pub))
+            self._dump_jobs[name] = job
+        try:
+            path = await asyncio.shield(job)
+        except Exception as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return _text(500, f"cannot produce the dump {name}: {detail}")
+        return _streamed_response(
+            path,
+            media_type=fmt.content_type,
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
         )
+
+    def _write_dump(self, name: str, fmt_name: str, pub: Any) -> Path:
+        with _DUMP_DIR_LOCK:
+            if self._dump_dir is None:
+                self._dump_dir = tempfile.mkdtemp(prefix="cica-ld-dumps-")
+            folder = Path(self._dump_dir)
+            source = folder / ".dataset.nq"
+            if self.config.workers > 0 and not source.exists():
+                import pyoxigraph
+
+                tmp = folder / ".dataset.nq.tmp"
+                pyoxigraph.serialize(
+                    iter(self.store), output=tmp, format=pyoxigraph.RdfFormat.N_QUADS
+                )
+                os.replace(tmp, source)
+        target = folder / name
+        site = _site(self.config, pub)
+        with _DUMP_WORK_LOCK:  # one dump at a time: they are background work
+            if self.config.workers > 0:
+                _export_in_subprocess(source, fmt_name, site, target, self._dump_procs)
+            else:
+                body = pub.export_document(list(self.store), fmt_name, site=site)
+                _write_atomically(target, body)
+        return target
 
 
 async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | None:
@@ -1474,6 +1848,248 @@ async def _read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes | N
             return None
         parts.append(chunk)
     return b"".join(parts)
+
+
+_DUMP_DIR_LOCK = threading.Lock()
+_DUMP_WORK_LOCK = threading.Lock()
+
+
+def _write_atomically(target: Path, body: bytes) -> None:
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(body)
+    os.replace(tmp, target)
+
+
+def _export_in_subprocess(
+    source: Path, fmt_name: str, site: Any, target: Path, running: set[Any]
+) -> None:
+    """Write ``target``: the N-Quads file ``source`` exported as ``fmt_name`` for ``site``
+    (:func:`cica_ld.publish.export_document`), by a fresh interpreter (:func:`_dump_entry`),
+    kept in ``running`` while it runs (so that the server can stop it). Raises RuntimeError
+    with the child's last line of error when it fails."""
+    import pickle
+    import subprocess
+    import sys
+
+    site_file = target.with_name(f".{target.name}.site")
+    site_file.write_bytes(pickle.dumps(site))
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    code = "import sys; from cica_ld.server import _dump_entry; _dump_entry(sys.argv[1:])"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(source), fmt_name, str(site_file), str(target)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    running.add(proc)
+    try:
+        _, err = proc.communicate()
+    finally:
+        running.discard(proc)
+    if proc.returncode != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"the export exited with {proc.returncode}")
+
+
+def _dump_entry(argv: Sequence[str]) -> None:
+    """The dump process's entry point: ``SOURCE.nq FORMAT SITE.pickle TARGET``."""
+    import pickle
+    import sys
+
+    import pyoxigraph
+
+    _watch_parent()
+    with contextlib.suppress(OSError):
+        os.nice(10)  # background work: the server and its query workers come first
+    source, fmt_name, site_file, target = argv
+    from cica_ld import publish
+
+    try:
+        site = pickle.loads(Path(site_file).read_bytes())
+        quads = list(pyoxigraph.parse(path=source, format=pyoxigraph.RdfFormat.N_QUADS))
+        body = publish.export_document(quads, fmt_name, site=site)
+        _write_atomically(Path(target), body)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        sys.stderr.write(f"{type(exc).__name__}: {first}\n")
+        sys.exit(1)
+
+
+async def _unless_disconnected(work: Any, receive: Callable[[], Any]) -> Any | None:
+    """Await ``work`` (a coroutine) unless the client hangs up first: then cancel it (the
+    executor stops the query) and return None. ``receive`` is the request's ASGI receive; the
+    request body must already have been read."""
+
+    async def gone() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    task = asyncio.ensure_future(work)
+    watch = asyncio.ensure_future(gone())
+    try:
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+        if not task.done():
+            task.cancel()
+    if task.done() and not task.cancelled():
+        return task.result()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
+
+
+def _iri_problem(iri: str) -> str | None:
+    """Why ``iri`` is not a valid IRI (pyoxigraph's word), or None."""
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _shown_path(path: str) -> str:
+    """``path`` for a message: percent-encoded where it is not printable ASCII."""
+    from urllib.parse import quote
+
+    return "/" + quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
+def _in_daemon_thread(fn: Callable[[], Any]) -> asyncio.Future[Any]:
+    """Run ``fn`` in a daemon thread of its own; a future of this loop for its result."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if fut.done():
+            return
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+
+    def target() -> None:
+        try:
+            value, ok = fn(), True
+        except Exception as exc:
+            value, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(settle, ok, value)
+
+    threading.Thread(target=target, name="cica-ld-dump", daemon=True).start()
+    return fut
+
+
+@functools.lru_cache(maxsize=1)
+def _streamed_response_class() -> type:
+    from starlette.responses import Response
+
+    class StreamedResponse(Response):
+        """A body (bytes, or a file) sent in chunks of :data:`CHUNK_BYTES`: the server holds
+        no second copy in its socket buffers, and a client that reads nothing for
+        :data:`SEND_TIMEOUT` seconds is dropped. ``on_done`` runs when sending ends."""
+
+        def __init__(
+            self,
+            source: bytes | Path,
+            *,
+            status_code: int = 200,
+            media_type: str | None = None,
+            headers: dict[str, str] | None = None,
+            on_done: Callable[[], None] | None = None,
+        ) -> None:
+            super().__init__(b"", status_code=status_code, media_type=media_type, headers=headers)
+            size = len(source) if isinstance(source, bytes) else source.stat().st_size
+            self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"] + [
+                (b"content-length", str(size).encode())
+            ]
+            self.source = source
+            self.on_done = on_done
+
+        def _chunks(self) -> Iterator[bytes]:
+            if isinstance(self.source, bytes):
+                view = memoryview(self.source)
+                for i in range(0, len(view), CHUNK_BYTES):
+                    yield bytes(view[i : i + CHUNK_BYTES])
+                return
+            with open(self.source, "rb") as f:
+                while chunk := f.read(CHUNK_BYTES):
+                    yield chunk
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": self.status_code,
+                        "headers": self.raw_headers,
+                    }
+                )
+                if scope.get("method") != "HEAD":
+                    for chunk in self._chunks():
+                        message = {"type": "http.response.body", "body": chunk, "more_body": True}
+                        try:
+                            await asyncio.wait_for(send(message), SEND_TIMEOUT)
+                        except asyncio.TimeoutError:
+                            return  # the client stopped reading: the connection is dropped
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+            finally:
+                if self.on_done is not None:
+                    self.on_done()
+
+    return StreamedResponse
+
+
+def _streamed_response(source: bytes | Path, **kwargs: Any) -> Response:
+    """A :class:`StreamedResponse` (defined on first use: starlette is imported lazily)."""
+    return _streamed_response_class()(source, **kwargs)
+
+
+class _RequestLimits:
+    """ASGI middleware: ``414`` for a request target longer than :data:`MAX_URL_BYTES`; a
+    request cancelled by the server's shutdown ends quietly (``503`` if nothing was sent)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        if target > MAX_URL_BYTES:
+            response = _text(414, _too_long_message())
+            await response(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except asyncio.CancelledError:
+            # the server stops (SIGTERM) and cancels the requests still open after its grace
+            # period: answer those that can be, without a traceback in the log
+            if not started:
+                with contextlib.suppress(Exception):
+                    await _text(503, "the server is shutting down")(scope, receive, send)
+
+
+def _too_long_message() -> str:
+    return (
+        f"the request URL is longer than {MAX_URL_BYTES} bytes; "
+        "POST a long query (application/sparql-query) instead"
+    )
 
 
 _READ_ONLY = (
@@ -1747,6 +2363,171 @@ def bind(host: str, port: int) -> Any:
     return sock
 
 
+#: Connections served at once by default (fewer if the process may open fewer files).
+DEFAULT_MAX_CONNECTIONS = 1000
+#: File descriptors kept for the server's own use (worker sockets, files being sent, logs).
+FD_RESERVE = 64
+
+
+def raise_file_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit (at most 65,536) and
+    return the soft limit now in force (a large number where there is no such limit)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return 1 << 20
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 20 if soft == resource.RLIM_INFINITY else soft
+
+
+def default_max_connections(file_limit: int) -> int:
+    """Connections the server keeps open at once: :data:`DEFAULT_MAX_CONNECTIONS`, or fewer
+    so that each may also have a file open without reaching ``file_limit``."""
+    return max(8, min(DEFAULT_MAX_CONNECTIONS, (file_limit - FD_RESERVE) // 2))
+
+
+class ConnectionGuard:
+    """What uvicorn does not bound, for the connections of one server: how long a client may
+    take to send a request (``header_timeout``, head and body, from its first byte or from
+    connecting), how many connections are open (``max_connections``: past it the oldest idle
+    connection is closed to make room, one that never completed a request first, then a
+    kept-alive one; the new one is answered ``503`` when none is idle), and the length of a
+    request target still being received (``414``)."""
+
+    def __init__(self, *, max_connections: int, header_timeout: float) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        if header_timeout <= 0:
+            raise ValueError("header_timeout must be positive")
+        self.max_connections = max_connections
+        self.header_timeout = header_timeout
+        self.open: dict[Any, None] = {}  # the connections' protocols, oldest first
+        self.evicted = 0
+        self.refused = 0
+        self.timed_out = 0
+
+    def admit(self, proto: Any) -> bool:
+        if len(self.open) >= self.max_connections:
+            idle = [p for p in self.open if p.waiting_for_request()]
+            victim = next((p for p in idle if not p.served), idle[0] if idle else None)
+            if victim is None:
+                self.refused += 1
+                proto.refuse()
+                return False
+            self.evicted += 1
+            self.open.pop(victim, None)
+            victim.transport.close()
+        self.open[proto] = None
+        return True
+
+    def forget(self, proto: Any) -> None:
+        self.open.pop(proto, None)
+
+    def protocol(self) -> type:
+        """uvicorn's h11 protocol, bounded by this guard (``uvicorn.Config(http=...)``)."""
+        import h11
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        guard = self
+
+        class GuardedH11Protocol(H11Protocol):
+            _deadline: asyncio.TimerHandle | None = None
+            _received = False
+            served = 0  # requests answered on this connection
+
+            def connection_made(self, transport: Any) -> None:
+                super().connection_made(transport)
+                if guard.admit(self):
+                    self._arm()
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                guard.forget(self)
+                self._disarm()
+                super().connection_lost(exc)
+
+            def data_received(self, data: bytes) -> None:
+                self._received = True
+                super().data_received(data)
+                if self.transport.is_closing():
+                    self._disarm()
+                    return
+                state = self.conn.their_state
+                if state is h11.IDLE:  # part of a request head: the clock runs
+                    self._arm()
+                    pending = self.conn.trailing_data[0]
+                    if len(pending) > MAX_URL_BYTES and b"\n" not in pending[: MAX_URL_BYTES + 16]:
+                        self._reply(414, _too_long_message())
+                elif state is not h11.SEND_BODY:  # the whole request is in
+                    self._disarm()
+
+            def on_response_complete(self) -> None:
+                self.served += 1
+                super().on_response_complete()
+
+            def waiting_for_request(self) -> bool:
+                """Whether no request is being answered (idle, or still sending its head)."""
+                return self.conn.their_state is h11.IDLE and (
+                    self.cycle is None or self.cycle.response_complete
+                )
+
+            def refuse(self) -> None:
+                self._reply(503, "too many connections; retry shortly", retry_after=True)
+
+            def _arm(self) -> None:
+                if self._deadline is None:
+                    self._deadline = self.loop.call_later(guard.header_timeout, self._expire)
+
+            def _disarm(self) -> None:
+                if self._deadline is not None:
+                    self._deadline.cancel()
+                    self._deadline = None
+
+            def _expire(self) -> None:
+                self._deadline = None
+                receiving = self.conn.their_state in (h11.IDLE, h11.SEND_BODY)
+                if self.transport.is_closing() or not receiving:
+                    return
+                guard.timed_out += 1
+                answering = self.cycle is not None and not self.cycle.response_complete
+                if self._received and not answering:
+                    self._reply(408, "the request was not received in time")
+                    return
+                self.transport.close()
+
+            def _reply(self, status: int, message: str, *, retry_after: bool = False) -> None:
+                """Answer without h11 (the request may be incomplete) and close."""
+                import http
+
+                body = (message + "\n").encode()
+                head = [
+                    f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}",
+                    "content-type: text/plain; charset=utf-8",
+                    f"content-length: {len(body)}",
+                    "connection: close",
+                ]
+                if retry_after:
+                    head.append(f"retry-after: {RETRY_AFTER}")
+                self._disarm()
+                self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+                self.transport.close()
+
+        return GuardedH11Protocol
+
+
+def _log_loop_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's errors (a failed accept, say) as one log line each, no traceback."""
+    import logging
+
+    exc = context.get("exception")
+    extra = f": {type(exc).__name__}: {exc}" if exc is not None else ""
+    logging.getLogger("uvicorn.error").error("%s%s", context.get("message", "error"), extra)
+
+
 def run(
     app: Starlette,
     *,
@@ -1754,11 +2535,28 @@ def run(
     port: int = 8000,
     access_log: bool = True,
     on_ready: Callable[[str], None] | None = None,
+    max_connections: int | None = None,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
 ) -> None:
     """Serve ``app`` with uvicorn until interrupted. ``on_ready`` gets the base URL once the
-    server listens (with the real port when ``port`` is 0)."""
+    server listens (with the real port when ``port`` is 0).
+
+    Connections are bounded by a :class:`ConnectionGuard`: ``max_connections`` open at once
+    (default :func:`default_max_connections` of the open-file limit, which is first raised to
+    its hard limit), ``header_timeout`` seconds to send a request, ``idle_timeout`` seconds
+    of keep-alive between requests. On SIGTERM or Ctrl-C, open requests get
+    :data:`SHUTDOWN_GRACE` seconds to finish.
+    """
     import uvicorn
 
+    if idle_timeout <= 0:
+        raise ValueError("idle_timeout must be positive")
+    files = raise_file_limit()
+    guard = ConnectionGuard(
+        max_connections=max_connections or default_max_connections(files),
+        header_timeout=header_timeout,
+    )
     sock = bind(host, port)
     real_port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -1767,19 +2565,24 @@ def run(
         log_level="info" if access_log else "warning",
         lifespan="on",
         server_header=False,
+        http=guard.protocol(),
+        timeout_keep_alive=idle_timeout,  # type: ignore[arg-type]
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,  # type: ignore[arg-type]
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
     )
     server = uvicorn.Server(config)
-    if on_ready is not None:
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{real_port}/"
-        original = server.startup
+    app.state.connections = guard
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{real_port}/"
+    original = server.startup
 
-        async def startup(sockets: Any = None) -> None:
-            await original(sockets=sockets)
-            if server.started:
-                on_ready(url)
+    async def startup(sockets: Any = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(_log_loop_errors)
+        await original(sockets=sockets)
+        if server.started and on_ready is not None:
+            on_ready(url)
 
-        server.startup = startup  # type: ignore[method-assign]
+    server.startup = startup  # type: ignore[method-assign]
     try:
         with _hang_up_stops(server):
             server.run(sockets=[sock])

@@ -62,6 +62,48 @@ def serve_cmd(
             show_default=False,
         ),
     ] = None,
+    max_queue: Annotated[
+        int,
+        typer.Option(
+            "--max-queue",
+            help="Queries that may wait for a busy worker; one more is answered 503 with "
+            "Retry-After.",
+            min=0,
+        ),
+    ] = 16,
+    max_response_mb: Annotated[
+        float,
+        typer.Option(
+            "--max-response-mb",
+            help="Largest answer to a query, in MB (10^6 bytes); past it fewer solutions are "
+            "returned and the response carries X-SPARQL-MaxBytes.",
+            min=0.001,
+        ),
+    ] = 16.0,
+    max_connections: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--max-connections",
+            help="Client connections open at once (default 1000, fewer if the open-file "
+            "limit is low); past it the oldest idle one is closed.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            "--header-timeout",
+            help="Seconds a client has to send a whole request, or its first one after connecting.",
+            min=0.01,
+        ),
+    ] = 10.0,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout", help="Seconds an idle keep-alive connection stays open.", min=0.01
+        ),
+    ] = 5.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No access log.")] = False,
     get: Annotated[
         Optional[str],  # noqa: UP045
@@ -99,7 +141,8 @@ def serve_cmd(
     site, base_iri = server.site_for(ds.store, data, base_iri)
     web = server.create_app(
         ds, base_url=base_url, base_iri=base_iri, query_timeout=query_timeout,
-        max_results=max_results, workers=workers, site=site,
+        max_results=max_results, workers=workers, site=site, max_queue=max_queue,
+        max_response_bytes=max(1, int(max_response_mb * 1_000_000)),
     )  # fmt: skip
     if get is not None:
         result = server.fetch(web, get, accept=accept)
@@ -110,7 +153,11 @@ def serve_cmd(
         return
     if not server.is_loopback(host):
         echo_warning(f"listening on {host}: anyone who can reach this address can query it")
-    server.run(web, host=host, port=port, access_log=not quiet, on_ready=_ready(len(ds)))
+    server.run(
+        web, host=host, port=port, access_log=not quiet, on_ready=_ready(len(ds)),
+        max_connections=max_connections, header_timeout=header_timeout,
+        idle_timeout=idle_timeout,
+    )  # fmt: skip
 
 
 def _ready(triples: int) -> Callable[[str], None]:
