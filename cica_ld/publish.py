@@ -97,7 +97,7 @@ RESERVED = frozenset(
     }
 )
 #: Formats of the per-resource documents: suffix -> export format.
-RESOURCE_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples"}
+RESOURCE_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples", ".rdf": "rdfxml"}
 #: The full dumps: file name -> export format.
 DUMPS = {
     "cica-ld.ttl": "turtle",
@@ -155,16 +155,21 @@ class SiteInfo:
         there gets no page). On the CICA site: every path whose first segment is one of
         :data:`RESERVED`. On a site of the user's data only what would clash with a file the
         site writes: a path that is one of those names (``ontology`` and ``shapes`` only when
-        the site has those pages, never ``context``), and ``dumps/...`` (and
-        ``ontology/...``, the vocabulary's version documents); so ``dataset/bus-stops`` gets
-        its page."""
+        the site has those pages, never ``context``), ``dumps/...`` and ``index/...`` (the
+        index documents), and ``ontology/...`` and ``shapes/...`` (the version documents of
+        the vocabulary and shapes); so ``dataset/bus-stops`` gets its page."""
         first = rel.split("/", 1)[0]
         if self.cica:
             return first in RESERVED
         names = RESERVED - {"context"}
         names -= set() if vocabulary else {"ontology"}
         names -= set() if shapes else {"shapes"}
-        return rel in names or first == "dumps" or (vocabulary and first == "ontology")
+        return (
+            rel in names
+            or first in ("dumps", "index")
+            or (vocabulary and first == "ontology")
+            or (shapes and first == "shapes")
+        )
 
 
 _DUMP_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml"}
@@ -511,14 +516,182 @@ def _triple_key(t: Any) -> tuple[Any, ...]:
     )
 
 
-def document_graph(store: pyoxigraph.Store, doc_iri: str, subjects: Iterable[str]) -> list[Any]:
-    """The union of the descriptions of ``subjects`` (the resources one document describes)."""
+def document_graph(
+    store: pyoxigraph.Store,
+    doc_iri: str,
+    subjects: Iterable[str],
+    *,
+    incoming: bool = True,
+    limit: int | None = None,
+    more: str | None = None,
+) -> list[Any]:
+    """The union of the descriptions of ``subjects`` (the resources one document describes),
+    and (``incoming``) the links to them with their subjects' labels (:func:`incoming_graph`,
+    at most ``limit`` links, ``more`` naming where the rest are)."""
+    subjects = list(subjects) or [doc_iri]
     out: set[Any] = set()
     for s in subjects:
         out.update(resource_graph(store, s))
-    if not subjects:
-        out.update(resource_graph(store, doc_iri))
+    if incoming:
+        out.update(
+            incoming_graph(
+                store, subjects, limit=MAX_INCOMING if limit is None else limit, more=more
+            )
+        )
     return sorted(out, key=_triple_key)
+
+
+#: At most this many incoming links (triples ``?s ?p <iri>``) go into a resource's documents
+#: (``cica-ld publish`` and ``cica-ld serve``): a hub such as a class every resource is typed
+#: with would otherwise carry the dataset. Past it, the document links (``rdfs:seeAlso``) to
+#: where the rest are: the N-Triples dump (publish) or a SPARQL CONSTRUCT URL (serve).
+MAX_INCOMING = 1000
+#: Labels copied for the subjects of incoming links (the first one present, every language).
+INCOMING_LABEL_PROPS = (
+    RDFS + "label",
+    SKOS + "prefLabel",
+    SCHEMA + "name",
+    DCT + "title",
+    FOAF + "name",
+)
+
+
+def incoming_graph(
+    store: pyoxigraph.Store,
+    iris: Iterable[str],
+    *,
+    limit: int = MAX_INCOMING,
+    more: str | None = None,
+) -> list[pyoxigraph.Triple]:
+    """The links to ``iris`` that a crawler can follow back, as Pubby and LodView show them:
+    every triple ``?s ?p <iri>`` whose subject is an IRI other than the ``iris`` themselves
+    (links from blank nodes belong to their owner's description), and the labels of those
+    subjects (``rdfs:label``, ``skos:prefLabel``, ``schema:name``, ``dcterms:title``,
+    ``foaf:name``: each value of the first that the subject has).
+
+    At most ``limit`` links (taken in the store's index order, which depends only on the
+    data, so the result is the same on every run); when there are more and ``more`` is given,
+    the triple ``<iri> rdfs:seeAlso <more>`` says where the rest are."""
+    import pyoxigraph
+
+    own = [pyoxigraph.NamedNode(i) for i in dict.fromkeys(iris)]
+    mine = set(own)
+    links: set[Any] = set()
+    truncated = False
+    for node in own:
+        for q in store.quads_for_pattern(None, None, node, None):
+            if not isinstance(q.subject, pyoxigraph.NamedNode) or q.subject in mine:
+                continue
+            t = pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            if t in links:
+                continue
+            if len(links) >= limit:
+                truncated = True
+                break
+            links.add(t)
+        if truncated:
+            break
+    out = set(links)
+    for s in {t.subject for t in links}:
+        out.update(_label_triples(store, s))
+    if truncated and more is not None:
+        out.add(
+            pyoxigraph.Triple(
+                own[0], pyoxigraph.NamedNode(RDFS + "seeAlso"), pyoxigraph.NamedNode(more)
+            )
+        )
+    return sorted(out, key=_triple_key)
+
+
+def _label_triples(store: pyoxigraph.Store, s: Any) -> list[pyoxigraph.Triple]:
+    """The label triples of ``s`` as written: every literal of the first of
+    :data:`INCOMING_LABEL_PROPS` it has."""
+    import pyoxigraph
+
+    for p in INCOMING_LABEL_PROPS:
+        labels = [
+            pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(s, pyoxigraph.NamedNode(p), None, None)
+            if isinstance(q.object, pyoxigraph.Literal)
+        ]
+        if labels:
+            return labels
+    return []
+
+
+#: Resources listed by each of the site's index documents (``index/1``, ``index/2``, ...).
+INDEX_PAGE_SIZE = 1000
+
+
+def index_documents(
+    store: pyoxigraph.Store,
+    base_iri: str = BASE_IRI,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int = INDEX_PAGE_SIZE,
+) -> list[list[str]]:
+    """The resources the root document lists, in pages of ``page_size``: every IRI under
+    ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
+    the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted."""
+    docs = site_resources(store, base_iri)
+    vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
+    listed = sorted(
+        base_iri + rel
+        for rel in docs
+        if rel != "index" and not site.reserved(rel, vocabulary=vocabulary, shapes=shapes)
+    )
+    return [listed[i : i + page_size] for i in range(0, len(listed), page_size)]
+
+
+def index_graph(
+    store: pyoxigraph.Store,
+    base_iri: str = BASE_IRI,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int = INDEX_PAGE_SIZE,
+) -> list[pyoxigraph.Triple]:
+    """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
+    to the dataset description so that a crawler reaches every resource: the dataset
+    ``rdfs:seeAlso`` each index document ``<base>index/N`` (see :func:`index_page_graph`),
+    and the vocabulary and shapes documents when the site has them."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    ds = nn(base_iri + "dataset")
+    see = nn(RDFS + "seeAlso")
+    out = [pyoxigraph.Triple(nn(base_iri), see, ds)]
+    pages = index_documents(store, base_iri, site=site, page_size=page_size)
+    for n in range(1, len(pages) + 1):
+        out.append(pyoxigraph.Triple(ds, see, nn(f"{base_iri}index/{n}")))
+    for name in sorted(site.documented):
+        out.append(pyoxigraph.Triple(ds, see, nn(base_iri + name)))
+    return sorted(set(out), key=_triple_key)
+
+
+def index_page_graph(
+    store: pyoxigraph.Store,
+    base_iri: str,
+    n: int,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int = INDEX_PAGE_SIZE,
+) -> list[pyoxigraph.Triple] | None:
+    """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
+    ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
+    :func:`_label_triples`); None past the last page."""
+    import pyoxigraph
+
+    pages = index_documents(store, base_iri, site=site, page_size=page_size)
+    if not 1 <= n <= len(pages):
+        return None
+    nn = pyoxigraph.NamedNode
+    doc = nn(f"{base_iri}index/{n}")
+    see = nn(RDFS + "seeAlso")
+    out = [pyoxigraph.Triple(doc, nn(DCT + "isPartOf"), nn(base_iri + "dataset"))]
+    for iri in pages[n - 1]:
+        out.append(pyoxigraph.Triple(doc, see, nn(iri)))
+        out.extend(_label_triples(store, nn(iri)))
+    return sorted(set(out), key=_triple_key)
 
 
 def _serialize(
@@ -1132,6 +1305,47 @@ def render_index_html(
         shapes=page.has("shapes"),
         context=site.cica,
     )
+
+
+def render_index_page_html(
+    store: pyoxigraph.Store,
+    n: int,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+    page_size: int = INDEX_PAGE_SIZE,
+) -> str | None:
+    """The page of index document ``index/N`` for people (the resources it lists, linked);
+    None past the last page."""
+    chunks = index_documents(store, base_iri, site=site, page_size=page_size)
+    if not 1 <= n <= len(chunks):
+        return None
+    g = _Graph(store, base_iri)
+    page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
+    entries = sorted(
+        (page.link(g.nn(iri)) for iri in chunks[n - 1]), key=lambda e: (e["text"].lower(), e["iri"])
+    )
+    first = (n - 1) * page_size + 1
+    title = f"{site.title}: resources {first} to {first + len(entries) - 1}"
+    html = _render(
+        "index.html",
+        head=_head(page, title),
+        title=title,
+        description="",
+        groups=[
+            {"heading": "Resources", "id": "resources", "entries": entries, "collapsed": False}
+        ],
+        count=len(entries),
+        dumps=[{"href": f"dumps/{name}", "format": fmt} for name, fmt in site.dumps().items()],
+        vocabulary=page.has("ontology"),
+        shapes=page.has("shapes"),
+        context=site.cica,
+    )
+    rel = f"index/{n}"
+    html = html.replace(page.url("index.html"), page.url(rel + ".html"))
+    return _rebase_html(html, rel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1855,6 +2069,19 @@ def build_site(
         for rel in [resource_path(q.object.value, base_iri)]
         if rel is not None and rel.startswith("ontology/")
     )
+    # so does the shapes' version IRI (shapes/0.1.0) get the shapes documents
+    shape_version_docs = sorted(
+        rel
+        for q in (
+            shapes.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
+            if shapes is not None
+            else ()
+        )
+        if isinstance(q.object, pyoxigraph.NamedNode)
+        for rel in [resource_path(q.object.value, base_iri)]
+        if rel is not None and rel.startswith("shapes/")
+    )
+    index_docs = index_documents(store, base_iri, site=site)
     has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
         rel: iris
@@ -1872,11 +2099,15 @@ def build_site(
     skipped |= {
         iri
         for rel, iris in docs.items()
-        if rel not in resource_docs and rel not in special and rel not in version_docs
+        if rel not in resource_docs
+        and rel not in special
+        and rel not in version_docs
+        and rel not in shape_version_docs
         for iri in iris
     }
     pages = frozenset(
-        [*resource_docs, "index", "dataset", *version_docs]
+        [*resource_docs, "index", "dataset", *version_docs, *shape_version_docs]
+        + [f"index/{n}" for n in range(1, len(index_docs) + 1)]
         + (["ontology"] if vocabulary is not None else [])
         + (["shapes"] if shapes is not None else [])
     )
@@ -1894,7 +2125,10 @@ def build_site(
         files[f"{rel}.html"] = render_resource_html(
             store, iri, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
-        triples = document_graph(store, base_iri + rel, iris)
+        # links past MAX_INCOMING: in the N-Triples dump
+        triples = document_graph(
+            store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"
+        )
         for suffix, fmt in RESOURCE_DOCS.items():
             files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
 
@@ -1910,12 +2144,15 @@ def build_site(
             for suffix, fmt in VOCAB_DOCS.items():
                 files[f"{rel}{suffix}"] = export_document(vocab_quads, fmt, site=site)
     if shapes is not None:
-        files["shapes.html"] = render_shapes_html(
+        shapes_html = render_shapes_html(
             shapes, base_url, base_iri=base_iri, pages=pages, site=site
-        ).encode("utf-8")
+        )
         shape_quads = export.all_quads(shapes)
-        for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"shapes{suffix}"] = export_document(shape_quads, fmt, site=site)
+        for rel in ["shapes", *shape_version_docs]:
+            html = shapes_html if rel == "shapes" else _rebase_html(shapes_html, rel)
+            files[f"{rel}.html"] = html.encode("utf-8")
+            for suffix, fmt in RESOURCE_DOCS.items():
+                files[f"{rel}{suffix}"] = export_document(shape_quads, fmt, site=site)
     if site.cica:
         files["context.jsonld"] = jsonld.context_path().read_bytes()
 
@@ -1934,6 +2171,18 @@ def build_site(
     files["dataset.html"] = render_dataset_html(
         desc, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
+    # the root document (the base IRI) and the index documents: what a crawler starts from
+    root = sorted(set(desc) | set(index_graph(store, base_iri, site=site)), key=_triple_key)
+    for suffix, fmt in RESOURCE_DOCS.items():
+        files[f"index{suffix}"] = _serialize(root, fmt, site=site)
+    for n in range(1, len(index_docs) + 1):
+        listing = index_page_graph(store, base_iri, n, site=site) or []
+        for suffix, fmt in RESOURCE_DOCS.items():
+            files[f"index/{n}{suffix}"] = _serialize(listing, fmt, site=site)
+        files[f"index/{n}.html"] = (
+            render_index_page_html(store, n, base_url, base_iri=base_iri, pages=pages, site=site)
+            or ""
+        ).encode("utf-8")
 
     # index and the files around it
     files["index.html"] = render_index_html(
