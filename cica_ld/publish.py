@@ -1977,15 +1977,165 @@ def render_dataset_html(
 # ---------------------------------------------------------------------------------------------
 
 
-def htaccess() -> str:
-    """Apache rules: each IRI path answers with the representation its Accept header asks
-    for (JSON-LD, Turtle, N-Triples, RDF/XML where there is one, else HTML)."""
-    return _render("htaccess.txt")
+# The negotiation the host rules do is the one of ``cica-ld serve`` (cica_ld.server.negotiate):
+# each representation gets the q-value of the most specific Accept range that names it
+# (``text/turtle``, then ``text/*``, then ``*/*``; an alias only when named exactly), the
+# highest q wins, a tie goes to the earlier in CONNEG_FORMATS, and q=0 (or no matching range)
+# refuses: 406. Neither Apache nor nginx rules can compare numbers, so each q-value is written
+# with four digits (``q=0.5`` -> ``0500``, q=1 -> ``1000``) and two of them are compared by a
+# regular expression with back-references (:func:`_greater_pattern`).
+
+#: The representations of a document in the order of preference of ``cica-ld serve`` (Turtle
+#: first, so ``*/*`` gets data): (suffix, media type, aliases counted only when named exactly).
+CONNEG_FORMATS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (".ttl", "text/turtle", ("application/x-turtle",)),
+    (".html", "text/html", ("application/xhtml+xml",)),
+    (".jsonld", "application/ld+json", ("application/json",)),
+    (".nt", "application/n-triples", ("text/plain",)),
+    (".rdf", "application/rdf+xml", ()),
+)
+
+#: How a q-value is written after ``q=`` (a regex) -> its four digits (``{1}``: group 1).
+_QVALUES = (
+    (r"1(?:\.0{0,3})?", "1000"),
+    (r"0(?:\.0{0,3})?", "0000"),
+    (r"0\.(\d)", "0{1}00"),
+    (r"0\.(\d\d)", "0{1}0"),
+    (r"0\.(\d\d\d)", "0{1}"),
+)
+
+
+def _range_patterns(media: str) -> list[tuple[str, str]]:
+    """(regex over the Accept header, four-digit q) for the range ``media`` (``*/*``,
+    ``text/*`` or a type): one per way of writing its q, then one without a q (q=1)."""
+    head = rf"(?:^|,)\s*{re.escape(media)}\s*"
+    out = [(rf"{head}(?:;[^,]*?)?;\s*q\s*=\s*{value}\s*(?:[;,]|$)", q) for value, q in _QVALUES]
+    out.append((rf"{head}(?:;(?!\s*q\s*=)[^,;]*)*(?:,|$)", "1000"))
+    return out
+
+
+def _q_ranges(media: str) -> list[tuple[str, str]]:
+    """The patterns that set the q of ``media``, least specific range first (a later match
+    overrides an earlier one): ``*/*``, ``type/*``, the type itself."""
+    kind = media.split("/")[0]
+    return [p for m in ("*/*", f"{kind}/*", media) for p in _range_patterns(m)]
+
+
+def _greater_pattern() -> str:
+    """A regex matching ``AAAA...,BBBB`` when the four digits BBBB are greater than AAAA: at
+    the first digit where they differ, BBBB's is greater."""
+    return "|".join(rf"^(\d*){d}[^,]*,\{d + 1}[{d + 1}-9]" for d in range(9))
+
+
+def _q_name(suffix: str, alias: int = 0) -> str:
+    return f"LD_Q{alias or ''}_{suffix[1:].upper()}"
+
+
+def apache_negotiation() -> str:
+    """mod_rewrite rules that leave the chosen representation in the environment variable
+    ``LD_CHOICE`` as ``QQQQ.suffix`` (``0000.ttl`` when the Accept header refuses every
+    one); used by the site's ``.htaccess`` and by ``w3id.htaccess``."""
+    greater = _greater_pattern()
+
+    def q_rules(var: str, patterns: Sequence[tuple[str, str]]) -> list[str]:
+        out = []
+        for regex, q in patterns:
+            out.append(f'RewriteCond %{{HTTP_ACCEPT}} "{regex}" [NC]')
+            out.append(f"RewriteRule ^ - [E={var}:{q.replace('{1}', '%1')}]")
+        return out
+
+    zero = ",".join(f"E={_q_name(s)}:0000" for s, _, _ in CONNEG_FORMATS)
+    one = ",".join(f"E={_q_name(s)}:1000" for s, _, _ in CONNEG_FORMATS)
+    lines = [
+        f"RewriteRule ^ - [{zero}]",
+        "# no Accept header, or an empty one: anything goes",
+        'RewriteCond %{HTTP_ACCEPT} "^\\s*$"',
+        f"RewriteRule ^ - [{one}]",
+    ]
+    for suffix, media, aliases in CONNEG_FORMATS:
+        var = _q_name(suffix)
+        lines.append(f"# {media}: the q of */*, then of {media.split('/')[0]}/*, then of {media}")
+        lines += q_rules(var, _q_ranges(media))
+        for n, alias in enumerate(aliases, 1):
+            avar = _q_name(suffix, n)
+            lines.append(f"# {alias}, named exactly, counts for {media}")
+            lines.append(f"RewriteRule ^ - [E={avar}:0000]")
+            lines += q_rules(avar, _range_patterns(alias))
+            lines.append(f'RewriteCond "%{{ENV:{var}}},%{{ENV:{avar}}}" "{greater}"')
+            lines.append(f"RewriteRule ^ - [E={var}:%{{ENV:{avar}}}]")
+    first = CONNEG_FORMATS[0][0]
+    lines.append("# the highest q wins; a tie goes to the earlier one")
+    lines.append(f"RewriteRule ^ - [E=LD_CHOICE:%{{ENV:{_q_name(first)}}}{first}]")
+    for suffix, _, _ in CONNEG_FORMATS[1:]:
+        lines.append(f'RewriteCond "%{{ENV:LD_CHOICE}},%{{ENV:{_q_name(suffix)}}}" "{greater}"')
+        lines.append(f"RewriteRule ^ - [E=LD_CHOICE:%{{ENV:{_q_name(suffix)}}}{suffix}]")
+    return "\n".join(lines)
+
+
+def nginx_negotiation() -> str:
+    """nginx ``map`` blocks (for the ``http`` block) that set ``$ld_suffix`` to the suffix of
+    the chosen representation, empty when the Accept header refuses every one."""
+    greater = _greater_pattern()
+
+    def q_map(var: str, patterns: Sequence[tuple[str, str]], empty: str) -> str:
+        # nginx takes the first regex that matches: the most specific range first
+        body = [f'    ""  {empty};']
+        for regex, q in reversed(patterns):
+            body.append(f'    "~*{regex}"  "{q.replace("{1}", "${1}")}";')
+        body.append("    default  0000;")
+        return f"map $http_accept ${var} {{\n" + "\n".join(body) + "\n}"
+
+    def greater_map(a: str, b: str, out: str, then: str) -> str:
+        return f'map "{a},{b}" ${out} {{\n    "~{greater}"  "{then}";\n    default  "{a}";\n}}'
+
+    blocks = []
+    for suffix, media, aliases in CONNEG_FORMATS:
+        var = _q_name(suffix).lower()
+        blocks.append(q_map(var + "_range", _q_ranges(media), "1000"))
+        current = f"${var}_range"
+        for n, _alias in enumerate(aliases, 1):
+            avar = _q_name(suffix, n).lower()
+            blocks.append(q_map(avar, _range_patterns(aliases[n - 1]), "0000"))
+            blocks.append(greater_map(current, f"${avar}", var, f"${avar}"))
+            current = f"${var}"
+        if current != f"${var}":
+            blocks.append(f'map "{current}" ${var} {{\n    default  "{current}";\n}}')
+    first = CONNEG_FORMATS[0][0]
+    choice = "$" + _q_name(first).lower()
+    current = f"{choice}{first}"
+    for n, (suffix, _, _) in enumerate(CONNEG_FORMATS[1:], 1):
+        var = "$" + _q_name(suffix).lower()
+        blocks.append(greater_map(current, var, f"ld_choice{n}", f"{var}{suffix}"))
+        current = f"$ld_choice{n}"
+    blocks.append(
+        f'map "{current}" $ld_suffix {{\n    "~^0000"  "";\n'
+        f'    "~^[0-9]{{4}}(?<ld_s>[.].+)$"  $ld_s;\n}}'
+    )
+    return "\n".join(blocks)
+
+
+def htaccess(base_path: str = "/") -> str:
+    """Apache rules for the site hosted under the URL path ``base_path``: each document path
+    answers with the representation its Accept header prefers (Turtle, HTML, JSON-LD,
+    N-Triples, RDF/XML: :data:`CONNEG_FORMATS`), 406 when it accepts none."""
+    return _render("htaccess.txt", base_path=base_path, negotiation=apache_negotiation())
 
 
 def nginx_conf(base_path: str = "/") -> str:
     """An nginx snippet doing the same content negotiation under ``base_path``."""
-    return _render("nginx.conf.txt", base_path=base_path)
+    return _render("nginx.conf.txt", base_path=base_path, negotiation=nginx_negotiation())
+
+
+def w3id_htaccess(base_iri: str, base_url: str) -> str:
+    """The w3id.org rules for ``base_iri``: 303 See Other to the representation at
+    ``base_url`` that the Accept header prefers (negotiated as :func:`htaccess` does)."""
+    return _render(
+        "w3id.htaccess.txt",
+        base_iri=base_iri,
+        base_url=base_url,
+        name=base_iri.rstrip("/").rsplit("/", 1)[-1],
+        negotiation=apache_negotiation(),
+    )
 
 
 def sitemap(urls: Iterable[str]) -> str:
@@ -2191,15 +2341,10 @@ def build_site(
     not_found = _Page("404", _Graph(store, base_iri), base_url, pages=pages, site=site)
     files["404.html"] = _render("404.html", head=_head(not_found, "Not found")).encode("utf-8")
     files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
-    files[".htaccess"] = htaccess().encode("utf-8")
+    files[".htaccess"] = htaccess(urlsplit(base_url).path or "/").encode("utf-8")
     files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
     if base_url != base_iri and base_iri.startswith("https://w3id.org/"):
-        files["w3id.htaccess"] = _render(
-            "w3id.htaccess.txt",
-            base_iri=base_iri,
-            base_url=base_url,
-            name=base_iri.rstrip("/").rsplit("/", 1)[-1],
-        ).encode("utf-8")
+        files["w3id.htaccess"] = w3id_htaccess(base_iri, base_url).encode("utf-8")
     files[".nojekyll"] = b""
     html_pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
     files["sitemap.xml"] = sitemap(

@@ -151,8 +151,9 @@ def test_every_resource_under_the_base_has_a_page_and_documents(
 def test_resource_documents_hold_the_resource_description(
     site: Path, store: pyoxigraph.Store
 ) -> None:
-    """Each resource's .ttl, .nt and .jsonld give the same graph: its triples; together with
-    the vocabulary document they are exactly the dataset."""
+    """Each resource's .ttl, .nt, .rdf and .jsonld give the same graph: its triples and the
+    links to it with their subjects' labels; together with the vocabulary document they are
+    exactly the dataset."""
     union: set[Any] = set()
     docs = sorted(site.glob("id/*.ttl"))
     assert len(docs) > 100
@@ -164,13 +165,26 @@ def test_resource_documents_hold_the_resource_description(
                 ttl.with_suffix(".nt").read_bytes(), format=pyoxigraph.RdfFormat.N_TRIPLES
             )
         )
-        assert canonical(turtle) == canonical(nt), rel
-        assert {q.subject.value for q in turtle} <= {BASE + rel}, rel
+        rdfxml = pyoxigraph.parse(
+            ttl.with_suffix(".rdf").read_bytes(), format=pyoxigraph.RdfFormat.RDF_XML
+        )
+        assert canonical(turtle) == canonical(nt) == canonical(rdfxml), rel
+        own = [q for q in turtle if q.subject.value == BASE + rel]
         expected = publish.resource_graph(store, BASE + rel)
-        assert canonical(turtle) == canonical(
+        assert canonical(own) == canonical(
             pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in expected
         ), rel
-        union.update(turtle)
+        node = pyoxigraph.NamedNode(BASE + rel)
+        links = {
+            (q.subject, q.predicate)
+            for q in store.quads_for_pattern(None, None, node, None)
+            if isinstance(q.subject, pyoxigraph.NamedNode) and q.subject != node
+        }
+        assert links == {(q.subject, q.predicate) for q in turtle if q.object == node}, rel
+        for q in turtle:  # the other subjects: a link to this one, or the linker's label
+            if q.subject != node:
+                assert q.object == node or q.predicate.value in publish.INCOMING_LABEL_PROPS, rel
+        union.update(own)
     # JSON-LD documents (read with PyLD, offline) on a sample: every 10th resource
     for ttl in docs[::10]:
         turtle = list(pyoxigraph.parse(ttl.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE))
