@@ -628,11 +628,12 @@ def index_documents(
     base_iri: str = BASE_IRI,
     *,
     site: SiteInfo = CICA_SITE,
-    page_size: int = INDEX_PAGE_SIZE,
+    page_size: int | None = None,
 ) -> list[list[str]]:
     """The resources the root document lists, in pages of ``page_size``: every IRI under
     ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
     the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted."""
+    page_size = INDEX_PAGE_SIZE if page_size is None else page_size
     docs = site_resources(store, base_iri)
     vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
     listed = sorted(
@@ -648,7 +649,7 @@ def index_graph(
     base_iri: str = BASE_IRI,
     *,
     site: SiteInfo = CICA_SITE,
-    page_size: int = INDEX_PAGE_SIZE,
+    page_size: int | None = None,
 ) -> list[pyoxigraph.Triple]:
     """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
     to the dataset description so that a crawler reaches every resource: the dataset
@@ -674,7 +675,7 @@ def index_page_graph(
     n: int,
     *,
     site: SiteInfo = CICA_SITE,
-    page_size: int = INDEX_PAGE_SIZE,
+    page_size: int | None = None,
 ) -> list[pyoxigraph.Triple] | None:
     """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
     ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
@@ -1315,7 +1316,7 @@ def render_index_page_html(
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
-    page_size: int = INDEX_PAGE_SIZE,
+    page_size: int | None = None,
 ) -> str | None:
     """The page of index document ``index/N`` for people (the resources it lists, linked);
     None past the last page."""
@@ -1327,7 +1328,7 @@ def render_index_page_html(
     entries = sorted(
         (page.link(g.nn(iri)) for iri in chunks[n - 1]), key=lambda e: (e["text"].lower(), e["iri"])
     )
-    first = (n - 1) * page_size + 1
+    first = (n - 1) * (INDEX_PAGE_SIZE if page_size is None else page_size) + 1
     title = f"{site.title}: resources {first} to {first + len(entries) - 1}"
     html = _render(
         "index.html",
@@ -2081,7 +2082,9 @@ def nginx_negotiation() -> str:
         # nginx takes the first regex that matches: the most specific range first
         body = [f'    ""  {empty};']
         for regex, q in reversed(patterns):
-            body.append(f'    "~*{regex}"  "{q.replace("{1}", "${1}")}";')
+            # nginx map values take named captures only
+            regex = regex.replace(r"\.(\d", r"\.(?<ld_q>\d")
+            body.append(f'    "~*{regex}"  "{q.replace("{1}", "${ld_q}")}";')
         body.append("    default  0000;")
         return f"map $http_accept ${var} {{\n" + "\n".join(body) + "\n}"
 

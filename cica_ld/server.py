@@ -1410,7 +1410,7 @@ class _Handlers:
             format_by_key(key, offers) if key else negotiate(request.headers.get("accept"), offers)
         )
         if fmt is None:
-            return _text(406, _not_acceptable_message(offers, what))
+            return _text(406, _not_acceptable_message(offers, what), headers={"Vary": "Accept"})
         return fmt
 
     def _resource(
@@ -1508,8 +1508,13 @@ class _Handlers:
                 if key
                 else negotiate(request.headers.get("accept"), offers)
             )
+        if fmt is None:
+            return _text(
+                406, _not_acceptable_message(_page_offers(), f"<{self.config.base_iri}{name}>"),
+                headers={"Vary": "Accept"},
+            )  # fmt: skip
         if fmt is not HTML:
-            if name == "shapes" and fmt is not None:
+            if name == "shapes":
                 triples = _bundled_store("shapes").quads_for_pattern(None, None, None, None)
                 body = serialize_triples([q.triple for q in triples], fmt)
                 return _rdf_response(body, fmt, headers={"Vary": "Accept"})
