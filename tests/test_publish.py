@@ -8,6 +8,7 @@ import html
 import json
 import os
 import posixpath
+import re
 import shutil
 import socket
 import subprocess
@@ -483,18 +484,19 @@ def test_sitemap_lists_every_page(site: Path, pages: dict[str, Page]) -> None:
 
 
 def test_htaccess_and_nginx_rules_name_every_document_kind(site: Path) -> None:
+    """The rules the site ships are the generated ones (run in real servers by
+    tests/test_hosting.py): each representation's media type and suffix, Vary on every
+    answer."""
     htaccess = (site / ".htaccess").read_text()
     nginx = (site / "nginx.conf").read_text()
-    for suffix, media in (
-        (".jsonld", "application/ld"),
-        (".ttl", "text/turtle"),
-        (".nt", "application/n-triples"),
-        (".html", ""),
-    ):
-        assert f"$1{suffix}" in htaccess
-        assert f'"{suffix}"' in nginx
-        assert media in htaccess and media in nginx
-    assert "Vary Accept" in htaccess and "Vary Accept" in nginx
+    assert htaccess == publish.htaccess("/cica-ld/")
+    assert nginx == publish.nginx_conf("/cica-ld/")
+    for suffix, media, _ in publish.CONNEG_FORMATS:
+        assert f"E=LD_CHOICE:%{{ENV:LD_Q_{suffix[1:].upper()}}}{suffix}" in htaccess
+        assert f'"$ld_q_{suffix[1:]}{suffix}"' in nginx
+        assert re.escape(media) in htaccess and re.escape(media) in nginx
+    assert "Header always merge Vary Accept" in htaccess
+    assert "add_header Vary Accept always" in nginx
 
 
 def test_nginx_serves_each_representation_by_accept(site: Path, tmp_path: Path) -> None:
