@@ -613,7 +613,7 @@ def test_base_url_moves_absolute_urls_not_identifiers(tmp_path: Path) -> None:
     ttl = (out / "id" / "cica.ttl").read_text()
     assert "example.github.io" not in ttl
     w3id = (out / "w3id.htaccess").read_text()
-    assert f"{hosted}$1.ttl" in w3id
+    assert f"{hosted}$1%1 [R=303,L]" in w3id
     assert "R=303" in w3id
 
 
