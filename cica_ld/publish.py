@@ -632,7 +632,10 @@ def index_documents(
 ) -> list[list[str]]:
     """The resources the root document lists, in pages of ``page_size``: every IRI under
     ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
-    the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted."""
+    the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted.
+    It reads the whole store (seconds at a million triples): compute it once and pass it as
+    ``listing`` to :func:`index_graph`, :func:`index_page_graph` and
+    :func:`render_index_page_html`."""
     page_size = INDEX_PAGE_SIZE if page_size is None else page_size
     docs = site_resources(store, base_iri)
     vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
@@ -650,6 +653,7 @@ def index_graph(
     *,
     site: SiteInfo = CICA_SITE,
     page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
 ) -> list[pyoxigraph.Triple]:
     """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
     to the dataset description so that a crawler reaches every resource: the dataset
@@ -661,7 +665,11 @@ def index_graph(
     ds = nn(base_iri + "dataset")
     see = nn(RDFS + "seeAlso")
     out = [pyoxigraph.Triple(nn(base_iri), see, ds)]
-    pages = index_documents(store, base_iri, site=site, page_size=page_size)
+    pages = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
     for n in range(1, len(pages) + 1):
         out.append(pyoxigraph.Triple(ds, see, nn(f"{base_iri}index/{n}")))
     for name in sorted(site.documented):
@@ -676,13 +684,18 @@ def index_page_graph(
     *,
     site: SiteInfo = CICA_SITE,
     page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
 ) -> list[pyoxigraph.Triple] | None:
     """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
     ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
     :func:`_label_triples`); None past the last page."""
     import pyoxigraph
 
-    pages = index_documents(store, base_iri, site=site, page_size=page_size)
+    pages = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
     if not 1 <= n <= len(pages):
         return None
     nn = pyoxigraph.NamedNode
@@ -1317,10 +1330,15 @@ def render_index_page_html(
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
     page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
 ) -> str | None:
     """The page of index document ``index/N`` for people (the resources it lists, linked);
     None past the last page."""
-    chunks = index_documents(store, base_iri, site=site, page_size=page_size)
+    chunks = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
     if not 1 <= n <= len(chunks):
         return None
     g = _Graph(store, base_iri)
@@ -1328,7 +1346,7 @@ def render_index_page_html(
     entries = sorted(
         (page.link(g.nn(iri)) for iri in chunks[n - 1]), key=lambda e: (e["text"].lower(), e["iri"])
     )
-    first = (n - 1) * (INDEX_PAGE_SIZE if page_size is None else page_size) + 1
+    first = sum(len(c) for c in chunks[: n - 1]) + 1
     title = f"{site.title}: resources {first} to {first + len(entries) - 1}"
     html = _render(
         "index.html",
@@ -2325,17 +2343,20 @@ def build_site(
         desc, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
     # the root document (the base IRI) and the index documents: what a crawler starts from
-    root = sorted(set(desc) | set(index_graph(store, base_iri, site=site)), key=_triple_key)
+    root = sorted(
+        set(desc) | set(index_graph(store, base_iri, site=site, listing=index_docs)),
+        key=_triple_key,
+    )
     for suffix, fmt in RESOURCE_DOCS.items():
         files[f"index{suffix}"] = _serialize(root, fmt, site=site)
     for n in range(1, len(index_docs) + 1):
-        listing = index_page_graph(store, base_iri, n, site=site) or []
+        listing = index_page_graph(store, base_iri, n, site=site, listing=index_docs) or []
         for suffix, fmt in RESOURCE_DOCS.items():
             files[f"index/{n}{suffix}"] = _serialize(listing, fmt, site=site)
-        files[f"index/{n}.html"] = (
-            render_index_page_html(store, n, base_url, base_iri=base_iri, pages=pages, site=site)
-            or ""
-        ).encode("utf-8")
+        html = render_index_page_html(
+            store, n, base_url, base_iri=base_iri, pages=pages, site=site, listing=index_docs
+        )
+        files[f"index/{n}.html"] = (html or "").encode("utf-8")
 
     # index and the files around it
     files["index.html"] = render_index_html(

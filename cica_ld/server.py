@@ -1188,6 +1188,17 @@ class _Handlers:
         self.executor = executor
         self.hashes = _HashIndex(store, config.base_iri)
         self.cache = RenderCache()
+        self._listing: list[list[str]] | None = None
+        self._listing_lock = threading.Lock()
+
+    def listing(self, pub: Any) -> list[list[str]]:
+        """The resources of the index documents (:func:`cica_ld.publish.index_documents`),
+        computed once: it reads the whole store."""
+        with self._listing_lock:
+            if self._listing is None:
+                site = _site(self.config, pub)
+                self._listing = pub.index_documents(self.store, self.config.base_iri, site=site)
+            return self._listing
 
     # ---- /sparql ---------------------------------------------------------------------------
 
@@ -1379,7 +1390,8 @@ class _Handlers:
         the last one."""
         site = _site(self.config, pub)
         base = self.config.base_iri
-        triples = pub.index_page_graph(self.store, base, n, site=site)
+        listing = self.listing(pub)
+        triples = pub.index_page_graph(self.store, base, n, site=site, listing=listing)
         if triples is None:
             return None
         fmt = self._choose_format(request, forced, _page_offers(), f"<{base}index/{n}>")
@@ -1390,7 +1402,9 @@ class _Handlers:
         body = self.cache.get(key)
         if body is None:
             if fmt is HTML:
-                html = pub.render_index_page_html(self.store, n, public, base_iri=base, site=site)
+                html = pub.render_index_page_html(
+                    self.store, n, public, base_iri=base, site=site, listing=listing
+                )
                 body = html.encode("utf-8")
             elif fmt is JSONLD:
                 body = _render_jsonld(triples, self.config.site)
@@ -1457,7 +1471,11 @@ class _Handlers:
                 # the root document: the description and the index documents (a crawler's start)
                 triples = sorted(
                     set(triples)
-                    | set(pub.index_graph(self.store, self.config.base_iri, site=site)),
+                    | set(
+                        pub.index_graph(
+                            self.store, self.config.base_iri, site=site, listing=self.listing(pub)
+                        )
+                    ),
                     key=str,
                 )
             if fmt is HTML and page == "index":
