@@ -251,9 +251,10 @@ def test_a_crawler_through_w3id_and_apache_reaches_every_resource(hosts: Hosts) 
     base = _host_url(hosts, "w3id")
     store = dataset.load().store
     want = resources(store, BASE)
-    got = crawl(_over(base, BASE), BASE, BASE)
-    assert want - got.documents == set()
-    assert got.failed == {}
+    for start in (BASE, BASE + "id/cica"):
+        got = crawl(_over(base, BASE), start, BASE)
+        assert want - got.documents == set(), start
+        assert got.failed == {}, start
 
 
 @pytest.fixture(scope="module")
@@ -290,3 +291,70 @@ def test_a_crawler_reaches_every_resource_of_other_data(
     for doc in got.documents:
         body = _over(url, LIBRARY_BASE)(doc).body.lower()
         assert b"cica" not in body, doc
+
+
+def _random_accepts(n: int, seed: int = 13) -> list[str]:
+    """Accept headers drawn from the offered types, their aliases, wildcards and types nobody
+    offers, each range at most once, with q-values of 0 to 3 decimals, parameters, odd spacing
+    and case."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [
+        *(m for _, m, _ in publish.CONNEG_FORMATS),
+        *(a for _, _, aliases in publish.CONNEG_FORMATS for a in aliases),
+        "*/*",
+        "text/*",
+        "application/*",
+        "image/*",
+        "image/png",
+        "application/xml",
+        "application/pdf",
+    ]
+    out = []
+    for _ in range(n):
+        ranges = []
+        for media in rng.sample(pool, rng.randint(1, 5)):
+            if rng.random() < 0.2:
+                media = media.upper()
+            params = [";charset=utf-8"] if rng.random() < 0.15 else []
+            if rng.random() < 0.7:
+                q = rng.choice(
+                    [
+                        "0",
+                        "1",
+                        "1.0",
+                        "0.000",
+                        *(f"0.{rng.randint(0, 999):0{k}d}"[: 2 + k] for k in (1, 2, 3)),
+                    ]
+                )
+                params.append(f"{rng.choice(['', ' '])};{rng.choice(['', ' '])}q={q}")
+            ranges.append(media + "".join(params))
+        out.append(rng.choice([",", ", ", " ,"]).join(ranges))
+    return out
+
+
+@pytest.mark.parametrize("host", ["serve", "nginx", "apache", "w3id"])
+def test_random_accept_headers_agree_with_the_servers_negotiation(hosts: Hosts, host: str) -> None:
+    """300 Accept headers: every host picks what cica_ld.server.negotiate picks (the oracle)."""
+    url = _host_url(hosts, host) + "id/cica"
+    offers = server._page_offers()
+    wrong = []
+    for accept in _random_accepts(300):
+        chosen = server.negotiate(accept, offers)
+        a = get(url, accept)
+        if chosen is None:
+            ok = a.status == 406
+        elif host == "w3id":
+            ok = (a.status, a.header("location")) == (
+                303,
+                f"{hosts.site_url}id/cica{chosen.suffix}",
+            )
+        else:
+            ok = (a.status, a.header("content-type").split(";")[0]) == (200, chosen.media_type)
+        if not ok:
+            wrong.append(
+                f"{accept!r}: want {chosen and chosen.suffix}, got {a.status} "
+                f"{a.header('content-type')} {a.header('location')}"
+            )
+    assert wrong == []
