@@ -950,12 +950,33 @@ def _sources(page: _Page, nodes: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _incoming(page: _Page, iri: str) -> list[dict[str, Any]]:
+    """The page's incoming links: at most :data:`MAX_INCOMING` (the documents' cap), sorted;
+    :func:`_incoming_more` says whether there are more."""
     g = page.g
-    rows = []
-    for q in g.incoming(iri):
-        rows.append({"subject": page.link(q.subject), "property": page.link(q.predicate)})
-    uniq = {(r["subject"]["text"], r["subject"]["iri"], r["property"]["iri"]): r for r in rows}
+    uniq: dict[tuple[str, str, str], dict[str, Any]] = {}
+    keys: set[tuple[Any, Any]] = set()
+    for q in g.store.quads_for_pattern(None, None, g.nn(iri), None):
+        if (q.subject, q.predicate) in keys:
+            continue
+        if len(keys) >= MAX_INCOMING:
+            break
+        keys.add((q.subject, q.predicate))
+        r = {"subject": page.link(q.subject), "property": page.link(q.predicate)}
+        uniq[(r["subject"]["text"], r["subject"]["iri"], r["property"]["iri"])] = r
     return [uniq[k] for k in sorted(uniq)]
+
+
+def _incoming_more(page: _Page, iri: str, shown: int) -> dict[str, Any] | None:
+    """Where the rest of the incoming links are (the N-Triples dump) when the page shows
+    ``shown`` and that is the cap; else None."""
+    if shown < MAX_INCOMING:
+        return None
+    seen = set()
+    for q in page.g.store.quads_for_pattern(None, None, page.g.nn(iri), None):
+        seen.add((q.subject, q.predicate))
+        if len(seen) > MAX_INCOMING:
+            return {"limit": MAX_INCOMING, "href": f"{page.root}dumps/{page.site.name}.nt"}
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1193,6 +1214,7 @@ def render_resource_html(
     as_member = _memberships(page, iri, ORG + "member", ORG + "organization")
     membership_nodes = [g.nn(r["membership"]["iri"]) for r in as_org + as_member]
     page_url = page.url(path + ".html")
+    incoming = _incoming(page, iri)
     return _render(
         "resource.html",
         head=_head(page, label),
@@ -1203,7 +1225,8 @@ def render_resource_html(
         members=_group_by_role(as_org),
         memberships=_group_by_role(as_member),
         properties=_property_rows(page, triples, subject),
-        incoming=_incoming(page, iri),
+        incoming=incoming,
+        incoming_more=_incoming_more(page, iri, len(incoming)),
         sources=_sources(page, [subject, *membership_nodes]),
         docs=[
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}

@@ -188,3 +188,19 @@ def test_user_data_under_index_is_the_sites_own(store: pyoxigraph.Store) -> None
     site = publish.build_site(s, base_iri=B, base_url=B, site=publish.user_site(s, [LIBRARY]))
     assert B + "index/7" in site.skipped
     assert "a.ttl" in site.files
+
+
+def test_pages_cap_incoming_links_and_link_the_dump(
+    store: pyoxigraph.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = publish.user_site(store, [LIBRARY])
+    monkeypatch.setattr(publish, "MAX_INCOMING", 2)
+    html = publish.render_resource_html(store, B + "subject/rivers", B, base_iri=B, site=site)
+    rows = html.split('<table class="incoming">', 1)[1].split("</table>", 1)[0]
+    assert rows.count("<tr><td>") == 2
+    assert 'The first 2 links; all of them are in the <a href="../dumps/library.nt">' in html
+    monkeypatch.setattr(publish, "MAX_INCOMING", 3)
+    html = publish.render_resource_html(store, B + "subject/rivers", B, base_iri=B, site=site)
+    rows = html.split('<table class="incoming">', 1)[1].split("</table>", 1)[0]
+    assert rows.count("<tr><td>") == 3
+    assert "N-Triples dump" not in html
