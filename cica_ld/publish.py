@@ -97,7 +97,7 @@ RESERVED = frozenset(
     }
 )
 #: Formats of the per-resource documents: suffix -> export format.
-RESOURCE_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples"}
+RESOURCE_DOCS = {".ttl": "turtle", ".jsonld": "jsonld", ".nt": "ntriples", ".rdf": "rdfxml"}
 #: The full dumps: file name -> export format.
 DUMPS = {
     "cica-ld.ttl": "turtle",
@@ -155,16 +155,21 @@ class SiteInfo:
         there gets no page). On the CICA site: every path whose first segment is one of
         :data:`RESERVED`. On a site of the user's data only what would clash with a file the
         site writes: a path that is one of those names (``ontology`` and ``shapes`` only when
-        the site has those pages, never ``context``), and ``dumps/...`` (and
-        ``ontology/...``, the vocabulary's version documents); so ``dataset/bus-stops`` gets
-        its page."""
+        the site has those pages, never ``context``), ``dumps/...`` and ``index/...`` (the
+        index documents), and ``ontology/...`` and ``shapes/...`` (the version documents of
+        the vocabulary and shapes); so ``dataset/bus-stops`` gets its page."""
         first = rel.split("/", 1)[0]
         if self.cica:
             return first in RESERVED
         names = RESERVED - {"context"}
         names -= set() if vocabulary else {"ontology"}
         names -= set() if shapes else {"shapes"}
-        return rel in names or first == "dumps" or (vocabulary and first == "ontology")
+        return (
+            rel in names
+            or first in ("dumps", "index")
+            or (vocabulary and first == "ontology")
+            or (shapes and first == "shapes")
+        )
 
 
 _DUMP_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml"}
@@ -511,14 +516,196 @@ def _triple_key(t: Any) -> tuple[Any, ...]:
     )
 
 
-def document_graph(store: pyoxigraph.Store, doc_iri: str, subjects: Iterable[str]) -> list[Any]:
-    """The union of the descriptions of ``subjects`` (the resources one document describes)."""
+def document_graph(
+    store: pyoxigraph.Store,
+    doc_iri: str,
+    subjects: Iterable[str],
+    *,
+    incoming: bool = True,
+    limit: int | None = None,
+    more: str | None = None,
+) -> list[Any]:
+    """The union of the descriptions of ``subjects`` (the resources one document describes),
+    and (``incoming``) the links to them with their subjects' labels (:func:`incoming_graph`,
+    at most ``limit`` links, ``more`` naming where the rest are)."""
+    subjects = list(subjects) or [doc_iri]
     out: set[Any] = set()
     for s in subjects:
         out.update(resource_graph(store, s))
-    if not subjects:
-        out.update(resource_graph(store, doc_iri))
+    if incoming:
+        out.update(
+            incoming_graph(
+                store, subjects, limit=MAX_INCOMING if limit is None else limit, more=more
+            )
+        )
     return sorted(out, key=_triple_key)
+
+
+#: At most this many incoming links (triples ``?s ?p <iri>``) go into a resource's documents
+#: (``cica-ld publish`` and ``cica-ld serve``): a hub such as a class every resource is typed
+#: with would otherwise carry the dataset. Past it, the document links (``rdfs:seeAlso``) to
+#: where the rest are: the N-Triples dump (publish) or a SPARQL CONSTRUCT URL (serve).
+MAX_INCOMING = 1000
+#: Labels copied for the subjects of incoming links (the first one present, every language).
+INCOMING_LABEL_PROPS = (
+    RDFS + "label",
+    SKOS + "prefLabel",
+    SCHEMA + "name",
+    DCT + "title",
+    FOAF + "name",
+)
+
+
+def incoming_graph(
+    store: pyoxigraph.Store,
+    iris: Iterable[str],
+    *,
+    limit: int = MAX_INCOMING,
+    more: str | None = None,
+) -> list[pyoxigraph.Triple]:
+    """The links to ``iris`` that a crawler can follow back, as Pubby and LodView show them:
+    every triple ``?s ?p <iri>`` whose subject is an IRI other than the ``iris`` themselves
+    (links from blank nodes belong to their owner's description), and the labels of those
+    subjects (``rdfs:label``, ``skos:prefLabel``, ``schema:name``, ``dcterms:title``,
+    ``foaf:name``: each value of the first that the subject has).
+
+    At most ``limit`` links (taken in the store's index order, which depends only on the
+    data, so the result is the same on every run); when there are more and ``more`` is given,
+    the triple ``<iri> rdfs:seeAlso <more>`` says where the rest are."""
+    import pyoxigraph
+
+    own = [pyoxigraph.NamedNode(i) for i in dict.fromkeys(iris)]
+    mine = set(own)
+    links: set[Any] = set()
+    truncated = False
+    for node in own:
+        for q in store.quads_for_pattern(None, None, node, None):
+            if not isinstance(q.subject, pyoxigraph.NamedNode) or q.subject in mine:
+                continue
+            t = pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            if t in links:
+                continue
+            if len(links) >= limit:
+                truncated = True
+                break
+            links.add(t)
+        if truncated:
+            break
+    out = set(links)
+    for s in {t.subject for t in links}:
+        out.update(_label_triples(store, s))
+    if truncated and more is not None:
+        out.add(
+            pyoxigraph.Triple(
+                own[0], pyoxigraph.NamedNode(RDFS + "seeAlso"), pyoxigraph.NamedNode(more)
+            )
+        )
+    return sorted(out, key=_triple_key)
+
+
+def _label_triples(store: pyoxigraph.Store, s: Any) -> list[pyoxigraph.Triple]:
+    """The label triples of ``s`` as written: every literal of the first of
+    :data:`INCOMING_LABEL_PROPS` it has."""
+    import pyoxigraph
+
+    for p in INCOMING_LABEL_PROPS:
+        labels = [
+            pyoxigraph.Triple(q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(s, pyoxigraph.NamedNode(p), None, None)
+            if isinstance(q.object, pyoxigraph.Literal)
+        ]
+        if labels:
+            return labels
+    return []
+
+
+#: Resources listed by each of the site's index documents (``index/1``, ``index/2``, ...).
+INDEX_PAGE_SIZE = 1000
+
+
+def index_documents(
+    store: pyoxigraph.Store,
+    base_iri: str = BASE_IRI,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int | None = None,
+) -> list[list[str]]:
+    """The resources the root document lists, in pages of ``page_size``: every IRI under
+    ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
+    the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted.
+    It reads the whole store (seconds at a million triples): compute it once and pass it as
+    ``listing`` to :func:`index_graph`, :func:`index_page_graph` and
+    :func:`render_index_page_html`."""
+    page_size = INDEX_PAGE_SIZE if page_size is None else page_size
+    docs = site_resources(store, base_iri)
+    vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
+    listed = sorted(
+        base_iri + rel
+        for rel in docs
+        if rel != "index" and not site.reserved(rel, vocabulary=vocabulary, shapes=shapes)
+    )
+    return [listed[i : i + page_size] for i in range(0, len(listed), page_size)]
+
+
+def index_graph(
+    store: pyoxigraph.Store,
+    base_iri: str = BASE_IRI,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
+) -> list[pyoxigraph.Triple]:
+    """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
+    to the dataset description so that a crawler reaches every resource: the dataset
+    ``rdfs:seeAlso`` each index document ``<base>index/N`` (see :func:`index_page_graph`),
+    and the vocabulary and shapes documents when the site has them."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    ds = nn(base_iri + "dataset")
+    see = nn(RDFS + "seeAlso")
+    out = [pyoxigraph.Triple(nn(base_iri), see, ds)]
+    pages = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
+    for n in range(1, len(pages) + 1):
+        out.append(pyoxigraph.Triple(ds, see, nn(f"{base_iri}index/{n}")))
+    for name in sorted(site.documented):
+        out.append(pyoxigraph.Triple(ds, see, nn(base_iri + name)))
+    return sorted(set(out), key=_triple_key)
+
+
+def index_page_graph(
+    store: pyoxigraph.Store,
+    base_iri: str,
+    n: int,
+    *,
+    site: SiteInfo = CICA_SITE,
+    page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
+) -> list[pyoxigraph.Triple] | None:
+    """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
+    ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
+    :func:`_label_triples`); None past the last page."""
+    import pyoxigraph
+
+    pages = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
+    if not 1 <= n <= len(pages):
+        return None
+    nn = pyoxigraph.NamedNode
+    doc = nn(f"{base_iri}index/{n}")
+    see = nn(RDFS + "seeAlso")
+    out = [pyoxigraph.Triple(doc, nn(DCT + "isPartOf"), nn(base_iri + "dataset"))]
+    for iri in pages[n - 1]:
+        out.append(pyoxigraph.Triple(doc, see, nn(iri)))
+        out.extend(_label_triples(store, nn(iri)))
+    return sorted(set(out), key=_triple_key)
 
 
 def _serialize(
@@ -763,12 +950,33 @@ def _sources(page: _Page, nodes: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _incoming(page: _Page, iri: str) -> list[dict[str, Any]]:
+    """The page's incoming links: at most :data:`MAX_INCOMING` (the documents' cap), sorted;
+    :func:`_incoming_more` says whether there are more."""
     g = page.g
-    rows = []
-    for q in g.incoming(iri):
-        rows.append({"subject": page.link(q.subject), "property": page.link(q.predicate)})
-    uniq = {(r["subject"]["text"], r["subject"]["iri"], r["property"]["iri"]): r for r in rows}
+    uniq: dict[tuple[str, str, str], dict[str, Any]] = {}
+    keys: set[tuple[Any, Any]] = set()
+    for q in g.store.quads_for_pattern(None, None, g.nn(iri), None):
+        if (q.subject, q.predicate) in keys:
+            continue
+        if len(keys) >= MAX_INCOMING:
+            break
+        keys.add((q.subject, q.predicate))
+        r = {"subject": page.link(q.subject), "property": page.link(q.predicate)}
+        uniq[(r["subject"]["text"], r["subject"]["iri"], r["property"]["iri"])] = r
     return [uniq[k] for k in sorted(uniq)]
+
+
+def _incoming_more(page: _Page, iri: str, shown: int) -> dict[str, Any] | None:
+    """Where the rest of the incoming links are (the N-Triples dump) when the page shows
+    ``shown`` and that is the cap; else None."""
+    if shown < MAX_INCOMING:
+        return None
+    seen = set()
+    for q in page.g.store.quads_for_pattern(None, None, page.g.nn(iri), None):
+        seen.add((q.subject, q.predicate))
+        if len(seen) > MAX_INCOMING:
+            return {"limit": MAX_INCOMING, "href": f"{page.root}dumps/{page.site.name}.nt"}
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1006,6 +1214,7 @@ def render_resource_html(
     as_member = _memberships(page, iri, ORG + "member", ORG + "organization")
     membership_nodes = [g.nn(r["membership"]["iri"]) for r in as_org + as_member]
     page_url = page.url(path + ".html")
+    incoming = _incoming(page, iri)
     return _render(
         "resource.html",
         head=_head(page, label),
@@ -1016,7 +1225,8 @@ def render_resource_html(
         members=_group_by_role(as_org),
         memberships=_group_by_role(as_member),
         properties=_property_rows(page, triples, subject),
-        incoming=_incoming(page, iri),
+        incoming=incoming,
+        incoming_more=_incoming_more(page, iri, len(incoming)),
         sources=_sources(page, [subject, *membership_nodes]),
         docs=[
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
@@ -1132,6 +1342,52 @@ def render_index_html(
         shapes=page.has("shapes"),
         context=site.cica,
     )
+
+
+def render_index_page_html(
+    store: pyoxigraph.Store,
+    n: int,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+    page_size: int | None = None,
+    listing: Sequence[Sequence[str]] | None = None,
+) -> str | None:
+    """The page of index document ``index/N`` for people (the resources it lists, linked);
+    None past the last page."""
+    chunks = (
+        listing
+        if listing is not None
+        else index_documents(store, base_iri, site=site, page_size=page_size)
+    )
+    if not 1 <= n <= len(chunks):
+        return None
+    g = _Graph(store, base_iri)
+    page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
+    entries = sorted(
+        (page.link(g.nn(iri)) for iri in chunks[n - 1]), key=lambda e: (e["text"].lower(), e["iri"])
+    )
+    first = sum(len(c) for c in chunks[: n - 1]) + 1
+    title = f"{site.title}: resources {first} to {first + len(entries) - 1}"
+    html = _render(
+        "index.html",
+        head=_head(page, title),
+        title=title,
+        description="",
+        groups=[
+            {"heading": "Resources", "id": "resources", "entries": entries, "collapsed": False}
+        ],
+        count=len(entries),
+        dumps=[{"href": f"dumps/{name}", "format": fmt} for name, fmt in site.dumps().items()],
+        vocabulary=page.has("ontology"),
+        shapes=page.has("shapes"),
+        context=site.cica,
+    )
+    rel = f"index/{n}"
+    html = html.replace(page.url("index.html"), page.url(rel + ".html"))
+    return _rebase_html(html, rel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1763,15 +2019,167 @@ def render_dataset_html(
 # ---------------------------------------------------------------------------------------------
 
 
-def htaccess() -> str:
-    """Apache rules: each IRI path answers with the representation its Accept header asks
-    for (JSON-LD, Turtle, N-Triples, RDF/XML where there is one, else HTML)."""
-    return _render("htaccess.txt")
+# The negotiation the host rules do is the one of ``cica-ld serve`` (cica_ld.server.negotiate):
+# each representation gets the q-value of the most specific Accept range that names it
+# (``text/turtle``, then ``text/*``, then ``*/*``; an alias only when named exactly), the
+# highest q wins, a tie goes to the earlier in CONNEG_FORMATS, and q=0 (or no matching range)
+# refuses: 406. Neither Apache nor nginx rules can compare numbers, so each q-value is written
+# with four digits (``q=0.5`` -> ``0500``, q=1 -> ``1000``) and two of them are compared by a
+# regular expression with back-references (:func:`_greater_pattern`).
+
+#: The representations of a document in the order of preference of ``cica-ld serve`` (Turtle
+#: first, so ``*/*`` gets data): (suffix, media type, aliases counted only when named exactly).
+CONNEG_FORMATS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (".ttl", "text/turtle", ("application/x-turtle",)),
+    (".html", "text/html", ("application/xhtml+xml",)),
+    (".jsonld", "application/ld+json", ("application/json",)),
+    (".nt", "application/n-triples", ("text/plain",)),
+    (".rdf", "application/rdf+xml", ()),
+)
+
+#: How a q-value is written after ``q=`` (a regex) -> its four digits (``{1}``: group 1).
+_QVALUES = (
+    (r"1(?:\.0{0,3})?", "1000"),
+    (r"0(?:\.0{0,3})?", "0000"),
+    (r"0\.(\d)", "0{1}00"),
+    (r"0\.(\d\d)", "0{1}0"),
+    (r"0\.(\d\d\d)", "0{1}"),
+)
+
+
+def _range_patterns(media: str) -> list[tuple[str, str]]:
+    """(regex over the Accept header, four-digit q) for the range ``media`` (``*/*``,
+    ``text/*`` or a type): one per way of writing its q, then one without a q (q=1)."""
+    head = rf"(?:^|,)\s*{re.escape(media)}\s*"
+    out = [(rf"{head}(?:;[^,]*?)?;\s*q\s*=\s*{value}\s*(?:[;,]|$)", q) for value, q in _QVALUES]
+    out.append((rf"{head}(?:;(?!\s*q\s*=)[^,;]*)*(?:,|$)", "1000"))
+    return out
+
+
+def _q_ranges(media: str) -> list[tuple[str, str]]:
+    """The patterns that set the q of ``media``, least specific range first (a later match
+    overrides an earlier one): ``*/*``, ``type/*``, the type itself."""
+    kind = media.split("/")[0]
+    return [p for m in ("*/*", f"{kind}/*", media) for p in _range_patterns(m)]
+
+
+def _greater_pattern() -> str:
+    """A regex matching ``AAAA...,BBBB`` when the four digits BBBB are greater than AAAA: at
+    the first digit where they differ, BBBB's is greater."""
+    return "|".join(rf"^(\d*){d}[^,]*,\{d + 1}[{d + 1}-9]" for d in range(9))
+
+
+def _q_name(suffix: str, alias: int = 0) -> str:
+    return f"LD_Q{alias or ''}_{suffix[1:].upper()}"
+
+
+def apache_negotiation() -> str:
+    """mod_rewrite rules that leave the chosen representation in the environment variable
+    ``LD_CHOICE`` as ``QQQQ.suffix`` (``0000.ttl`` when the Accept header refuses every
+    one); used by the site's ``.htaccess`` and by ``w3id.htaccess``."""
+    greater = _greater_pattern()
+
+    def q_rules(var: str, patterns: Sequence[tuple[str, str]]) -> list[str]:
+        out = []
+        for regex, q in patterns:
+            out.append(f'RewriteCond %{{HTTP_ACCEPT}} "{regex}" [NC]')
+            out.append(f"RewriteRule ^ - [E={var}:{q.replace('{1}', '%1')}]")
+        return out
+
+    zero = ",".join(f"E={_q_name(s)}:0000" for s, _, _ in CONNEG_FORMATS)
+    one = ",".join(f"E={_q_name(s)}:1000" for s, _, _ in CONNEG_FORMATS)
+    lines = [
+        f"RewriteRule ^ - [{zero}]",
+        "# no Accept header, or an empty one: anything goes",
+        'RewriteCond %{HTTP_ACCEPT} "^\\s*$"',
+        f"RewriteRule ^ - [{one}]",
+    ]
+    for suffix, media, aliases in CONNEG_FORMATS:
+        var = _q_name(suffix)
+        lines.append(f"# {media}: the q of */*, then of {media.split('/')[0]}/*, then of {media}")
+        lines += q_rules(var, _q_ranges(media))
+        for n, alias in enumerate(aliases, 1):
+            avar = _q_name(suffix, n)
+            lines.append(f"# {alias}, named exactly, counts for {media}")
+            lines.append(f"RewriteRule ^ - [E={avar}:0000]")
+            lines += q_rules(avar, _range_patterns(alias))
+            lines.append(f'RewriteCond "%{{ENV:{var}}},%{{ENV:{avar}}}" "{greater}"')
+            lines.append(f"RewriteRule ^ - [E={var}:%{{ENV:{avar}}}]")
+    first = CONNEG_FORMATS[0][0]
+    lines.append("# the highest q wins; a tie goes to the earlier one")
+    lines.append(f"RewriteRule ^ - [E=LD_CHOICE:%{{ENV:{_q_name(first)}}}{first}]")
+    for suffix, _, _ in CONNEG_FORMATS[1:]:
+        lines.append(f'RewriteCond "%{{ENV:LD_CHOICE}},%{{ENV:{_q_name(suffix)}}}" "{greater}"')
+        lines.append(f"RewriteRule ^ - [E=LD_CHOICE:%{{ENV:{_q_name(suffix)}}}{suffix}]")
+    return "\n".join(lines)
+
+
+def nginx_negotiation() -> str:
+    """nginx ``map`` blocks (for the ``http`` block) that set ``$ld_suffix`` to the suffix of
+    the chosen representation, empty when the Accept header refuses every one."""
+    greater = _greater_pattern()
+
+    def q_map(var: str, patterns: Sequence[tuple[str, str]], empty: str) -> str:
+        # nginx takes the first regex that matches: the most specific range first
+        body = [f'    ""  {empty};']
+        for regex, q in reversed(patterns):
+            # nginx map values take named captures only
+            regex = regex.replace(r"\.(\d", r"\.(?<ld_q>\d")
+            body.append(f'    "~*{regex}"  "{q.replace("{1}", "${ld_q}")}";')
+        body.append("    default  0000;")
+        return f"map $http_accept ${var} {{\n" + "\n".join(body) + "\n}"
+
+    def greater_map(a: str, b: str, out: str, then: str) -> str:
+        return f'map "{a},{b}" ${out} {{\n    "~{greater}"  "{then}";\n    default  "{a}";\n}}'
+
+    blocks = []
+    for suffix, media, aliases in CONNEG_FORMATS:
+        var = _q_name(suffix).lower()
+        blocks.append(q_map(var + "_range", _q_ranges(media), "1000"))
+        current = f"${var}_range"
+        for n, _alias in enumerate(aliases, 1):
+            avar = _q_name(suffix, n).lower()
+            blocks.append(q_map(avar, _range_patterns(aliases[n - 1]), "0000"))
+            blocks.append(greater_map(current, f"${avar}", var, f"${avar}"))
+            current = f"${var}"
+        if current != f"${var}":
+            blocks.append(f'map "{current}" ${var} {{\n    default  "{current}";\n}}')
+    first = CONNEG_FORMATS[0][0]
+    choice = "$" + _q_name(first).lower()
+    current = f"{choice}{first}"
+    for n, (suffix, _, _) in enumerate(CONNEG_FORMATS[1:], 1):
+        var = "$" + _q_name(suffix).lower()
+        blocks.append(greater_map(current, var, f"ld_choice{n}", f"{var}{suffix}"))
+        current = f"$ld_choice{n}"
+    blocks.append(
+        f'map "{current}" $ld_suffix {{\n    "~^0000"  "";\n'
+        f'    "~^[0-9]{{4}}(?<ld_s>[.].+)$"  $ld_s;\n}}'
+    )
+    return "\n".join(blocks)
+
+
+def htaccess(base_path: str = "/") -> str:
+    """Apache rules for the site hosted under the URL path ``base_path``: each document path
+    answers with the representation its Accept header prefers (Turtle, HTML, JSON-LD,
+    N-Triples, RDF/XML: :data:`CONNEG_FORMATS`), 406 when it accepts none."""
+    return _render("htaccess.txt", base_path=base_path, negotiation=apache_negotiation())
 
 
 def nginx_conf(base_path: str = "/") -> str:
     """An nginx snippet doing the same content negotiation under ``base_path``."""
-    return _render("nginx.conf.txt", base_path=base_path)
+    return _render("nginx.conf.txt", base_path=base_path, negotiation=nginx_negotiation())
+
+
+def w3id_htaccess(base_iri: str, base_url: str) -> str:
+    """The w3id.org rules for ``base_iri``: 303 See Other to the representation at
+    ``base_url`` that the Accept header prefers (negotiated as :func:`htaccess` does)."""
+    return _render(
+        "w3id.htaccess.txt",
+        base_iri=base_iri,
+        base_url=base_url,
+        name=base_iri.rstrip("/").rsplit("/", 1)[-1],
+        negotiation=apache_negotiation(),
+    )
 
 
 def sitemap(urls: Iterable[str]) -> str:
@@ -1855,6 +2263,19 @@ def build_site(
         for rel in [resource_path(q.object.value, base_iri)]
         if rel is not None and rel.startswith("ontology/")
     )
+    # so does the shapes' version IRI (shapes/0.1.0) get the shapes documents
+    shape_version_docs = sorted(
+        rel
+        for q in (
+            shapes.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
+            if shapes is not None
+            else ()
+        )
+        if isinstance(q.object, pyoxigraph.NamedNode)
+        for rel in [resource_path(q.object.value, base_iri)]
+        if rel is not None and rel.startswith("shapes/")
+    )
+    index_docs = index_documents(store, base_iri, site=site)
     has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
         rel: iris
@@ -1872,11 +2293,15 @@ def build_site(
     skipped |= {
         iri
         for rel, iris in docs.items()
-        if rel not in resource_docs and rel not in special and rel not in version_docs
+        if rel not in resource_docs
+        and rel not in special
+        and rel not in version_docs
+        and rel not in shape_version_docs
         for iri in iris
     }
     pages = frozenset(
-        [*resource_docs, "index", "dataset", *version_docs]
+        [*resource_docs, "index", "dataset", *version_docs, *shape_version_docs]
+        + [f"index/{n}" for n in range(1, len(index_docs) + 1)]
         + (["ontology"] if vocabulary is not None else [])
         + (["shapes"] if shapes is not None else [])
     )
@@ -1894,7 +2319,10 @@ def build_site(
         files[f"{rel}.html"] = render_resource_html(
             store, iri, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
-        triples = document_graph(store, base_iri + rel, iris)
+        # links past MAX_INCOMING: in the N-Triples dump
+        triples = document_graph(
+            store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"
+        )
         for suffix, fmt in RESOURCE_DOCS.items():
             files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
 
@@ -1910,12 +2338,15 @@ def build_site(
             for suffix, fmt in VOCAB_DOCS.items():
                 files[f"{rel}{suffix}"] = export_document(vocab_quads, fmt, site=site)
     if shapes is not None:
-        files["shapes.html"] = render_shapes_html(
+        shapes_html = render_shapes_html(
             shapes, base_url, base_iri=base_iri, pages=pages, site=site
-        ).encode("utf-8")
+        )
         shape_quads = export.all_quads(shapes)
-        for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"shapes{suffix}"] = export_document(shape_quads, fmt, site=site)
+        for rel in ["shapes", *shape_version_docs]:
+            html = shapes_html if rel == "shapes" else _rebase_html(shapes_html, rel)
+            files[f"{rel}.html"] = html.encode("utf-8")
+            for suffix, fmt in RESOURCE_DOCS.items():
+                files[f"{rel}{suffix}"] = export_document(shape_quads, fmt, site=site)
     if site.cica:
         files["context.jsonld"] = jsonld.context_path().read_bytes()
 
@@ -1934,6 +2365,21 @@ def build_site(
     files["dataset.html"] = render_dataset_html(
         desc, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
+    # the root document (the base IRI) and the index documents: what a crawler starts from
+    root = sorted(
+        set(desc) | set(index_graph(store, base_iri, site=site, listing=index_docs)),
+        key=_triple_key,
+    )
+    for suffix, fmt in RESOURCE_DOCS.items():
+        files[f"index{suffix}"] = _serialize(root, fmt, site=site)
+    for n in range(1, len(index_docs) + 1):
+        listing = index_page_graph(store, base_iri, n, site=site, listing=index_docs) or []
+        for suffix, fmt in RESOURCE_DOCS.items():
+            files[f"index/{n}{suffix}"] = _serialize(listing, fmt, site=site)
+        html = render_index_page_html(
+            store, n, base_url, base_iri=base_iri, pages=pages, site=site, listing=index_docs
+        )
+        files[f"index/{n}.html"] = (html or "").encode("utf-8")
 
     # index and the files around it
     files["index.html"] = render_index_html(
@@ -1942,15 +2388,10 @@ def build_site(
     not_found = _Page("404", _Graph(store, base_iri), base_url, pages=pages, site=site)
     files["404.html"] = _render("404.html", head=_head(not_found, "Not found")).encode("utf-8")
     files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
-    files[".htaccess"] = htaccess().encode("utf-8")
+    files[".htaccess"] = htaccess(urlsplit(base_url).path or "/").encode("utf-8")
     files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
     if base_url != base_iri and base_iri.startswith("https://w3id.org/"):
-        files["w3id.htaccess"] = _render(
-            "w3id.htaccess.txt",
-            base_iri=base_iri,
-            base_url=base_url,
-            name=base_iri.rstrip("/").rsplit("/", 1)[-1],
-        ).encode("utf-8")
+        files["w3id.htaccess"] = w3id_htaccess(base_iri, base_url).encode("utf-8")
     files[".nojekyll"] = b""
     html_pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
     files["sitemap.xml"] = sitemap(

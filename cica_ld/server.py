@@ -153,7 +153,9 @@ TURTLE = Format("turtle", "text/turtle", ("application/x-turtle",), ".ttl", ("tu
 NTRIPLES = Format(
     "ntriples", "application/n-triples", ("text/plain",), ".nt", ("ntriples", "nt", "n-triples")
 )
-JSONLD = Format("jsonld", "application/ld+json", (), ".jsonld", ("jsonld", "json-ld"))
+JSONLD = Format(
+    "jsonld", "application/ld+json", ("application/json",), ".jsonld", ("jsonld", "json-ld")
+)
 RDFXML = Format("rdfxml", "application/rdf+xml", (), ".rdf", ("rdfxml", "rdf", "rdf-xml"))
 HTML = Format(
     "html", "text/html", ("application/xhtml+xml",), ".html", ("html", "htm"), charset=True
@@ -1156,13 +1158,33 @@ def _join_or_kill(worker: _Worker) -> None:
 
 
 def describe(
-    store: pyoxigraph.Store, iri: str, *, hash_subjects: Iterable[Any] = ()
+    store: pyoxigraph.Store,
+    iri: str,
+    *,
+    hash_subjects: Iterable[Any] = (),
+    incoming: bool = True,
+    limit: int | None = None,
+    more: str | None = None,
 ) -> list[pyoxigraph.Triple]:
     """The triples that describe ``iri``: every triple with it as subject (in any graph) and
     the blank nodes they reach (a concise bounded description), plus the same for each of
-    ``hash_subjects`` (the ``iri#...`` terms a document IRI such as ``/ontology`` holds).
-    Sorted, without duplicates."""
+    ``hash_subjects`` (the ``iri#...`` terms a document IRI such as ``/ontology`` holds);
+    and (``incoming``) the links to them with their subjects' labels, at most ``limit``
+    (default :data:`cica_ld.publish.MAX_INCOMING`), ``more`` naming where the rest are
+    (:func:`cica_ld.publish.incoming_graph`). Sorted, without duplicates."""
     import pyoxigraph
+
+    hash_subjects = list(hash_subjects)
+    pub = _publish_module() if incoming else None
+    if pub is not None:
+        links = pub.incoming_graph(
+            store,
+            [iri, *(h.value for h in hash_subjects)],
+            limit=pub.MAX_INCOMING if limit is None else limit,
+            more=more,
+        )
+        own = describe(store, iri, hash_subjects=hash_subjects, incoming=False)
+        return sorted(set(own) | set(links), key=str)
 
     seen: set[pyoxigraph.Triple] = set()
     todo: list[Any] = [pyoxigraph.NamedNode(iri), *hash_subjects]
@@ -1455,6 +1477,8 @@ class _Handlers:
         self._dump_dir: str | None = None
         self._dump_jobs: dict[str, asyncio.Future[Path]] = {}
         self._dump_procs: set[Any] = set()
+        self._listing: list[list[str]] | None = None
+        self._listing_lock = threading.Lock()
 
     def close(self) -> None:
         """Stop the dump processes still running; remove the files the app made."""
@@ -1465,6 +1489,15 @@ class _Handlers:
             shutil.rmtree(self._dump_dir, ignore_errors=True)
             self._dump_dir = None
         self._dump_jobs.clear()
+
+    def listing(self, pub: Any) -> list[list[str]]:
+        """The resources of the index documents (:func:`cica_ld.publish.index_documents`),
+        computed once: it reads the whole store."""
+        with self._listing_lock:
+            if self._listing is None:
+                site = _site(self.config, pub)
+                self._listing = pub.index_documents(self.store, self.config.base_iri, site=site)
+            return self._listing
 
     # ---- /sparql ---------------------------------------------------------------------------
 
@@ -1647,24 +1680,78 @@ class _Handlers:
             return _text(404, "no HTML pages: the publishing module is not installed")
         if name == "dataset":
             return self._dataset_doc(request, forced, _page_offers())
+        version = None
+        if pub is not None and base == pub.BASE_IRI and self.config.cica:
+            # the vocabulary's and the shapes' version IRIs (ontology/0.1.0) answer as they do
+            version, name = name, _version_paths(base).get(name, name)
+            version = version if version != name else None
         if (
             pub is not None
             and name in ("ontology", "shapes")
             and base == pub.BASE_IRI
             and self.config.cica
         ):
-            page = self._site_page(request, name, forced)
+            page = self._site_page(request, name, forced, version=version)
+            if page is not None:
+                return page
+        if pub is not None and name.startswith("index/") and name[6:].isdigit():
+            page = self._index_page(request, int(name[6:]), forced, pub)
             if page is not None:
                 return page
         iri = base + name
-        triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
+        # the CICA vocabulary document is the vocabulary, not every use of its terms
+        incoming = not (self.config.cica and name == "ontology")
+        more = self._incoming_query(request, iri)
+        triples = describe(
+            self.store, iri, hash_subjects=self.hashes.get(iri), incoming=incoming, more=more
+        )
         if not triples and forced is not None and not _mentioned(self.store, iri):
             # an IRI that itself ends like a suffix
             iri, forced = base + path, None
-            triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri))
+            more = self._incoming_query(request, iri)
+            triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri), more=more)
         if not triples and not _mentioned(self.store, iri):
             return _text(404, f"no resource {iri} in this dataset")
         return self._resource(request, iri, triples, forced)
+
+    def _incoming_query(self, request: Request, iri: str) -> str:
+        """The URL of the SPARQL query for every link to ``iri`` (where the links past
+        :data:`cica_ld.publish.MAX_INCOMING` are)."""
+        from urllib.parse import quote
+
+        query = f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ ?s ?p <{iri}> }}"
+        return self._public(request) + "sparql?query=" + quote(query, safe="")
+
+    def _index_page(
+        self, request: Request, n: int, forced: Format | None, pub: Any
+    ) -> Response | None:
+        """Index document ``/index/N`` (:func:`cica_ld.publish.index_page_graph`), None past
+        the last one."""
+        site = _site(self.config, pub)
+        base = self.config.base_iri
+        listing = self.listing(pub)
+        triples = pub.index_page_graph(self.store, base, n, site=site, listing=listing)
+        if triples is None:
+            return None
+        fmt = self._choose_format(request, forced, _page_offers(), f"<{base}index/{n}>")
+        if not isinstance(fmt, Format):
+            return fmt
+        public = self._public(request)
+        key = (f"<index/{n}>", fmt.name, public)
+        body = self.cache.get(key)
+        if body is None:
+            if fmt is HTML:
+                html = pub.render_index_page_html(
+                    self.store, n, public, base_iri=base, site=site, listing=listing
+                )
+                body = html.encode("utf-8")
+            elif fmt is JSONLD:
+                body = _render_jsonld(triples, self.config.site)
+            else:
+                body = serialize_triples(triples, fmt)
+            self.cache.put(key, body)
+        headers = {"Vary": "Accept", "Content-Location": f"/index/{n}{fmt.suffix}"}
+        return _rdf_response(body, fmt, headers=headers)
 
     def _choose_format(
         self, request: Request, forced: Format | None, offers: Sequence[Format], what: str
@@ -1676,7 +1763,7 @@ class _Handlers:
             format_by_key(key, offers) if key else negotiate(request.headers.get("accept"), offers)
         )
         if fmt is None:
-            return _text(406, _not_acceptable_message(offers, what))
+            return _text(406, _not_acceptable_message(offers, what), headers={"Vary": "Accept"})
         return fmt
 
     def _resource(
@@ -1712,13 +1799,24 @@ class _Handlers:
         public = self._public(request)
         endpoint = public + "sparql"
         path = request.url.path.strip("/")
-        page = "dataset" if path.startswith("dataset") else "index"
+        page = "index" if path in ("", "index", "index.html") else "dataset"
         key = (f"<{page}>", fmt.name, public)
         body = self.cache.get(key)
         if body is None:
             triples = self._description(public, endpoint)
             pub = _publish_module()
             site = _site(self.config, pub)
+            if page == "index" and pub is not None:
+                # the root document: the description and the index documents (a crawler's start)
+                triples = sorted(
+                    set(triples)
+                    | set(
+                        pub.index_graph(
+                            self.store, self.config.base_iri, site=site, listing=self.listing(pub)
+                        )
+                    ),
+                    key=str,
+                )
             if fmt is HTML and page == "index":
                 html = pub.render_index_html(
                     self.store, public, base_iri=self.config.base_iri, site=site
@@ -1752,9 +1850,12 @@ class _Handlers:
         )  # fmt: skip
         return triples
 
-    def _site_page(self, request: Request, name: str, forced: Format | None) -> Response | None:
+    def _site_page(
+        self, request: Request, name: str, forced: Format | None, *, version: str | None = None
+    ) -> Response | None:
         """The vocabulary or shapes page (HTML); None lets RDF requests fall through to the
-        resource (the ontology's hash terms) or to 404 (shapes are not in the dataset)."""
+        resource (the ontology's hash terms) or to 404 (shapes are not in the dataset).
+        ``version``: the version path asked for (``ontology/0.1.0``), whose page it is."""
         fmt = forced
         if fmt is None:
             key = request.query_params.get("format")
@@ -1764,14 +1865,19 @@ class _Handlers:
                 if key
                 else negotiate(request.headers.get("accept"), offers)
             )
+        if fmt is None:
+            return _text(
+                406, _not_acceptable_message(_page_offers(), f"<{self.config.base_iri}{name}>"),
+                headers={"Vary": "Accept"},
+            )  # fmt: skip
         if fmt is not HTML:
-            if name == "shapes" and fmt is not None:
+            if name == "shapes":
                 triples = _bundled_store("shapes").quads_for_pattern(None, None, None, None)
                 body = serialize_triples([q.triple for q in triples], fmt)
                 return _rdf_response(body, fmt, headers={"Vary": "Accept"})
             return None
         public = self._public(request)
-        key = (f"<{name}>", "html", public)
+        key = (f"<{version or name}>", "html", public)
         body = self.cache.get(key)
         if body is None:
             pub = _publish_module()
@@ -1782,6 +1888,8 @@ class _Handlers:
                 )
             else:
                 html = pub.render_shapes_html(_bundled_store("shapes"), public, base_iri=base)
+            if version is not None:
+                html = pub._rebase_html(html, version)
             body = html.encode("utf-8")
             self.cache.put(key, body)
         return _rdf_response(body, HTML, headers={"Vary": "Accept"})
@@ -2123,6 +2231,24 @@ def _page_offers() -> tuple[Format, ...]:
 
 #: Path suffix -> the format it names (``/id/cica.ttl``).
 SUFFIXES: dict[str, Format] = {f.suffix: f for f in (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)}
+
+
+@functools.lru_cache(maxsize=4)
+def _version_paths(base_iri: str) -> dict[str, str]:
+    """The paths of the bundled vocabulary's and shapes' version IRIs -> ``ontology`` or
+    ``shapes`` (``ontology/0.1.0`` -> ``ontology``)."""
+    import pyoxigraph
+
+    out: dict[str, str] = {}
+    for kind in ("ontology", "shapes"):
+        versions = _bundled_store(kind).quads_for_pattern(
+            None, pyoxigraph.NamedNode("http://www.w3.org/2002/07/owl#versionIRI"), None, None
+        )
+        for q in versions:
+            value = q.object.value
+            if value.startswith(base_iri + kind + "/"):
+                out[value[len(base_iri) :]] = kind
+    return out
 
 
 def _split_suffix(path: str) -> tuple[str, Format | None]:

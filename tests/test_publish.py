@@ -8,6 +8,7 @@ import html
 import json
 import os
 import posixpath
+import re
 import shutil
 import socket
 import subprocess
@@ -151,8 +152,9 @@ def test_every_resource_under_the_base_has_a_page_and_documents(
 def test_resource_documents_hold_the_resource_description(
     site: Path, store: pyoxigraph.Store
 ) -> None:
-    """Each resource's .ttl, .nt and .jsonld give the same graph: its triples; together with
-    the vocabulary document they are exactly the dataset."""
+    """Each resource's .ttl, .nt, .rdf and .jsonld give the same graph: its triples and the
+    links to it with their subjects' labels; together with the vocabulary document they are
+    exactly the dataset."""
     union: set[Any] = set()
     docs = sorted(site.glob("id/*.ttl"))
     assert len(docs) > 100
@@ -164,13 +166,26 @@ def test_resource_documents_hold_the_resource_description(
                 ttl.with_suffix(".nt").read_bytes(), format=pyoxigraph.RdfFormat.N_TRIPLES
             )
         )
-        assert canonical(turtle) == canonical(nt), rel
-        assert {q.subject.value for q in turtle} <= {BASE + rel}, rel
+        rdfxml = pyoxigraph.parse(
+            ttl.with_suffix(".rdf").read_bytes(), format=pyoxigraph.RdfFormat.RDF_XML
+        )
+        assert canonical(turtle) == canonical(nt) == canonical(rdfxml), rel
+        own = [q for q in turtle if q.subject.value == BASE + rel]
         expected = publish.resource_graph(store, BASE + rel)
-        assert canonical(turtle) == canonical(
+        assert canonical(own) == canonical(
             pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in expected
         ), rel
-        union.update(turtle)
+        node = pyoxigraph.NamedNode(BASE + rel)
+        links = {
+            (q.subject, q.predicate)
+            for q in store.quads_for_pattern(None, None, node, None)
+            if isinstance(q.subject, pyoxigraph.NamedNode) and q.subject != node
+        }
+        assert links == {(q.subject, q.predicate) for q in turtle if q.object == node}, rel
+        for q in turtle:  # the other subjects: a link to this one, or the linker's label
+            if q.subject != node:
+                assert q.object == node or q.predicate.value in publish.INCOMING_LABEL_PROPS, rel
+        union.update(own)
     # JSON-LD documents (read with PyLD, offline) on a sample: every 10th resource
     for ttl in docs[::10]:
         turtle = list(pyoxigraph.parse(ttl.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE))
@@ -469,18 +484,19 @@ def test_sitemap_lists_every_page(site: Path, pages: dict[str, Page]) -> None:
 
 
 def test_htaccess_and_nginx_rules_name_every_document_kind(site: Path) -> None:
+    """The rules the site ships are the generated ones (run in real servers by
+    tests/test_hosting.py): each representation's media type and suffix, Vary on every
+    answer."""
     htaccess = (site / ".htaccess").read_text()
     nginx = (site / "nginx.conf").read_text()
-    for suffix, media in (
-        (".jsonld", "application/ld"),
-        (".ttl", "text/turtle"),
-        (".nt", "application/n-triples"),
-        (".html", ""),
-    ):
-        assert f"$1{suffix}" in htaccess
-        assert f'"{suffix}"' in nginx
-        assert media in htaccess and media in nginx
-    assert "Vary Accept" in htaccess and "Vary Accept" in nginx
+    assert htaccess == publish.htaccess("/cica-ld/")
+    assert nginx == publish.nginx_conf("/cica-ld/")
+    for suffix, media, _ in publish.CONNEG_FORMATS:
+        assert f"E=LD_CHOICE:%{{ENV:LD_Q_{suffix[1:].upper()}}}{suffix}" in htaccess
+        assert f'"$ld_q_{suffix[1:]}{suffix}"' in nginx
+        assert re.escape(media) in htaccess and re.escape(media) in nginx
+    assert "Header always merge Vary Accept" in htaccess
+    assert "add_header Vary Accept always" in nginx
 
 
 def test_nginx_serves_each_representation_by_accept(site: Path, tmp_path: Path) -> None:
@@ -597,7 +613,7 @@ def test_base_url_moves_absolute_urls_not_identifiers(tmp_path: Path) -> None:
     ttl = (out / "id" / "cica.ttl").read_text()
     assert "example.github.io" not in ttl
     w3id = (out / "w3id.htaccess").read_text()
-    assert f"{hosted}$1.ttl" in w3id
+    assert f"{hosted}$1%1 [R=303,L]" in w3id
     assert "R=303" in w3id
 
 

@@ -110,7 +110,12 @@ def test_pages_only_for_the_users_resources_under_the_inferred_base(tmp_path: Pa
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
     expected = {publish.resource_path(i, base) for i in iris_under(CATALOGUE, base)}
     assert None not in expected
-    assert pages == {f"{rel}.html" for rel in expected} | {"index.html", "dataset.html", "404.html"}
+    assert pages == {f"{rel}.html" for rel in expected} | {
+        "index.html",
+        "index/1.html",
+        "dataset.html",
+        "404.html",
+    }
     # dataset/bus-stops is the user's (only a path equal to a site document is reserved)
     assert "dataset/bus-stops.html" in pages
     page = (site / "dataset" / "bus-stops.html").read_text()
@@ -164,7 +169,9 @@ def test_base_iri_title_and_name_options(tmp_path: Path) -> None:
         *("--base-iri", "http://example.org/people", "--title", "Our people", "--name", "team"),
     )
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
-    assert pages == {"alice.html", "bob.html", "index.html", "dataset.html", "404.html"}
+    assert pages == {
+        *("alice.html", "bob.html", "index.html", "index/1.html", "dataset.html", "404.html")
+    }
     assert sorted(p.name for p in (site / "dumps").iterdir()) == [
         "team.jsonld",
         "team.nt",
@@ -259,6 +266,9 @@ def test_serve_answers_with_exactly_the_users_triples() -> None:
     assert canonical(ox.parse(dump.stdout_bytes, format=ox.RdfFormat.N_TRIPLES)) == graph_of(PEOPLE)
 
 
+ONTOLOGY_NS = "http://example.org/ontology"
+
+
 def test_serve_pages_of_user_data_name_nothing_of_cica() -> None:
     for path in ("/", "/people/alice", "/dataset", "/people/alice.jsonld", "/dataset.ttl"):
         result = serve_get(path, "text/html")
@@ -267,8 +277,17 @@ def test_serve_pages_of_user_data_name_nothing_of_cica() -> None:
     # the user's own http://example.org/ontology (a hash namespace), not the CICA vocabulary
     onto = serve_get("/ontology", "text/turtle")
     assert onto.exit_code == 0, onto.output
-    subjects = {t.subject.value for t in ox.parse(onto.stdout_bytes, format=ox.RdfFormat.TURTLE)}
-    assert subjects == {"http://example.org/ontology#Researcher"}
+    triples = list(ox.parse(onto.stdout_bytes, format=ox.RdfFormat.TURTLE))
+    researcher = ox.NamedNode("http://example.org/ontology#Researcher")
+    described = {t.subject.value for t in triples if t.subject.value.startswith(ONTOLOGY_NS)}
+    assert described == {researcher.value}
+    # the others only link to it (alice is a Researcher) and bring their label
+    linking = {t.subject for t in triples if t.object == researcher and t.subject != researcher}
+    assert (
+        {t.subject for t in triples} - {researcher}
+        == linking
+        == {ox.NamedNode("http://example.org/people/alice")}
+    )
     assert serve_get("/context.jsonld").exit_code == 1  # no CICA context served
     assert serve_get("/shapes.html").exit_code == 1
 
