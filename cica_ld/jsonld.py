@@ -507,27 +507,51 @@ class _NotSimple(Exception):
 
 
 _GEN_DELIMS = tuple(":/?#[]@")
-_TERM_KEYS = frozenset({"@id", "@type", "@language", "@reverse", "@protected"})
+_TERM_KEYS = frozenset({"@id", "@type", "@language", "@reverse", "@protected", "@container"})
+
+
+def _is_set_container(d: Mapping[str, Any]) -> bool:
+    """Whether a term definition has ``@container: @set`` (``_NotSimple`` for any other)."""
+    container = d.get("@container")
+    if container is None:
+        return False
+    if container == "@set" or container == ["@set"]:
+        return True
+    raise _NotSimple(f"container {container}")
 
 
 class SimpleCompactor:
     """JSON-LD compaction for flat, RDF-derived input and a *simple* context, fast.
 
     A simple context has prefixes, keyword aliases, at most one term per IRI, terms with
-    ``@type`` (``@id`` or a datatype) or ``@language`` coercion, reverse terms, a default
-    ``@language`` and optionally ``@vocab``: no containers, scoped contexts, ``@nest``,
-    ``@base`` or ``@import``. For such a context and the output of :func:`expand_quads` it
-    gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD) gives, up to the order of
-    keys and arrays (the tests compare the two); anything else raises ``_NotSimple`` so the
-    caller falls back to PyLD.
+    ``@type`` (``@id`` or a datatype) or ``@language`` coercion, ``@container: @set`` (on a
+    term or on the ``@type`` alias: the value is always an array), reverse terms, a default
+    ``@language`` and optionally ``@vocab``: no other containers, scoped contexts, ``@nest``,
+    ``@base`` or ``@import``. ``compact_arrays=False`` gives every value as an array (the
+    ``compactArrays`` option of the JSON-LD API). Values may be embedded node objects
+    (:func:`embed_labels`), compacted as nodes. For such a context and the output of
+    :func:`expand_quads` it gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD)
+    gives, up to the order of keys and arrays (the tests compare the two); anything else
+    raises ``_NotSimple`` so the caller falls back to PyLD.
     """
 
-    def __init__(self, ctx: Mapping[str, Any]) -> None:
+    def __init__(self, ctx: Mapping[str, Any], *, compact_arrays: bool = True) -> None:
         self.default_language: str | None = None
         self.vocab: str | None = None
+        self.compact_arrays = compact_arrays
+        self.type_set = False
         raw: dict[str, Any] = {}
         aliases: dict[str, list[str]] = {"@id": [], "@type": []}
         for key, value in ctx.items():
+            if isinstance(value, dict) and value.get("@id") in ("@id", "@type"):
+                if set(value) - {"@id", "@container", "@protected"}:
+                    raise _NotSimple(key)
+                if _is_set_container(value):
+                    if value["@id"] != "@type":
+                        raise _NotSimple(key)
+                    self.type_set = True
+                aliases[value["@id"]].append(key)
+                continue
             if key == "@language":
                 if value is not None and (not isinstance(value, str) or value != value.lower()):
                     raise _NotSimple(key)
@@ -575,6 +599,7 @@ class SimpleCompactor:
                 "type": coercion,
                 "has_language": "@language" in d,
                 "language": d.get("@language"),
+                "set": _is_set_container(d),
             }
             if isinstance(value, str) and iri.endswith(_GEN_DELIMS):
                 self.prefixes.append((term, iri))
@@ -645,6 +670,8 @@ class SimpleCompactor:
         return {"term": term, **d} if ok else None
 
     def _value(self, d: dict[str, Any] | None, value: dict[str, Any]) -> Any:
+        if "@id" in value and len(value) > 1:  # an embedded node object
+            return self.node(value)
         if "@id" in value:
             ref = self.iri(value["@id"], vocab=False)
             return ref if d is not None and d["type"] == "@id" else {self.id_key: ref}
@@ -668,7 +695,8 @@ class SimpleCompactor:
                 out[self.id_key] = self.iri(values, vocab=False)
             elif key == "@type":
                 types = [self.iri(t, vocab=True) for t in values]
-                out[self.type_key] = types[0] if len(types) == 1 else types
+                many = self.type_set or not self.compact_arrays
+                out[self.type_key] = types[0] if len(types) == 1 and not many else types
             elif key == "@graph":
                 out["@graph"] = [self.node(n) for n in values]
             elif key.startswith("@"):
@@ -687,15 +715,17 @@ class SimpleCompactor:
                         out[name] = (
                             [*prev, compacted] if isinstance(prev, list) else [prev, compacted]
                         )
+                    elif (d is not None and d["set"]) or not self.compact_arrays:
+                        out[name] = [compacted]
                     else:
                         out[name] = compacted
         return out
 
 
 @functools.lru_cache(maxsize=8)
-def _simple_compactor(ctx_json: str) -> SimpleCompactor | None:
+def _simple_compactor(ctx_json: str, compact_arrays: bool = True) -> SimpleCompactor | None:
     try:
-        return SimpleCompactor(json.loads(ctx_json))
+        return SimpleCompactor(json.loads(ctx_json), compact_arrays=compact_arrays)
     except _NotSimple:
         return None
 
@@ -706,13 +736,15 @@ def compact_expanded(
     *,
     engine: str = "auto",
     documents: Mapping[str, dict[str, Any]] | None = None,
+    compact_arrays: bool = True,
 ) -> dict[str, Any]:
     """Compact expanded JSON-LD (from :func:`expand_quads`) with ``ctx`` (a URL or an object).
 
     ``engine``: ``"auto"`` (the fast :class:`SimpleCompactor` when the context allows it, else
     PyLD), ``"pyld"`` or ``"fast"`` (fails if the context is not simple). The result always
     has ``@graph``, and no ``@context`` when ``ctx`` is empty. ``documents``: what the loader
-    serves (default: the bundled documents).
+    serves (default: the bundled documents). ``compact_arrays=False``: every value is an
+    array (for a context without terms, where no ``@container: @set`` can say so).
     """
     from pyld import jsonld
 
@@ -720,7 +752,9 @@ def compact_expanded(
     if engine != "pyld":
         inner = _inner_context(ctx, loader)
         compactor = (
-            _simple_compactor(json.dumps(inner, sort_keys=True)) if inner is not None else None
+            _simple_compactor(json.dumps(inner, sort_keys=True), compact_arrays)
+            if inner is not None
+            else None
         )
         if compactor is not None:
             try:
@@ -731,7 +765,12 @@ def compact_expanded(
                     raise InputError("the input needs the full JSON-LD compaction") from None
         elif engine == "fast":
             raise InputError("the context is not simple enough for the fast compactor")
-    options = {"documentLoader": loader, "skipExpansion": True, "base": None}
+    options = {
+        "documentLoader": loader,
+        "skipExpansion": True,
+        "base": None,
+        "compactArrays": compact_arrays,
+    }
     doc = _pyld_call(jsonld.compact, expanded, ctx, options, loader=loader, what="compaction")
     return _with_graph(doc)
 
@@ -944,9 +983,16 @@ def _keyword_aliases(
         if isinstance(c, str) and isinstance(served.get(c), dict):
             c = served[c].get("@context")
         if isinstance(c, dict):
-            ids += sorted(k for k, v in c.items() if v == "@id")
-            types += sorted(k for k, v in c.items() if v == "@type")
+            ids += sorted(k for k, v in c.items() if _alias_of(v) == "@id")
+            types += sorted(k for k, v in c.items() if _alias_of(v) == "@type")
     return tuple(ids), tuple(types)
+
+
+def _alias_of(definition: Any) -> Any:
+    """The keyword a term definition aliases (``"@id"``, ``{"@id": "@type", ...}``), if any."""
+    if isinstance(definition, dict):
+        return definition.get("@id") if "@reverse" not in definition else None
+    return definition
 
 
 def _order(
