@@ -948,6 +948,119 @@ def _inline_context_refs(ctx: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# Stand-alone documents: references framed with their label, the context inlined and pruned
+# ---------------------------------------------------------------------------------------------
+
+#: The properties that name a node: a reference shows the node's values of these beside its IRI.
+LABEL_PROPERTIES: frozenset[str] = frozenset(
+    {
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://purl.org/dc/terms/title",
+        "http://xmlns.com/foaf/0.1/name",
+        "https://schema.org/name",
+    }
+)
+
+
+def embed_labels(expanded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Expanded JSON-LD (from :func:`expand_quads`) with references framed with their label.
+
+    A *label node* is a top-level node that has nothing but labels (:data:`LABEL_PROPERTIES`).
+    Every reference to one (``{"@id": X}``, in any node of the default graph) becomes a copy
+    of it (``{"@id": X, label: ...}``) and the label node leaves the top level (it stays there
+    if nothing refers to it). The graph is the same: a node described in two places is one
+    node, and its triples are a set.
+    """
+    labels = {n["@id"]: n for n in expanded if len(n) > 1 and set(n) - {"@id"} <= LABEL_PROPERTIES}
+    if not labels:
+        return expanded
+    used: set[str] = set()
+    out = []
+    for node in expanded:
+        if node["@id"] in labels:
+            out.append(node)
+            continue
+        framed: dict[str, Any] = {}
+        for key, values in node.items():
+            if key.startswith("@"):
+                framed[key] = values
+                continue
+            framed[key] = []
+            for v in values:
+                target = labels.get(v["@id"]) if set(v) == {"@id"} else None
+                if target is None:
+                    framed[key].append(v)
+                else:
+                    used.add(v["@id"])
+                    framed[key].append(copy.deepcopy(target))
+        out.append(framed)
+    return [n for n in out if n["@id"] not in used]
+
+
+def prune_context(doc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of the context object ``ctx`` that the compacted ``doc`` uses: its keyword
+    settings (``@language``, ``@version``...), the terms it names (keys, types, values) and
+    the prefixes of its compact IRIs and of those terms' definitions. ``doc`` compacted with
+    ``ctx`` reads back, with the pruned context, to the same graph (the tests check it)."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k != "@context":
+                    names.add(k)
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str):
+            names.add(value)
+
+    walk(doc)
+    keep: dict[str, Any] = {k: v for k, v in ctx.items() if k.startswith("@")}
+    todo = list(names)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        prefix, sep, rest = name.partition(":")
+        if sep and not rest.startswith("//") and prefix in ctx:
+            todo.append(prefix)
+        if name not in ctx or name.startswith("@"):
+            continue
+        definition = ctx[name]
+        keep[name] = definition
+        parts = definition.values() if isinstance(definition, dict) else [definition]
+        todo.extend(p for p in parts if isinstance(p, str))
+    return {k: keep[k] for k in ctx if k in keep}
+
+
+def standalone_document(
+    quads: Iterable[pyoxigraph.Quad],
+    ctx: Mapping[str, Any] | None = None,
+    *,
+    compact_arrays: bool = True,
+    framed: bool = True,
+    prune: bool = True,
+) -> dict[str, Any]:
+    """A JSON-LD document that needs nothing else: its context inlined (``ctx``, default the
+    project context's object; with ``prune``, only what the document uses); with ``framed``,
+    its references framed with their label (:func:`embed_labels`). ``compact_arrays`` as in
+    :func:`compact_expanded`."""
+    full = load_context()["@context"] if ctx is None else dict(ctx)
+    expanded = expand_quads(stable_quads(quads))
+    if framed:
+        expanded = embed_labels(expanded)
+    doc = compact_expanded(expanded, full, compact_arrays=compact_arrays)
+    if "@context" in doc:
+        doc["@context"] = prune_context(doc, full) if prune else full
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
 # Deterministic serialization
 # ---------------------------------------------------------------------------------------------
 

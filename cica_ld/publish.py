@@ -521,32 +521,70 @@ def document_graph(store: pyoxigraph.Store, doc_iri: str, subjects: Iterable[str
     return sorted(out, key=_triple_key)
 
 
-def _serialize(
-    triples: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
-) -> bytes:
+def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> list[Any]:
+    """``triples`` plus the labels of the IRIs they refer to (objects that are no subject of
+    ``triples``; not classes): for each, its values of the first of the label properties
+    (``skos:prefLabel``, ``rdfs:label``, ``dcterms:title``, ``foaf:name``, ``schema:name``)
+    it has. So a document names what it links to, and its JSON-LD frames each reference with
+    its label (:func:`cica_ld.jsonld.embed_labels`)."""
+    import pyoxigraph
+
+    subjects = {t.subject for t in triples}
+    out = set(triples)
+    done: set[Any] = set()
+    for t in triples:
+        o = t.object
+        if (
+            not isinstance(o, pyoxigraph.NamedNode)
+            or t.predicate.value == RDF_TYPE
+            or o in subjects
+            or o in done
+        ):
+            continue
+        done.add(o)
+        for prop in _LABEL_PROPS:
+            found = [
+                q.triple
+                for q in store.quads_for_pattern(o, pyoxigraph.NamedNode(prop), None, None)
+                if isinstance(q.object, pyoxigraph.Literal)
+            ]
+            if found:
+                out.update(found)
+                break
+    return sorted(out, key=_triple_key)
+
+
+def _serialize(triples: Sequence[Any], fmt: str, *, site: SiteInfo | None = None) -> bytes:
     import pyoxigraph
 
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return export_document(quads, fmt, context=context, site=site)
+    return export_document(quads, fmt, site=site)
 
 
 def export_document(
-    quads: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
+    quads: Sequence[Any], fmt: str, *, site: SiteInfo | None = None, whole: bool = False
 ) -> bytes:
-    """``quads`` in ``fmt``; JSON-LD compacted with the CICA context on the CICA site (or
-    ``site`` None), else with a context of the standard prefixes the quads use."""
-    from cica_ld import export
+    """``quads`` in ``fmt``. JSON-LD stands alone (no remote context, so any loader reads it
+    offline): on the CICA site (or ``site`` None) compacted with the CICA context, inlined
+    (pruned to the terms the document uses); else with a context of the standard prefixes the
+    quads use, and every value an array (no term can be declared a set there). A document
+    frames each reference to a labelled node with its label; ``whole`` (the dumps): flat,
+    the whole context inlined."""
+    from cica_ld import export, jsonld
 
-    if fmt != "jsonld" or site is None or site.cica:
-        return export.export(quads, fmt, context=context)
-    from cica_ld import jsonld
-
+    if fmt != "jsonld":
+        return export.export(quads, fmt)
+    if site is None or site.cica:
+        doc = jsonld.standalone_document(quads, framed=not whole, prune=not whole)
+        return jsonld.dumps(doc)
     ctx = {
         p: ns
         for p, ns in export._used_prefixes(quads, export.PREFIXES).items()
         if not ns.startswith(BASE_IRI)
     }
-    doc = jsonld.compact_expanded(jsonld.expand_quads(jsonld.stable_quads(quads)), ctx)
+    doc = jsonld.standalone_document(
+        quads, ctx, compact_arrays=False, framed=not whole, prune=False
+    )
     return jsonld.dumps(doc)
 
 
@@ -1894,7 +1932,7 @@ def build_site(
         files[f"{rel}.html"] = render_resource_html(
             store, iri, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
-        triples = document_graph(store, base_iri + rel, iris)
+        triples = with_reference_labels(store, document_graph(store, base_iri + rel, iris))
         for suffix, fmt in RESOURCE_DOCS.items():
             files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
 
@@ -1923,7 +1961,7 @@ def build_site(
     data_quads = export.all_quads(store)
     distributions = []
     for name, fmt in site.dumps().items():
-        payload = export_document(data_quads, fmt, site=site)
+        payload = export_document(data_quads, fmt, site=site, whole=True)
         files[f"dumps/{name}"] = payload
         distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
     desc = dataset_description(

@@ -1351,6 +1351,9 @@ class _Handlers:
         key = (iri, fmt.name, public)
         body = self.cache.get(key)
         if body is None:
+            pub = _publish_module()
+            if pub is not None and fmt is not HTML:  # name what the document links to
+                triples = pub.with_reference_labels(self.store, triples)
             if fmt is HTML:
                 body = _render_html(self.store, iri, public, self.config)
             elif fmt is JSONLD:
@@ -1457,7 +1460,9 @@ class _Handlers:
         key = (f"<dumps/{name}>", fmt.name, "")
         body = self.cache.get(key)
         if body is None:
-            body = pub.export_document(list(self.store), fmt_name, site=_site(self.config, pub))
+            body = pub.export_document(
+                list(self.store), fmt_name, site=_site(self.config, pub), whole=True
+            )
             self.cache.put(key, body)
         return _rdf_response(
             body, fmt, headers={"Content-Disposition": f'inline; filename="{name}"'}
@@ -1567,9 +1572,8 @@ def _render_jsonld(triples: Sequence[Any], site: Any = None) -> bytes:
     from cica_ld import jsonld
 
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    if site is not None and not site.cica:
-        pub = _publish_module()
-        assert pub is not None
+    pub = _publish_module()
+    if pub is not None:  # the site's documents: context inlined, references framed
         return pub.export_document(quads, "jsonld", site=site)
     return jsonld.dumps(jsonld.compact(quads, context="inline"))
 
