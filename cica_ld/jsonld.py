@@ -527,12 +527,12 @@ class SimpleCompactor:
     ``@type`` (``@id`` or a datatype) or ``@language`` coercion, ``@container: @set`` (on a
     term or on the ``@type`` alias: the value is always an array), reverse terms, a default
     ``@language`` and optionally ``@vocab``: no other containers, scoped contexts, ``@nest``,
-    ``@base`` or ``@import``. ``compact_arrays=False`` gives every value as an array (the
-    ``compactArrays`` option of the JSON-LD API). Values may be embedded node objects
+    ``@base`` or ``@import``. Values may be embedded node objects
     (:func:`embed_labels`), compacted as nodes. For such a context and the output of
     :func:`expand_quads` it gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD)
     gives, up to the order of keys and arrays (the tests compare the two); anything else
-    raises ``_NotSimple`` so the caller falls back to PyLD.
+    raises ``_NotSimple`` so the caller falls back to PyLD. ``compact_arrays=False`` gives
+    every property value as an array (``@type`` stays a string for one type, as in PyLD).
     """
 
     def __init__(self, ctx: Mapping[str, Any], *, compact_arrays: bool = True) -> None:
@@ -695,8 +695,8 @@ class SimpleCompactor:
                 out[self.id_key] = self.iri(values, vocab=False)
             elif key == "@type":
                 types = [self.iri(t, vocab=True) for t in values]
-                many = self.type_set or not self.compact_arrays
-                out[self.type_key] = types[0] if len(types) == 1 and not many else types
+                # compactArrays does not apply to @type (the JSON-LD API): only @set does
+                out[self.type_key] = types[0] if len(types) == 1 and not self.type_set else types
             elif key == "@graph":
                 out["@graph"] = [self.node(n) for n in values]
             elif key.startswith("@"):

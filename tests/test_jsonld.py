@@ -80,7 +80,9 @@ def _term_iris(ctx: dict[str, Any]) -> dict[str, str]:
 def test_context_has_explicit_terms_and_no_vocab() -> None:
     ctx = _context()
     assert "@vocab" not in ctx
-    assert ctx["id"] == "@id" and ctx["type"] == {"@id": "@type", "@container": "@set"}
+    # a plain alias: rdflib 7.6 drops the datatype of a value object whose "type" alias has a
+    # container, so "type" is the one key that is a string for one class, an array for more
+    assert ctx["id"] == "@id" and ctx["type"] == "@type"
     iris = _term_iris(ctx)
     assert len(set(iris.values())) == len(iris), "two terms for one IRI"
     # no date property is coerced: every date is one shape, {"@value", "type"}, whatever
@@ -132,7 +134,7 @@ def test_multi_valued_terms_are_sets_and_the_others_single(default_quads: list[A
         for key, value in node.items():
             if key in set_terms:
                 assert isinstance(value, list), (key, node.get("id"))
-            elif key in ctx and key not in ("id",):
+            elif key in ctx and key not in ("id", "type"):
                 assert not isinstance(value, list), (key, node.get("id"))
 
 
@@ -502,6 +504,9 @@ def _quad_strategy() -> Any:
     )
 
 
+SET_TYPE = {"@id": "@type", "@container": "@set"}
+
+
 def test_fast_compaction_equals_pyld_on_random_graphs() -> None:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
@@ -510,10 +515,20 @@ def test_fast_compaction_equals_pyld_on_random_graphs() -> None:
     @given(st.lists(_quad_strategy(), min_size=1, max_size=12))
     def check(quads: list[Any]) -> None:
         expanded = jsonld.expand_quads(jsonld.stable_quads(quads))
-        for ctx in (CONTEXT_URL, jsonld.load_context()["@context"]):
+        # also: the type alias as a set, and every value an array (compactArrays false)
+        set_type = {**jsonld.load_context()["@context"], "type": SET_TYPE}
+        for ctx in (CONTEXT_URL, jsonld.load_context()["@context"], set_type):
             fast = jsonld.compact_expanded(expanded, ctx, engine="fast")
             slow = jsonld.compact_expanded(expanded, ctx, engine="pyld")
             assert jsonld.dumps(fast) == jsonld.dumps(slow)
+        for ctx in ({"org": ORG, "xsd": jsonld.XSD}, jsonld.load_context()["@context"]):
+            fast = jsonld.compact_expanded(expanded, ctx, engine="fast", compact_arrays=False)
+            slow = jsonld.compact_expanded(expanded, ctx, engine="pyld", compact_arrays=False)
+            assert jsonld.dumps(fast) == jsonld.dumps(slow)
+        framed = jsonld.embed_labels(expanded)
+        fast = jsonld.compact_expanded(framed, jsonld.load_context()["@context"], engine="fast")
+        slow = jsonld.compact_expanded(framed, jsonld.load_context()["@context"], engine="pyld")
+        assert jsonld.dumps(fast) == jsonld.dumps(slow)
         from cica_ld.publish import EMBED_CONTEXT
 
         fast = jsonld.compact_expanded(expanded, EMBED_CONTEXT, engine="fast")
