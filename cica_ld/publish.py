@@ -168,6 +168,8 @@ class SiteInfo:
 
 
 _DUMP_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml"}
+#: The formats of the dumps, each a ``dcat:Distribution`` of the dataset.
+DUMP_FORMATS: tuple[str, ...] = tuple(_DUMP_SUFFIXES.values())
 
 #: The embedded CICA dataset's site.
 CICA_SITE = SiteInfo(
@@ -1491,11 +1493,44 @@ def render_shapes_html(
 
 @dataclass(frozen=True)
 class Distribution:
-    """A downloadable file of the dataset: its site path, export format and size in bytes."""
+    """A downloadable file of the dataset: its site path, export format and size in bytes
+    (None when it is not known: ``cica-ld serve`` makes its dumps on request)."""
 
     path: str
     format: str
-    size: int
+    size: int | None = None
+
+
+#: The EU Publications Office's authority tables DCAT-AP takes its values from.
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+#: Export format -> the EU file-type of its files (``dcterms:format``, as DCAT-AP wants it).
+EU_FILE_TYPES: dict[str, str] = {
+    "turtle": EU_AUTHORITY + "file-type/RDF_TURTLE",
+    "ntriples": EU_AUTHORITY + "file-type/RDF_N_TRIPLES",
+    "nquads": EU_AUTHORITY + "file-type/RDF_N_QUADS",
+    "trig": EU_AUTHORITY + "file-type/RDF_TRIG",
+    "jsonld": EU_AUTHORITY + "file-type/JSON_LD",
+    "rdfxml": EU_AUTHORITY + "file-type/RDF_XML",
+}
+#: Format -> how a distribution's description names it.
+_FORMAT_NAMES = {
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "nquads": "N-Quads",
+    "trig": "TriG",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF/XML",
+}
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+#: What the CICA site's DCAT-AP description says beyond the counts (see the README, "The
+#: dataset description"): the language of its texts, its theme and spatial coverage (EU
+#: vocabulary), its publisher and contact point (the project's
+#: name, as the vocabulary's dcterms:publisher gives it, and the homepage pyproject.toml names).
+CICA_LANGUAGE = EU_AUTHORITY + "language/ENG"
+CICA_THEMES = (EU_AUTHORITY + "data-theme/INTR",)
+CICA_THEME_TAXONOMY = EU_AUTHORITY + "data-theme"
+CICA_SPATIAL = (EU_AUTHORITY + "continent/ASIA",)
+CICA_HOMEPAGE = "https://w3id.org/cica-ld"
 
 
 def dataset_description(
@@ -1626,18 +1661,113 @@ def dataset_description(
         add(ds, VOID + "dataDump", url)
         add(node, RDF_TYPE, nn(DCAT + "Distribution"))
         add(node, DCT + "title", text(f"{title} ({media})"))
+        add(node, DCT + "description", text(f"The whole dataset in {_FORMAT_NAMES[d.format]}."))
         add(node, DCAT + "downloadURL", url)
         add(node, DCAT + "accessURL", url)
         add(node, DCAT + "mediaType", nn(f"https://www.iana.org/assignments/media-types/{media}"))
-        add(node, DCT + "format", text(media, None))
-        add(
-            node,
-            DCAT + "byteSize",
-            pyoxigraph.Literal(str(d.size), datatype=nn(XSD + "nonNegativeInteger")),
-        )
+        add(node, DCT + "format", nn(EU_FILE_TYPES[d.format]))
+        if d.size is not None:
+            add(
+                node,
+                DCAT + "byteSize",
+                pyoxigraph.Literal(str(d.size), datatype=nn(XSD + "nonNegativeInteger")),
+            )
         if license_iri:
             add(node, DCT + "license", nn(license_iri))
+    if site.cica:
+        _dcat_ap(add, text, store, ds, base_iri, base_url, license_iri, site)
     return sorted(set(out), key=_triple_key)
+
+
+def _dcat_ap(
+    add: Any,
+    text: Any,
+    store: pyoxigraph.Store,
+    ds: Any,
+    base_iri: str,
+    base_url: str,
+    license_iri: str | None,
+    site: SiteInfo,
+) -> None:
+    """What DCAT-AP 3 asks of the CICA site's description beyond DCAT and VoID: a catalogue,
+    the publisher and contact point, keywords, theme, spatial and temporal coverage (the
+    span of the dates in the data), and the classes its ranges expect of our own nodes."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    catalog = nn(base_iri + "dataset#catalog")
+    publisher = nn(base_iri + "dataset#publisher")
+    contact = nn(base_iri + "dataset#contact-point")
+    period = nn(base_iri + "dataset#temporal-coverage")
+    home = nn(base_url + "index.html")
+    name = _vocabulary_publisher(store, base_iri) or CICA_CREATOR
+    add(catalog, RDF_TYPE, nn(DCAT + "Catalog"))
+    add(catalog, DCT + "title", text(f"{site.title} catalogue"))
+    add(catalog, DCT + "description", text(f"The catalogue of the {site.title}: one dataset."))
+    add(catalog, DCAT + "dataset", ds)
+    add(catalog, DCT + "publisher", publisher)
+    add(catalog, FOAF + "homepage", home)
+    add(catalog, DCT + "language", nn(CICA_LANGUAGE))
+    add(catalog, DCAT + "themeTaxonomy", nn(CICA_THEME_TAXONOMY))
+    for place in CICA_SPATIAL:
+        add(catalog, DCT + "spatial", nn(place))
+    if license_iri:
+        add(catalog, DCT + "license", nn(license_iri))
+    add(home, RDF_TYPE, nn(FOAF + "Document"))
+    add(publisher, RDF_TYPE, nn(FOAF + "Agent"))
+    add(publisher, FOAF + "name", pyoxigraph.Literal(name))
+    add(publisher, FOAF + "homepage", nn(CICA_HOMEPAGE))
+    add(ds, DCT + "publisher", publisher)
+    add(ds, DCAT + "contactPoint", contact)
+    add(contact, RDF_TYPE, nn(VCARD + "Kind"))
+    add(contact, VCARD + "fn", pyoxigraph.Literal(name))
+    add(contact, VCARD + "hasURL", nn(CICA_HOMEPAGE))
+    for keyword in site.keywords:
+        add(ds, DCAT + "keyword", text(keyword))
+    for theme in CICA_THEMES:
+        add(ds, DCAT + "theme", nn(theme))
+    add(ds, DCT + "language", nn(CICA_LANGUAGE))
+    for place in CICA_SPATIAL:
+        add(ds, DCT + "spatial", nn(place))
+    span = _date_span(store)
+    if span is not None:
+        add(ds, DCT + "temporal", period)
+        add(period, RDF_TYPE, nn(DCT + "PeriodOfTime"))
+        add(period, DCAT + "startDate", span[0])
+        add(period, DCAT + "endDate", span[1])
+    add(nn(base_iri + "ontology"), RDF_TYPE, nn(DCT + "Standard"))
+    add(nn(base_url + "index.html"), RDF_TYPE, nn(FOAF + "Document"))
+
+
+def _vocabulary_publisher(store: pyoxigraph.Store, base_iri: str) -> str | None:
+    import pyoxigraph
+
+    onto = pyoxigraph.NamedNode(base_iri + "ontology")
+    for q in store.quads_for_pattern(onto, pyoxigraph.NamedNode(DCT + "publisher"), None, None):
+        if isinstance(q.object, pyoxigraph.Literal):
+            return q.object.value
+    return None
+
+
+_SPAN_DATATYPES = {XSD + "date": 10, XSD + "gYearMonth": 7, XSD + "gYear": 4}
+
+
+def _date_span(store: pyoxigraph.Store) -> tuple[Any, Any] | None:
+    """The earliest and the latest W3C Time instant of the data (``time:inXSDDate``,
+    ``inXSDgYearMonth``, ``inXSDgYear``), as written: the data's temporal coverage."""
+    import pyoxigraph
+
+    found: list[Any] = []
+    for prop in (TIME + "inXSDDate", TIME + "inXSDgYearMonth", TIME + "inXSDgYear"):
+        for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(prop), None, None):
+            o = q.object
+            dt = getattr(getattr(o, "datatype", None), "value", None)
+            if isinstance(o, pyoxigraph.Literal) and len(o.value) == _SPAN_DATATYPES.get(dt):
+                found.append(o)
+    if not found:
+        return None
+    # compare at the precision written: "2002" < "2002-06" < "2002-06-04"
+    return min(found, key=lambda o: o.value), max(found, key=lambda o: o.value)
 
 
 def _wikidata_linkset(
@@ -1661,6 +1791,16 @@ def _wikidata_linkset(
 
 def _slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", compact(iri)).strip("-")
+
+
+_IANA = "https://www.iana.org/assignments/media-types/"
+
+
+def _media_type(g: _Graph, distribution: Any) -> str:
+    """A distribution's media type (``text/turtle``), from its ``dcat:mediaType`` IRI."""
+    for o in g.objects(distribution, DCAT + "mediaType"):
+        return o.value.removeprefix(_IANA)
+    return g.literal(distribution, (DCT + "format",)) or ""
 
 
 def dataset_schema_jsonld(
@@ -1689,7 +1829,7 @@ def dataset_schema_jsonld(
         "distribution": [
             {
                 "@type": "DataDownload",
-                "encodingFormat": g.literal(d, (DCT + "format",)) or "",
+                "encodingFormat": _media_type(g, d),
                 "contentUrl": g.objects(d, DCAT + "downloadURL")[0].value,
             }
             for d in g.objects(ds, DCAT + "distribution")
@@ -1745,7 +1885,7 @@ def render_dataset_html(
             "title": one(d.value, DCT + "title"),
             "url": one(d.value, DCAT + "downloadURL"),
             "href": one(d.value, DCAT + "downloadURL").removeprefix(page.base_url),
-            "format": one(d.value, DCT + "format"),
+            "format": _media_type(g, d),
             "size": one(d.value, DCAT + "byteSize"),
         }
         for d in g.objects(ds, DCAT + "distribution")

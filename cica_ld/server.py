@@ -1406,8 +1406,11 @@ class _Handlers:
         pub = _publish_module()
         if pub is None:
             return dataset_description(self.store, base_iri=self.config.base_iri, endpoint=endpoint)
+        site = _site(self.config, pub)
+        # the dumps it serves (made on request: no size stated)
+        dumps = [pub.Distribution(f"dumps/{name}", fmt) for name, fmt in site.dumps().items()]
         triples = pub.dataset_description(
-            self.store, public, base_iri=self.config.base_iri, site=_site(self.config, pub)
+            self.store, public, base_iri=self.config.base_iri, distributions=dumps, site=site
         )
         ds = pyoxigraph.NamedNode(self.config.base_iri + "dataset")
         triples.append(

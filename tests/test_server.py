@@ -32,6 +32,7 @@ from cica_ld.cli import app as cli_app
 
 BASE = "https://w3id.org/cica-ld/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+DCTERMS = "http://purl.org/dc/terms/"
 ID = BASE + "id/"
 ONTO = BASE + "ontology"
 EX = "http://example.org/"
@@ -668,6 +669,27 @@ def test_dataset_description_at_well_known_void_and_index(
         assert int(triples.value) == len({(q.subject, q.predicate, q.object) for q in store})
         endpoint = next(g.quads_for_pattern(ds, nn(VOID + "sparqlEndpoint"), None))
         assert endpoint.object == nn("http://testserver/sparql")
+
+
+def test_dataset_lists_the_distributions_it_serves(client: AppClient) -> None:
+    """/dataset names each dump the server answers, with its media type and EU file type;
+    each download URL answers with the whole dataset in that format."""
+    dcat = "http://www.w3.org/ns/dcat#"
+    r = client.get("/dataset", headers={"accept": "text/turtle"})
+    g = ox.Store()
+    g.load(r.content, format=ox.RdfFormat.TURTLE)
+    dists = [
+        q.object for q in g.quads_for_pattern(nn(BASE + "dataset"), nn(dcat + "distribution"), None)
+    ]
+    assert len(dists) == 4
+    for d in dists:
+        (url,) = [q.object.value for q in g.quads_for_pattern(d, nn(dcat + "downloadURL"), None)]
+        (fmt,) = [q.object.value for q in g.quads_for_pattern(d, nn(DCTERMS + "format"), None)]
+        assert fmt.startswith("http://publications.europa.eu/resource/authority/file-type/")
+        (media,) = [q.object.value for q in g.quads_for_pattern(d, nn(dcat + "mediaType"), None)]
+        got = client.get(url.removeprefix("http://testserver"))
+        assert got.status_code == 200, url
+        assert got.headers["content-type"].startswith(media.rsplit("/media-types/", 1)[1])
 
 
 def test_base_url_sets_the_urls_the_server_states(store: ox.Store) -> None:
