@@ -896,8 +896,15 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     if desc:
         add(s, "description", lit(desc))
     types = set(g.types(s))
+    schema_types = {
+        t.object.value.removeprefix(SCHEMA)
+        for t in out
+        if t.subject == s and t.predicate.value == RDF_TYPE
+    }
+    # schema:citation is a CreativeWork's; any other Thing is the subject of its sources
+    cites = "citation" if schema_types & _CREATIVE_WORKS else "subjectOf"
     for src in _cited(g, s):
-        add(s, "citation", src)
+        add(s, cites, src)
     for page in g.objects(s, FOAF + "page") + g.objects(s, FOAF + "homepage"):
         add(s, "url", page)
     if CICA + "Source" in types:
@@ -964,8 +971,41 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     for m in g.subjects(ORG + "organization", s):
         role(m, "member", ORG + "member", "member")
     for m in g.subjects(ORG + "member", s):
-        role(m, "memberOf", ORG + "organization", "memberOf")
+        if schema_types & _AGENTS:
+            role(m, "memberOf", ORG + "organization", "memberOf")
+        else:
+            # a Country (a Place) is no schema:memberOf's subject: the organisation has the
+            # role as a member, and the role has the country (schema.org's Role pattern)
+            describe(m)
+            for org in g.objects(m, ORG + "organization"):
+                add(org, "member", m)
+                describe(org)
+            add(m, "member", s)
+            _role_details(g, add, lit, m)
     return sorted(set(out), key=_triple_key)
+
+
+#: schema.org's CreativeWork and the subtypes the pages use: the Things schema:citation is for.
+_CREATIVE_WORKS = frozenset({"CreativeWork", "Claim", "DefinedTermSet"})
+#: The types schema:memberOf applies to (Person, Organization and its subtypes).
+_AGENTS = frozenset({"Person", "Organization", "GovernmentOrganization", "Project"})
+
+
+def _role_details(g: _Graph, add: Any, lit: Any, m: Any) -> None:
+    """A membership role's name and dates (schema:roleName, startDate, endDate)."""
+    import pyoxigraph
+
+    for r in g.objects(m, ORG + "role"):
+        name = g.label(r.value) if isinstance(r, pyoxigraph.NamedNode) else None
+        if name:
+            add(m, "roleName", lit(name))
+    interval = g.objects(m, ORG + "memberDuring")
+    if interval:
+        begin, end = g.when(interval[0])
+        if begin and not begin.startswith(("between", "by", "from")):
+            add(m, "startDate", lit(begin))
+        if end and not end.startswith(("between", "by", "from")):
+            add(m, "endDate", lit(end))
 
 
 def embed_context(site: SiteInfo = CICA_SITE) -> dict[str, Any]:
@@ -1006,9 +1046,20 @@ def script_json(doc: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _head(page: _Page, title: str) -> dict[str, Any]:
+def _head(page: _Page, title: str, *, description: str = "", jsonld: str = "") -> dict[str, Any]:
+    """What ``base.html`` puts in ``<head>``: the title, canonical URL, the meta description
+    and OpenGraph tags (``description``: the page's, else one naming the site), and the
+    page's schema.org JSON-LD (``jsonld``, pages that do not embed their own)."""
     site = page.site
+    summary = " ".join(description.split())
+    if not summary:
+        summary = f"{title}: {site.title}." if title != site.title else site.title
+    if len(summary) > _SUMMARY_CHARS:
+        summary = summary[: _SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return {
+        "description": summary,
+        "og_type": "website" if page.path == "index" else "article",
+        "jsonld": jsonld,
         "title": title,
         "root": page.root,
         "canonical": page.url(("index" if page.path == "index" else page.path) + ".html"),
@@ -1020,6 +1071,15 @@ def _head(page: _Page, title: str) -> dict[str, Any]:
         "base_iri": page.g.base_iri,
         "lang": site.language or "",
     }
+
+
+#: The longest meta description (search engines show about this much).
+_SUMMARY_CHARS = 300
+
+
+def _page_jsonld(doc: dict[str, Any]) -> str:
+    """A page's schema.org JSON-LD (``@vocab`` schema.org), ready for ``<script>``."""
+    return script_json({"@context": {"@vocab": SCHEMA}, **doc})
 
 
 def render_resource_html(
@@ -1048,7 +1108,7 @@ def render_resource_html(
     page_url = page.url(path + ".html")
     return _render(
         "resource.html",
-        head=_head(page, label),
+        head=_head(page, label, description=g.description(iri) or ""),
         iri=iri,
         label=label,
         types=[page.link(g.nn(t)) for t in types],
@@ -1162,7 +1222,26 @@ def render_index_html(
     ]
     return _render(
         "index.html",
-        head=_head(page, title),
+        head=_head(
+            page,
+            title,
+            description=description,
+            jsonld=_page_jsonld(
+                {
+                    "@type": "WebSite",
+                    "@id": page.url("index.html"),
+                    "name": title,
+                    "description": description,
+                    "url": page.url("index.html"),
+                    "mainEntity": {
+                        "@type": "Dataset",
+                        "@id": base_iri + "dataset",
+                        "name": title,
+                        "url": page.url("dataset.html"),
+                    },
+                }
+            ),
+        ),
         title=title,
         description=description,
         groups=groups,
@@ -1303,7 +1382,26 @@ def render_vocabulary_html(
     ]
     return _render(
         "vocabulary.html",
-        head=_head(page, header["title"]),
+        head=_head(
+            page,
+            header["title"],
+            description=header["description"],
+            jsonld=_page_jsonld(
+                {
+                    "@type": "DefinedTermSet",
+                    "@id": onto,
+                    "name": header["title"],
+                    "description": header["description"],
+                    "url": page.url("ontology.html"),
+                    **({"version": header["version"]} if header["version"] else {}),
+                    "hasDefinedTerm": [
+                        {"@type": "DefinedTerm", "@id": t["iri"], "name": t["label"]}
+                        for s in sections
+                        for t in s["terms"]
+                    ],
+                }
+            ),
+        ),
         header=header,
         sections=sections,
         external=external,
@@ -1472,15 +1570,27 @@ def render_shapes_html(
     node_shapes.sort(key=lambda n: (n["label"] or "").lower())
     ontologies = g.subjects(RDF_TYPE, OWL + "Ontology")
     onto = ontologies[0].value if ontologies else base_iri + "shapes"
+    header = {
+        "iri": onto,
+        "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "SHACL shapes",
+        "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
+        "version": g.literal(onto, (OWL + "versionInfo",)) or "",
+    }
+    shapes_doc = {
+        "@type": "CreativeWork",
+        "@id": onto,
+        "name": header["title"],
+        "description": header["description"],
+        "url": page.url("shapes.html"),
+        "encodingFormat": "text/turtle",
+        **({"version": header["version"]} if header["version"] else {}),
+    }
     return _render(
         "shapes.html",
-        head=_head(page, "Shapes"),
-        header={
-            "iri": onto,
-            "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "SHACL shapes",
-            "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
-            "version": g.literal(onto, (OWL + "versionInfo",)) or "",
-        },
+        head=_head(
+            page, "Shapes", description=header["description"], jsonld=_page_jsonld(shapes_doc)
+        ),
+        header=header,
         shapes=node_shapes,
         docs=[{"href": f"shapes{s}", "format": f} for s, f in RESOURCE_DOCS.items()],
     )
@@ -1920,7 +2030,9 @@ def render_dataset_html(
     )
     return _render(
         "dataset.html",
-        head=_head(page, one(ds, DCT + "title") or "Dataset"),
+        head=_head(
+            page, one(ds, DCT + "title") or "Dataset", description=one(ds, DCT + "description")
+        ),
         iri=ds,
         title=one(ds, DCT + "title"),
         description=one(ds, DCT + "description"),

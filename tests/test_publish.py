@@ -327,7 +327,8 @@ def test_cica_page_lists_member_states_with_sources(
 
 def test_event_pages_cite_their_sources(pages: dict[str, Page], store: pyoxigraph.Store) -> None:
     """Events cite sources with dcterms:source (PROV-O: an activity is no prov:Entity); their
-    pages list them like the entities' prov:wasDerivedFrom sources, also as schema:citation."""
+    pages list them like the entities' prov:wasDerivedFrom sources, and their schema.org
+    JSON-LD makes the event the subject of each (schema:citation is a CreativeWork's)."""
     rows = store.query(
         "SELECT ?e (GROUP_CONCAT(STR(?src)) AS ?srcs) WHERE { ?e a prov:Activity ; "
         "<http://purl.org/dc/terms/source> ?src } GROUP BY ?e",
@@ -340,7 +341,7 @@ def test_event_pages_cite_their_sources(pages: dict[str, Page], store: pyoxigrap
         assert "Sources cited" in " ".join(page.text), iri
         hrefs = {url for _, _, url in page.links}
         embedded = " ".join(page.scripts)
-        assert "citation" in embedded, iri
+        assert '"subjectOf"' in embedded and '"citation"' not in embedded, iri
         for src in sources:
             slug = src.removeprefix(BASE + "id/")
             assert any(h.endswith(slug + ".html") for h in hrefs), (iri, src)
