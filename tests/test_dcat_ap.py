@@ -200,3 +200,35 @@ def test_formats_are_eu_file_types_and_values_are_typed(description: list[Any]) 
     assert by[(publisher, "http://xmlns.com/foaf/0.1/name")].value == "cica-ld developers"
     contact = by[(DS, DCAT + "contactPoint")].value
     assert by[(contact, "http://www.w3.org/2006/vcard/ns#hasURL")].value == publish.CICA_HOMEPAGE
+
+
+def test_a_site_of_the_users_data_states_none_of_cicas_dcat_ap_facts() -> None:
+    """publish --data: the description has only what the user's data states (its counts,
+    title, dumps and their EU file types): no CICA publisher, contact point, theme, language,
+    coverage or catalogue."""
+    people = Path(__file__).resolve().parent / "fixtures" / "user-data" / "people.ttl"
+    ds = dataset.load([people], include_ontology=False)
+    site = publish.user_site(ds.store, [people])
+    desc = publish.dataset_description(
+        ds.store,
+        "http://example.org/",
+        base_iri="http://example.org/",
+        distributions=[publish.Distribution("dumps/people.ttl", "turtle", 10)],
+        site=site,
+    )
+    terms = {t.value for tr in desc for t in (tr.subject, tr.predicate, tr.object)}
+    cica = {
+        publish.CICA_LANGUAGE,
+        publish.CICA_THEME_TAXONOMY,
+        publish.CICA_HOMEPAGE,
+        publish.CICA_CREATOR,
+        *publish.CICA_THEMES,
+        *publish.CICA_SPATIAL,
+        DCAT + "Catalog",
+        DCAT + "contactPoint",
+        DCT + "temporal",
+        DCT + "spatial",
+    }
+    assert sorted(terms & cica) == []
+    assert not [t for t in terms if "cica" in t.lower()]
+    assert EU + "file-type/RDF_TURTLE" in terms
