@@ -507,27 +507,51 @@ class _NotSimple(Exception):
 
 
 _GEN_DELIMS = tuple(":/?#[]@")
-_TERM_KEYS = frozenset({"@id", "@type", "@language", "@reverse", "@protected"})
+_TERM_KEYS = frozenset({"@id", "@type", "@language", "@reverse", "@protected", "@container"})
+
+
+def _is_set_container(d: Mapping[str, Any]) -> bool:
+    """Whether a term definition has ``@container: @set`` (``_NotSimple`` for any other)."""
+    container = d.get("@container")
+    if container is None:
+        return False
+    if container == "@set" or container == ["@set"]:
+        return True
+    raise _NotSimple(f"container {container}")
 
 
 class SimpleCompactor:
     """JSON-LD compaction for flat, RDF-derived input and a *simple* context, fast.
 
     A simple context has prefixes, keyword aliases, at most one term per IRI, terms with
-    ``@type`` (``@id`` or a datatype) or ``@language`` coercion, reverse terms, a default
-    ``@language`` and optionally ``@vocab``: no containers, scoped contexts, ``@nest``,
-    ``@base`` or ``@import``. For such a context and the output of :func:`expand_quads` it
-    gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD) gives, up to the order of
-    keys and arrays (the tests compare the two); anything else raises ``_NotSimple`` so the
-    caller falls back to PyLD.
+    ``@type`` (``@id`` or a datatype) or ``@language`` coercion, ``@container: @set`` (on a
+    term or on the ``@type`` alias: the value is always an array), reverse terms, a default
+    ``@language`` and optionally ``@vocab``: no other containers, scoped contexts, ``@nest``,
+    ``@base`` or ``@import``. Values may be embedded node objects
+    (:func:`embed_labels`), compacted as nodes. For such a context and the output of
+    :func:`expand_quads` it gives exactly what the JSON-LD 1.1 compaction algorithm (PyLD)
+    gives, up to the order of keys and arrays (the tests compare the two); anything else
+    raises ``_NotSimple`` so the caller falls back to PyLD. ``compact_arrays=False`` gives
+    every property value as an array (``@type`` stays a string for one type, as in PyLD).
     """
 
-    def __init__(self, ctx: Mapping[str, Any]) -> None:
+    def __init__(self, ctx: Mapping[str, Any], *, compact_arrays: bool = True) -> None:
         self.default_language: str | None = None
         self.vocab: str | None = None
+        self.compact_arrays = compact_arrays
+        self.type_set = False
         raw: dict[str, Any] = {}
         aliases: dict[str, list[str]] = {"@id": [], "@type": []}
         for key, value in ctx.items():
+            if isinstance(value, dict) and value.get("@id") in ("@id", "@type"):
+                if set(value) - {"@id", "@container", "@protected"}:
+                    raise _NotSimple(key)
+                if _is_set_container(value):
+                    if value["@id"] != "@type":
+                        raise _NotSimple(key)
+                    self.type_set = True
+                aliases[value["@id"]].append(key)
+                continue
             if key == "@language":
                 if value is not None and (not isinstance(value, str) or value != value.lower()):
                     raise _NotSimple(key)
@@ -575,6 +599,7 @@ class SimpleCompactor:
                 "type": coercion,
                 "has_language": "@language" in d,
                 "language": d.get("@language"),
+                "set": _is_set_container(d),
             }
             if isinstance(value, str) and iri.endswith(_GEN_DELIMS):
                 self.prefixes.append((term, iri))
@@ -645,6 +670,8 @@ class SimpleCompactor:
         return {"term": term, **d} if ok else None
 
     def _value(self, d: dict[str, Any] | None, value: dict[str, Any]) -> Any:
+        if "@id" in value and len(value) > 1:  # an embedded node object
+            return self.node(value)
         if "@id" in value:
             ref = self.iri(value["@id"], vocab=False)
             return ref if d is not None and d["type"] == "@id" else {self.id_key: ref}
@@ -668,7 +695,8 @@ class SimpleCompactor:
                 out[self.id_key] = self.iri(values, vocab=False)
             elif key == "@type":
                 types = [self.iri(t, vocab=True) for t in values]
-                out[self.type_key] = types[0] if len(types) == 1 else types
+                # compactArrays does not apply to @type (the JSON-LD API): only @set does
+                out[self.type_key] = types[0] if len(types) == 1 and not self.type_set else types
             elif key == "@graph":
                 out["@graph"] = [self.node(n) for n in values]
             elif key.startswith("@"):
@@ -687,15 +715,17 @@ class SimpleCompactor:
                         out[name] = (
                             [*prev, compacted] if isinstance(prev, list) else [prev, compacted]
                         )
+                    elif (d is not None and d["set"]) or not self.compact_arrays:
+                        out[name] = [compacted]
                     else:
                         out[name] = compacted
         return out
 
 
 @functools.lru_cache(maxsize=8)
-def _simple_compactor(ctx_json: str) -> SimpleCompactor | None:
+def _simple_compactor(ctx_json: str, compact_arrays: bool = True) -> SimpleCompactor | None:
     try:
-        return SimpleCompactor(json.loads(ctx_json))
+        return SimpleCompactor(json.loads(ctx_json), compact_arrays=compact_arrays)
     except _NotSimple:
         return None
 
@@ -706,13 +736,15 @@ def compact_expanded(
     *,
     engine: str = "auto",
     documents: Mapping[str, dict[str, Any]] | None = None,
+    compact_arrays: bool = True,
 ) -> dict[str, Any]:
     """Compact expanded JSON-LD (from :func:`expand_quads`) with ``ctx`` (a URL or an object).
 
     ``engine``: ``"auto"`` (the fast :class:`SimpleCompactor` when the context allows it, else
     PyLD), ``"pyld"`` or ``"fast"`` (fails if the context is not simple). The result always
     has ``@graph``, and no ``@context`` when ``ctx`` is empty. ``documents``: what the loader
-    serves (default: the bundled documents).
+    serves (default: the bundled documents). ``compact_arrays=False``: every value is an
+    array (for a context without terms, where no ``@container: @set`` can say so).
     """
     from pyld import jsonld
 
@@ -720,7 +752,9 @@ def compact_expanded(
     if engine != "pyld":
         inner = _inner_context(ctx, loader)
         compactor = (
-            _simple_compactor(json.dumps(inner, sort_keys=True)) if inner is not None else None
+            _simple_compactor(json.dumps(inner, sort_keys=True), compact_arrays)
+            if inner is not None
+            else None
         )
         if compactor is not None:
             try:
@@ -731,7 +765,12 @@ def compact_expanded(
                     raise InputError("the input needs the full JSON-LD compaction") from None
         elif engine == "fast":
             raise InputError("the context is not simple enough for the fast compactor")
-    options = {"documentLoader": loader, "skipExpansion": True, "base": None}
+    options = {
+        "documentLoader": loader,
+        "skipExpansion": True,
+        "base": None,
+        "compactArrays": compact_arrays,
+    }
     doc = _pyld_call(jsonld.compact, expanded, ctx, options, loader=loader, what="compaction")
     return _with_graph(doc)
 
@@ -909,6 +948,119 @@ def _inline_context_refs(ctx: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
+# Stand-alone documents: references framed with their label, the context inlined and pruned
+# ---------------------------------------------------------------------------------------------
+
+#: The properties that name a node: a reference shows the node's values of these beside its IRI.
+LABEL_PROPERTIES: frozenset[str] = frozenset(
+    {
+        "http://www.w3.org/2004/02/skos/core#prefLabel",
+        "http://www.w3.org/2000/01/rdf-schema#label",
+        "http://purl.org/dc/terms/title",
+        "http://xmlns.com/foaf/0.1/name",
+        "https://schema.org/name",
+    }
+)
+
+
+def embed_labels(expanded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Expanded JSON-LD (from :func:`expand_quads`) with references framed with their label.
+
+    A *label node* is a top-level node that has nothing but labels (:data:`LABEL_PROPERTIES`).
+    Every reference to one (``{"@id": X}``, in any node of the default graph) becomes a copy
+    of it (``{"@id": X, label: ...}``) and the label node leaves the top level (it stays there
+    if nothing refers to it). The graph is the same: a node described in two places is one
+    node, and its triples are a set.
+    """
+    labels = {n["@id"]: n for n in expanded if len(n) > 1 and set(n) - {"@id"} <= LABEL_PROPERTIES}
+    if not labels:
+        return expanded
+    used: set[str] = set()
+    out = []
+    for node in expanded:
+        if node["@id"] in labels:
+            out.append(node)
+            continue
+        framed: dict[str, Any] = {}
+        for key, values in node.items():
+            if key.startswith("@"):
+                framed[key] = values
+                continue
+            framed[key] = []
+            for v in values:
+                target = labels.get(v["@id"]) if set(v) == {"@id"} else None
+                if target is None:
+                    framed[key].append(v)
+                else:
+                    used.add(v["@id"])
+                    framed[key].append(copy.deepcopy(target))
+        out.append(framed)
+    return [n for n in out if n["@id"] not in used]
+
+
+def prune_context(doc: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of the context object ``ctx`` that the compacted ``doc`` uses: its keyword
+    settings (``@language``, ``@version``...), the terms it names (keys, types, values) and
+    the prefixes of its compact IRIs and of those terms' definitions. ``doc`` compacted with
+    ``ctx`` reads back, with the pruned context, to the same graph (the tests check it)."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k != "@context":
+                    names.add(k)
+                    walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+        elif isinstance(value, str):
+            names.add(value)
+
+    walk(doc)
+    keep: dict[str, Any] = {k: v for k, v in ctx.items() if k.startswith("@")}
+    todo = list(names)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        prefix, sep, rest = name.partition(":")
+        if sep and not rest.startswith("//") and prefix in ctx:
+            todo.append(prefix)
+        if name not in ctx or name.startswith("@"):
+            continue
+        definition = ctx[name]
+        keep[name] = definition
+        parts = definition.values() if isinstance(definition, dict) else [definition]
+        todo.extend(p for p in parts if isinstance(p, str))
+    return {k: keep[k] for k in ctx if k in keep}
+
+
+def standalone_document(
+    quads: Iterable[pyoxigraph.Quad],
+    ctx: Mapping[str, Any] | None = None,
+    *,
+    compact_arrays: bool = True,
+    framed: bool = True,
+    prune: bool = True,
+) -> dict[str, Any]:
+    """A JSON-LD document that needs nothing else: its context inlined (``ctx``, default the
+    project context's object; with ``prune``, only what the document uses); with ``framed``,
+    its references framed with their label (:func:`embed_labels`). ``compact_arrays`` as in
+    :func:`compact_expanded`."""
+    full = load_context()["@context"] if ctx is None else dict(ctx)
+    expanded = expand_quads(stable_quads(quads))
+    if framed:
+        expanded = embed_labels(expanded)
+    doc = compact_expanded(expanded, full, compact_arrays=compact_arrays)
+    if "@context" in doc:
+        doc["@context"] = prune_context(doc, full) if prune else full
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
 # Deterministic serialization
 # ---------------------------------------------------------------------------------------------
 
@@ -944,9 +1096,16 @@ def _keyword_aliases(
         if isinstance(c, str) and isinstance(served.get(c), dict):
             c = served[c].get("@context")
         if isinstance(c, dict):
-            ids += sorted(k for k, v in c.items() if v == "@id")
-            types += sorted(k for k, v in c.items() if v == "@type")
+            ids += sorted(k for k, v in c.items() if _alias_of(v) == "@id")
+            types += sorted(k for k, v in c.items() if _alias_of(v) == "@type")
     return tuple(ids), tuple(types)
+
+
+def _alias_of(definition: Any) -> Any:
+    """The keyword a term definition aliases (``"@id"``, ``{"@id": "@type", ...}``), if any."""
+    if isinstance(definition, dict):
+        return definition.get("@id") if "@reverse" not in definition else None
+    return definition
 
 
 def _order(

@@ -173,6 +173,8 @@ class SiteInfo:
 
 
 _DUMP_SUFFIXES = {".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".rdf": "rdfxml"}
+#: The formats of the dumps, each a ``dcat:Distribution`` of the dataset.
+DUMP_FORMATS: tuple[str, ...] = tuple(_DUMP_SUFFIXES.values())
 
 #: The embedded CICA dataset's site.
 CICA_SITE = SiteInfo(
@@ -708,32 +710,70 @@ def index_page_graph(
     return sorted(set(out), key=_triple_key)
 
 
-def _serialize(
-    triples: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
-) -> bytes:
+def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> list[Any]:
+    """``triples`` plus the labels of the IRIs they refer to (objects that are no subject of
+    ``triples``; not classes): for each, its values of the first of the label properties
+    (``skos:prefLabel``, ``rdfs:label``, ``dcterms:title``, ``foaf:name``, ``schema:name``)
+    it has. So a document names what it links to, and its JSON-LD frames each reference with
+    its label (:func:`cica_ld.jsonld.embed_labels`)."""
+    import pyoxigraph
+
+    subjects = {t.subject for t in triples}
+    out = set(triples)
+    done: set[Any] = set()
+    for t in triples:
+        o = t.object
+        if (
+            not isinstance(o, pyoxigraph.NamedNode)
+            or t.predicate.value == RDF_TYPE
+            or o in subjects
+            or o in done
+        ):
+            continue
+        done.add(o)
+        for prop in _LABEL_PROPS:
+            found = [
+                q.triple
+                for q in store.quads_for_pattern(o, pyoxigraph.NamedNode(prop), None, None)
+                if isinstance(q.object, pyoxigraph.Literal)
+            ]
+            if found:
+                out.update(found)
+                break
+    return sorted(out, key=_triple_key)
+
+
+def _serialize(triples: Sequence[Any], fmt: str, *, site: SiteInfo | None = None) -> bytes:
     import pyoxigraph
 
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return export_document(quads, fmt, context=context, site=site)
+    return export_document(quads, fmt, site=site)
 
 
 def export_document(
-    quads: Sequence[Any], fmt: str, *, context: str = "url", site: SiteInfo | None = None
+    quads: Sequence[Any], fmt: str, *, site: SiteInfo | None = None, whole: bool = False
 ) -> bytes:
-    """``quads`` in ``fmt``; JSON-LD compacted with the CICA context on the CICA site (or
-    ``site`` None), else with a context of the standard prefixes the quads use."""
-    from cica_ld import export
+    """``quads`` in ``fmt``. JSON-LD stands alone (no remote context, so any loader reads it
+    offline): on the CICA site (or ``site`` None) compacted with the CICA context, inlined
+    (pruned to the terms the document uses); else with a context of the standard prefixes the
+    quads use, and every value an array (no term can be declared a set there). A document
+    frames each reference to a labelled node with its label; ``whole`` (the dumps): flat,
+    the whole context inlined."""
+    from cica_ld import export, jsonld
 
-    if fmt != "jsonld" or site is None or site.cica:
-        return export.export(quads, fmt, context=context)
-    from cica_ld import jsonld
-
+    if fmt != "jsonld":
+        return export.export(quads, fmt)
+    if site is None or site.cica:
+        doc = jsonld.standalone_document(quads, framed=not whole, prune=not whole)
+        return jsonld.dumps(doc)
     ctx = {
         p: ns
         for p, ns in export._used_prefixes(quads, export.PREFIXES).items()
         if not ns.startswith(BASE_IRI)
     }
-    doc = jsonld.compact_expanded(jsonld.expand_quads(jsonld.stable_quads(quads)), ctx)
+    doc = jsonld.standalone_document(
+        quads, ctx, compact_arrays=False, framed=not whole, prune=False
+    )
     return jsonld.dumps(doc)
 
 
@@ -1064,8 +1104,15 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     if desc:
         add(s, "description", lit(desc))
     types = set(g.types(s))
+    schema_types = {
+        t.object.value.removeprefix(SCHEMA)
+        for t in out
+        if t.subject == s and t.predicate.value == RDF_TYPE
+    }
+    # schema:citation is a CreativeWork's; any other Thing is the subject of its sources
+    cites = "citation" if schema_types & _CREATIVE_WORKS else "subjectOf"
     for src in _cited(g, s):
-        add(s, "citation", src)
+        add(s, cites, src)
     for page in g.objects(s, FOAF + "page") + g.objects(s, FOAF + "homepage"):
         add(s, "url", page)
     if CICA + "Source" in types:
@@ -1132,8 +1179,41 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
     for m in g.subjects(ORG + "organization", s):
         role(m, "member", ORG + "member", "member")
     for m in g.subjects(ORG + "member", s):
-        role(m, "memberOf", ORG + "organization", "memberOf")
+        if schema_types & _AGENTS:
+            role(m, "memberOf", ORG + "organization", "memberOf")
+        else:
+            # a Country (a Place) is no schema:memberOf's subject: the organisation has the
+            # role as a member, and the role has the country (schema.org's Role pattern)
+            describe(m)
+            for org in g.objects(m, ORG + "organization"):
+                add(org, "member", m)
+                describe(org)
+            add(m, "member", s)
+            _role_details(g, add, lit, m)
     return sorted(set(out), key=_triple_key)
+
+
+#: schema.org's CreativeWork and the subtypes the pages use: the Things schema:citation is for.
+_CREATIVE_WORKS = frozenset({"CreativeWork", "Claim", "DefinedTermSet"})
+#: The types schema:memberOf applies to (Person, Organization and its subtypes).
+_AGENTS = frozenset({"Person", "Organization", "GovernmentOrganization", "Project"})
+
+
+def _role_details(g: _Graph, add: Any, lit: Any, m: Any) -> None:
+    """A membership role's name and dates (schema:roleName, startDate, endDate)."""
+    import pyoxigraph
+
+    for r in g.objects(m, ORG + "role"):
+        name = g.label(r.value) if isinstance(r, pyoxigraph.NamedNode) else None
+        if name:
+            add(m, "roleName", lit(name))
+    interval = g.objects(m, ORG + "memberDuring")
+    if interval:
+        begin, end = g.when(interval[0])
+        if begin and not begin.startswith(("between", "by", "from")):
+            add(m, "startDate", lit(begin))
+        if end and not end.startswith(("between", "by", "from")):
+            add(m, "endDate", lit(end))
 
 
 def embed_context(site: SiteInfo = CICA_SITE) -> dict[str, Any]:
@@ -1174,9 +1254,20 @@ def script_json(doc: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _head(page: _Page, title: str) -> dict[str, Any]:
+def _head(page: _Page, title: str, *, description: str = "", jsonld: str = "") -> dict[str, Any]:
+    """What ``base.html`` puts in ``<head>``: the title, canonical URL, the meta description
+    and OpenGraph tags (``description``: the page's, else one naming the site), and the
+    page's schema.org JSON-LD (``jsonld``, pages that do not embed their own)."""
     site = page.site
+    summary = " ".join(description.split())
+    if not summary:
+        summary = f"{title}: {site.title}." if title != site.title else site.title
+    if len(summary) > _SUMMARY_CHARS:
+        summary = summary[: _SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "…"
     return {
+        "description": summary,
+        "og_type": "website" if page.path == "index" else "article",
+        "jsonld": jsonld,
         "title": title,
         "root": page.root,
         "canonical": page.url(("index" if page.path == "index" else page.path) + ".html"),
@@ -1188,6 +1279,15 @@ def _head(page: _Page, title: str) -> dict[str, Any]:
         "base_iri": page.g.base_iri,
         "lang": site.language or "",
     }
+
+
+#: The longest meta description (search engines show about this much).
+_SUMMARY_CHARS = 300
+
+
+def _page_jsonld(doc: dict[str, Any]) -> str:
+    """A page's schema.org JSON-LD (``@vocab`` schema.org), ready for ``<script>``."""
+    return script_json({"@context": {"@vocab": SCHEMA}, **doc})
 
 
 def render_resource_html(
@@ -1217,7 +1317,7 @@ def render_resource_html(
     incoming = _incoming(page, iri)
     return _render(
         "resource.html",
-        head=_head(page, label),
+        head=_head(page, label, description=g.description(iri) or ""),
         iri=iri,
         label=label,
         types=[page.link(g.nn(t)) for t in types],
@@ -1332,7 +1432,26 @@ def render_index_html(
     ]
     return _render(
         "index.html",
-        head=_head(page, title),
+        head=_head(
+            page,
+            title,
+            description=description,
+            jsonld=_page_jsonld(
+                {
+                    "@type": "WebSite",
+                    "@id": page.url("index.html"),
+                    "name": title,
+                    "description": description,
+                    "url": page.url("index.html"),
+                    "mainEntity": {
+                        "@type": "Dataset",
+                        "@id": base_iri + "dataset",
+                        "name": title,
+                        "url": page.url("dataset.html"),
+                    },
+                }
+            ),
+        ),
         title=title,
         description=description,
         groups=groups,
@@ -1519,7 +1638,26 @@ def render_vocabulary_html(
     ]
     return _render(
         "vocabulary.html",
-        head=_head(page, header["title"]),
+        head=_head(
+            page,
+            header["title"],
+            description=header["description"],
+            jsonld=_page_jsonld(
+                {
+                    "@type": "DefinedTermSet",
+                    "@id": onto,
+                    "name": header["title"],
+                    "description": header["description"],
+                    "url": page.url("ontology.html"),
+                    **({"version": header["version"]} if header["version"] else {}),
+                    "hasDefinedTerm": [
+                        {"@type": "DefinedTerm", "@id": t["iri"], "name": t["label"]}
+                        for s in sections
+                        for t in s["terms"]
+                    ],
+                }
+            ),
+        ),
         header=header,
         sections=sections,
         external=external,
@@ -1688,15 +1826,27 @@ def render_shapes_html(
     node_shapes.sort(key=lambda n: (n["label"] or "").lower())
     ontologies = g.subjects(RDF_TYPE, OWL + "Ontology")
     onto = ontologies[0].value if ontologies else base_iri + "shapes"
+    header = {
+        "iri": onto,
+        "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "SHACL shapes",
+        "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
+        "version": g.literal(onto, (OWL + "versionInfo",)) or "",
+    }
+    shapes_doc = {
+        "@type": "CreativeWork",
+        "@id": onto,
+        "name": header["title"],
+        "description": header["description"],
+        "url": page.url("shapes.html"),
+        "encodingFormat": "text/turtle",
+        **({"version": header["version"]} if header["version"] else {}),
+    }
     return _render(
         "shapes.html",
-        head=_head(page, "Shapes"),
-        header={
-            "iri": onto,
-            "title": g.literal(onto, (DCT + "title", RDFS + "label")) or "SHACL shapes",
-            "description": g.literal(onto, (DCT + "description", RDFS + "comment")) or "",
-            "version": g.literal(onto, (OWL + "versionInfo",)) or "",
-        },
+        head=_head(
+            page, "Shapes", description=header["description"], jsonld=_page_jsonld(shapes_doc)
+        ),
+        header=header,
         shapes=node_shapes,
         docs=[{"href": f"shapes{s}", "format": f} for s, f in RESOURCE_DOCS.items()],
     )
@@ -1709,11 +1859,44 @@ def render_shapes_html(
 
 @dataclass(frozen=True)
 class Distribution:
-    """A downloadable file of the dataset: its site path, export format and size in bytes."""
+    """A downloadable file of the dataset: its site path, export format and size in bytes
+    (None when it is not known: ``cica-ld serve`` makes its dumps on request)."""
 
     path: str
     format: str
-    size: int
+    size: int | None = None
+
+
+#: The EU Publications Office's authority tables DCAT-AP takes its values from.
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+#: Export format -> the EU file-type of its files (``dcterms:format``, as DCAT-AP wants it).
+EU_FILE_TYPES: dict[str, str] = {
+    "turtle": EU_AUTHORITY + "file-type/RDF_TURTLE",
+    "ntriples": EU_AUTHORITY + "file-type/RDF_N_TRIPLES",
+    "nquads": EU_AUTHORITY + "file-type/RDF_N_QUADS",
+    "trig": EU_AUTHORITY + "file-type/RDF_TRIG",
+    "jsonld": EU_AUTHORITY + "file-type/JSON_LD",
+    "rdfxml": EU_AUTHORITY + "file-type/RDF_XML",
+}
+#: Format -> how a distribution's description names it.
+_FORMAT_NAMES = {
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "nquads": "N-Quads",
+    "trig": "TriG",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF/XML",
+}
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+#: What the CICA site's DCAT-AP description says beyond the counts (see the README, "The
+#: dataset description"): the language of its texts, its theme and spatial coverage (EU
+#: vocabulary), its publisher and contact point (the project's
+#: name, as the vocabulary's dcterms:publisher gives it, and the homepage pyproject.toml names).
+CICA_LANGUAGE = EU_AUTHORITY + "language/ENG"
+CICA_THEMES = (EU_AUTHORITY + "data-theme/INTR",)
+CICA_THEME_TAXONOMY = EU_AUTHORITY + "data-theme"
+CICA_SPATIAL = (EU_AUTHORITY + "continent/ASIA",)
+CICA_HOMEPAGE = "https://w3id.org/cica-ld"
 
 
 def dataset_description(
@@ -1844,18 +2027,113 @@ def dataset_description(
         add(ds, VOID + "dataDump", url)
         add(node, RDF_TYPE, nn(DCAT + "Distribution"))
         add(node, DCT + "title", text(f"{title} ({media})"))
+        add(node, DCT + "description", text(f"The whole dataset in {_FORMAT_NAMES[d.format]}."))
         add(node, DCAT + "downloadURL", url)
         add(node, DCAT + "accessURL", url)
         add(node, DCAT + "mediaType", nn(f"https://www.iana.org/assignments/media-types/{media}"))
-        add(node, DCT + "format", text(media, None))
-        add(
-            node,
-            DCAT + "byteSize",
-            pyoxigraph.Literal(str(d.size), datatype=nn(XSD + "nonNegativeInteger")),
-        )
+        add(node, DCT + "format", nn(EU_FILE_TYPES[d.format]))
+        if d.size is not None:
+            add(
+                node,
+                DCAT + "byteSize",
+                pyoxigraph.Literal(str(d.size), datatype=nn(XSD + "nonNegativeInteger")),
+            )
         if license_iri:
             add(node, DCT + "license", nn(license_iri))
+    if site.cica:
+        _dcat_ap(add, text, store, ds, base_iri, base_url, license_iri, site)
     return sorted(set(out), key=_triple_key)
+
+
+def _dcat_ap(
+    add: Any,
+    text: Any,
+    store: pyoxigraph.Store,
+    ds: Any,
+    base_iri: str,
+    base_url: str,
+    license_iri: str | None,
+    site: SiteInfo,
+) -> None:
+    """What DCAT-AP 3 asks of the CICA site's description beyond DCAT and VoID: a catalogue,
+    the publisher and contact point, keywords, theme, spatial and temporal coverage (the
+    span of the dates in the data), and the classes its ranges expect of our own nodes."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    catalog = nn(base_iri + "dataset#catalog")
+    publisher = nn(base_iri + "dataset#publisher")
+    contact = nn(base_iri + "dataset#contact-point")
+    period = nn(base_iri + "dataset#temporal-coverage")
+    home = nn(base_url + "index.html")
+    name = _vocabulary_publisher(store, base_iri) or CICA_CREATOR
+    add(catalog, RDF_TYPE, nn(DCAT + "Catalog"))
+    add(catalog, DCT + "title", text(f"{site.title} catalogue"))
+    add(catalog, DCT + "description", text(f"The catalogue of the {site.title}: one dataset."))
+    add(catalog, DCAT + "dataset", ds)
+    add(catalog, DCT + "publisher", publisher)
+    add(catalog, FOAF + "homepage", home)
+    add(catalog, DCT + "language", nn(CICA_LANGUAGE))
+    add(catalog, DCAT + "themeTaxonomy", nn(CICA_THEME_TAXONOMY))
+    for place in CICA_SPATIAL:
+        add(catalog, DCT + "spatial", nn(place))
+    if license_iri:
+        add(catalog, DCT + "license", nn(license_iri))
+    add(home, RDF_TYPE, nn(FOAF + "Document"))
+    add(publisher, RDF_TYPE, nn(FOAF + "Agent"))
+    add(publisher, FOAF + "name", pyoxigraph.Literal(name))
+    add(publisher, FOAF + "homepage", nn(CICA_HOMEPAGE))
+    add(ds, DCT + "publisher", publisher)
+    add(ds, DCAT + "contactPoint", contact)
+    add(contact, RDF_TYPE, nn(VCARD + "Kind"))
+    add(contact, VCARD + "fn", pyoxigraph.Literal(name))
+    add(contact, VCARD + "hasURL", nn(CICA_HOMEPAGE))
+    for keyword in site.keywords:
+        add(ds, DCAT + "keyword", text(keyword))
+    for theme in CICA_THEMES:
+        add(ds, DCAT + "theme", nn(theme))
+    add(ds, DCT + "language", nn(CICA_LANGUAGE))
+    for place in CICA_SPATIAL:
+        add(ds, DCT + "spatial", nn(place))
+    span = _date_span(store)
+    if span is not None:
+        add(ds, DCT + "temporal", period)
+        add(period, RDF_TYPE, nn(DCT + "PeriodOfTime"))
+        add(period, DCAT + "startDate", span[0])
+        add(period, DCAT + "endDate", span[1])
+    add(nn(base_iri + "ontology"), RDF_TYPE, nn(DCT + "Standard"))
+    add(nn(base_url + "index.html"), RDF_TYPE, nn(FOAF + "Document"))
+
+
+def _vocabulary_publisher(store: pyoxigraph.Store, base_iri: str) -> str | None:
+    import pyoxigraph
+
+    onto = pyoxigraph.NamedNode(base_iri + "ontology")
+    for q in store.quads_for_pattern(onto, pyoxigraph.NamedNode(DCT + "publisher"), None, None):
+        if isinstance(q.object, pyoxigraph.Literal):
+            return q.object.value
+    return None
+
+
+_SPAN_DATATYPES = {XSD + "date": 10, XSD + "gYearMonth": 7, XSD + "gYear": 4}
+
+
+def _date_span(store: pyoxigraph.Store) -> tuple[Any, Any] | None:
+    """The earliest and the latest W3C Time instant of the data (``time:inXSDDate``,
+    ``inXSDgYearMonth``, ``inXSDgYear``), as written: the data's temporal coverage."""
+    import pyoxigraph
+
+    found: list[Any] = []
+    for prop in (TIME + "inXSDDate", TIME + "inXSDgYearMonth", TIME + "inXSDgYear"):
+        for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(prop), None, None):
+            o = q.object
+            dt = getattr(getattr(o, "datatype", None), "value", None)
+            if isinstance(o, pyoxigraph.Literal) and len(o.value) == _SPAN_DATATYPES.get(dt):
+                found.append(o)
+    if not found:
+        return None
+    # compare at the precision written: "2002" < "2002-06" < "2002-06-04"
+    return min(found, key=lambda o: o.value), max(found, key=lambda o: o.value)
 
 
 def _wikidata_linkset(
@@ -1879,6 +2157,16 @@ def _wikidata_linkset(
 
 def _slug(iri: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", compact(iri)).strip("-")
+
+
+_IANA = "https://www.iana.org/assignments/media-types/"
+
+
+def _media_type(g: _Graph, distribution: Any) -> str:
+    """A distribution's media type (``text/turtle``), from its ``dcat:mediaType`` IRI."""
+    for o in g.objects(distribution, DCAT + "mediaType"):
+        return o.value.removeprefix(_IANA)
+    return g.literal(distribution, (DCT + "format",)) or ""
 
 
 def dataset_schema_jsonld(
@@ -1907,7 +2195,7 @@ def dataset_schema_jsonld(
         "distribution": [
             {
                 "@type": "DataDownload",
-                "encodingFormat": g.literal(d, (DCT + "format",)) or "",
+                "encodingFormat": _media_type(g, d),
                 "contentUrl": g.objects(d, DCAT + "downloadURL")[0].value,
             }
             for d in g.objects(ds, DCAT + "distribution")
@@ -1963,7 +2251,7 @@ def render_dataset_html(
             "title": one(d.value, DCT + "title"),
             "url": one(d.value, DCAT + "downloadURL"),
             "href": one(d.value, DCAT + "downloadURL").removeprefix(page.base_url),
-            "format": one(d.value, DCT + "format"),
+            "format": _media_type(g, d),
             "size": one(d.value, DCAT + "byteSize"),
         }
         for d in g.objects(ds, DCAT + "distribution")
@@ -1998,7 +2286,9 @@ def render_dataset_html(
     )
     return _render(
         "dataset.html",
-        head=_head(page, one(ds, DCT + "title") or "Dataset"),
+        head=_head(
+            page, one(ds, DCT + "title") or "Dataset", description=one(ds, DCT + "description")
+        ),
         iri=ds,
         title=one(ds, DCT + "title"),
         description=one(ds, DCT + "description"),
@@ -2320,8 +2610,9 @@ def build_site(
             store, iri, base_url, base_iri=base_iri, pages=pages, site=site
         ).encode("utf-8")
         # links past MAX_INCOMING: in the N-Triples dump
-        triples = document_graph(
-            store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"
+        triples = with_reference_labels(
+            store,
+            document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
         )
         for suffix, fmt in RESOURCE_DOCS.items():
             files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
@@ -2354,7 +2645,7 @@ def build_site(
     data_quads = export.all_quads(store)
     distributions = []
     for name, fmt in site.dumps().items():
-        payload = export_document(data_quads, fmt, site=site)
+        payload = export_document(data_quads, fmt, site=site, whole=True)
         files[f"dumps/{name}"] = payload
         distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
     desc = dataset_description(

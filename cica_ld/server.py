@@ -1777,6 +1777,9 @@ class _Handlers:
         key = (iri, fmt.name, public)
         body = self.cache.get(key)
         if body is None:
+            pub = _publish_module()
+            if pub is not None and fmt is not HTML:  # name what the document links to
+                triples = pub.with_reference_labels(self.store, triples)
             if fmt is HTML:
                 body = _render_html(self.store, iri, public, self.config)
             elif fmt is JSONLD:
@@ -1840,8 +1843,11 @@ class _Handlers:
         pub = _publish_module()
         if pub is None:
             return dataset_description(self.store, base_iri=self.config.base_iri, endpoint=endpoint)
+        site = _site(self.config, pub)
+        # the dumps it serves (made on request: no size stated)
+        dumps = [pub.Distribution(f"dumps/{name}", fmt) for name, fmt in site.dumps().items()]
         triples = pub.dataset_description(
-            self.store, public, base_iri=self.config.base_iri, site=_site(self.config, pub)
+            self.store, public, base_iri=self.config.base_iri, distributions=dumps, site=site
         )
         ds = pyoxigraph.NamedNode(self.config.base_iri + "dataset")
         triples.append(
@@ -1941,7 +1947,7 @@ class _Handlers:
             if self.config.workers > 0:
                 _export_in_subprocess(source, fmt_name, site, target, self._dump_procs)
             else:
-                body = pub.export_document(list(self.store), fmt_name, site=site)
+                body = pub.export_document(list(self.store), fmt_name, site=site, whole=True)
                 _write_atomically(target, body)
         return target
 
@@ -2018,7 +2024,7 @@ def _dump_entry(argv: Sequence[str]) -> None:
     try:
         site = pickle.loads(Path(site_file).read_bytes())
         quads = list(pyoxigraph.parse(path=source, format=pyoxigraph.RdfFormat.N_QUADS))
-        body = publish.export_document(quads, fmt_name, site=site)
+        body = publish.export_document(quads, fmt_name, site=site, whole=True)
         _write_atomically(Path(target), body)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
@@ -2309,9 +2315,8 @@ def _render_jsonld(triples: Sequence[Any], site: Any = None) -> bytes:
     from cica_ld import jsonld
 
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    if site is not None and not site.cica:
-        pub = _publish_module()
-        assert pub is not None
+    pub = _publish_module()
+    if pub is not None:  # the site's documents: context inlined, references framed
         return pub.export_document(quads, "jsonld", site=site)
     return jsonld.dumps(jsonld.compact(quads, context="inline"))
 

@@ -329,9 +329,9 @@ def test_triple_terms_and_directional_literals_fall_back(monkeypatch: pytest.Mon
 def test_a_context_the_fast_compactor_cannot_handle_falls_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # a container makes the context "not simple": compaction needs PyLD
+    # a language container makes the context "not simple": compaction needs PyLD
     ctx = jsonld.load_context()["@context"]
-    ctx["altLabel"] = {"@id": "skos:altLabel", "@container": "@set"}
+    ctx["altLabel"] = {"@id": "skos:altLabel", "@container": "@language"}
     monkeypatch.setattr(jsonld, "_context_ref", lambda context: {"@context": ctx})
     with pytest.raises(ValueError):
         jsonld.CompactNodeWriter("inline")

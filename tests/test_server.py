@@ -31,6 +31,8 @@ from cica_ld import server
 from cica_ld.cli import app as cli_app
 
 BASE = "https://w3id.org/cica-ld/"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+DCTERMS = "http://purl.org/dc/terms/"
 ID = BASE + "id/"
 ONTO = BASE + "ontology"
 EX = "http://example.org/"
@@ -570,13 +572,16 @@ def test_resource_by_accept(client: AppClient, store: ox.Store, accept: str, fmt
     assert r.headers["content-type"].startswith(accept)
     assert r.headers["vary"].lower().startswith("accept")
     got = canonical(ox.parse(r.content, format=fmt))
-    want = canonical(server.describe(store, ID + "alpha"))
+    # the description, and the labels of the resources it links to
+    from cica_ld.publish import with_reference_labels
+
+    want = canonical(with_reference_labels(store, server.describe(store, ID + "alpha")))
     assert got == want
     subjects = {t.subject for t in got}
     assert nn(ID + "alpha") in subjects
     # the blank-node address travels with the resource
     assert any(t.predicate == nn(EX + "city") for t in got)
-    assert not any(t.subject == nn(ID + "beta") for t in got)
+    assert {t.predicate.value for t in got if t.subject == nn(ID + "beta")} == {RDFS_LABEL}
 
 
 def test_resource_jsonld_is_compacted_with_the_inline_project_context(client: AppClient) -> None:
@@ -584,9 +589,18 @@ def test_resource_jsonld_is_compacted_with_the_inline_project_context(client: Ap
 
     r = client.get("/id/alpha", headers={"accept": "application/ld+json"})
     doc = json.loads(r.content)
-    assert doc["@context"] == jsonld.load_context()["@context"]  # inlined: stands alone
+    # inlined (stands alone): the project context's terms the document uses, as they are there
+    full = jsonld.load_context()["@context"]
+    assert isinstance(doc["@context"], dict) and doc["@context"]
+    assert all(full[k] == v for k, v in doc["@context"].items())
     ids = {node.get("id") for node in doc["@graph"]}
     assert "cicaid:alpha" in ids  # compact IRIs, short keys
+    assert canonical(jsonld.to_quads(doc, documents={})) == canonical(
+        ox.parse(
+            client.get("/id/alpha", headers={"accept": "application/n-triples"}).content,
+            format=ox.RdfFormat.N_TRIPLES,
+        )
+    )
 
 
 def test_the_project_context_is_served_at_its_path(client: AppClient) -> None:
@@ -655,6 +669,27 @@ def test_dataset_description_at_well_known_void_and_index(
         assert int(triples.value) == len({(q.subject, q.predicate, q.object) for q in store})
         endpoint = next(g.quads_for_pattern(ds, nn(VOID + "sparqlEndpoint"), None))
         assert endpoint.object == nn("http://testserver/sparql")
+
+
+def test_dataset_lists_the_distributions_it_serves(client: AppClient) -> None:
+    """/dataset names each dump the server answers, with its media type and EU file type;
+    each download URL answers with the whole dataset in that format."""
+    dcat = "http://www.w3.org/ns/dcat#"
+    r = client.get("/dataset", headers={"accept": "text/turtle"})
+    g = ox.Store()
+    g.load(r.content, format=ox.RdfFormat.TURTLE)
+    dists = [
+        q.object for q in g.quads_for_pattern(nn(BASE + "dataset"), nn(dcat + "distribution"), None)
+    ]
+    assert len(dists) == 4
+    for d in dists:
+        (url,) = [q.object.value for q in g.quads_for_pattern(d, nn(dcat + "downloadURL"), None)]
+        (fmt,) = [q.object.value for q in g.quads_for_pattern(d, nn(DCTERMS + "format"), None)]
+        assert fmt.startswith("http://publications.europa.eu/resource/authority/file-type/")
+        (media,) = [q.object.value for q in g.quads_for_pattern(d, nn(dcat + "mediaType"), None)]
+        got = client.get(url.removeprefix("http://testserver"))
+        assert got.status_code == 200, url
+        assert got.headers["content-type"].startswith(media.rsplit("/media-types/", 1)[1])
 
 
 def test_base_url_sets_the_urls_the_server_states(store: ox.Store) -> None:

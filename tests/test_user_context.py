@@ -400,14 +400,30 @@ def test_a_user_context_the_streaming_writer_cannot_handle_is_exported_in_memory
     tmp_path: Path,
 ) -> None:
     ctx = json.loads(CONTEXT_FILE.read_text())
-    ctx["@context"]["knows"] = {"@id": "schema:knows", "@type": "@id", "@container": "@set"}
-    path = tmp_path / "with-container.jsonld"
+    # a scoped context: not what the streaming compactor handles
+    ctx["@context"]["knows"] = {"@id": "schema:knows", "@type": "@id", "@context": {}}
+    path = tmp_path / "with-scoped-context.jsonld"
     path.write_text(json.dumps(ctx))
     out = jsonld.output_context(str(path))
     with pytest.raises(ValueError):
         jsonld.CompactNodeWriter(out)
     ds = dataset.load([PEOPLE_TTL], include_ontology=False)
     data = b"".join(export.export_chunks(ds, "jsonld", context=str(path)))
+    doc = json.loads(data)
+    ada = next(n for n in doc["@graph"] if n.get("id") == ADA)
+    assert ada["knows"] == "https://example.org/people/charles"
+    assert canonical(jsonld.to_quads(doc)) == expected_graph()
+
+
+def test_a_user_context_with_set_containers_is_streamed_as_in_memory(tmp_path: Path) -> None:
+    ctx = json.loads(CONTEXT_FILE.read_text())
+    ctx["@context"]["knows"] = {"@id": "schema:knows", "@type": "@id", "@container": "@set"}
+    path = tmp_path / "with-container.jsonld"
+    path.write_text(json.dumps(ctx))
+    jsonld.CompactNodeWriter(jsonld.output_context(str(path)))  # streams: no ValueError
+    ds = dataset.load([PEOPLE_TTL], include_ontology=False)
+    data = b"".join(export.export_chunks(ds, "jsonld", context=str(path)))
+    assert data == export.export(ds, "jsonld", context=str(path))
     doc = json.loads(data)
     ada = next(n for n in doc["@graph"] if n.get("id") == ADA)
     assert ada["knows"] == ["https://example.org/people/charles"]  # the @set container
