@@ -548,14 +548,9 @@ def document_graph(
 #: with would otherwise carry the dataset. Past it, the document links (``rdfs:seeAlso``) to
 #: where the rest are: the N-Triples dump (publish) or a SPARQL CONSTRUCT URL (serve).
 MAX_INCOMING = 1000
-#: Labels copied for the subjects of incoming links (the first one present, every language).
-INCOMING_LABEL_PROPS = (
-    RDFS + "label",
-    SKOS + "prefLabel",
-    SCHEMA + "name",
-    DCT + "title",
-    FOAF + "name",
-)
+#: Labels copied for the subjects of incoming links (the first one present, every language):
+#: the same order as everywhere on the site, so a document names a resource one way.
+INCOMING_LABEL_PROPS = _LABEL_PROPS
 
 
 def incoming_graph(
@@ -568,8 +563,8 @@ def incoming_graph(
     """The links to ``iris`` that a crawler can follow back, as Pubby and LodView show them:
     every triple ``?s ?p <iri>`` whose subject is an IRI other than the ``iris`` themselves
     (links from blank nodes belong to their owner's description), and the labels of those
-    subjects (``rdfs:label``, ``skos:prefLabel``, ``schema:name``, ``dcterms:title``,
-    ``foaf:name``: each value of the first that the subject has).
+    subjects (``skos:prefLabel``, ``rdfs:label``, ``dcterms:title``, ``foaf:name``,
+    ``schema:name``: each value of the first that the subject has).
 
     At most ``limit`` links (taken in the store's index order, which depends only on the
     data, so the result is the same on every run); when there are more and ``more`` is given,
@@ -731,15 +726,7 @@ def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> li
         ):
             continue
         done.add(o)
-        for prop in _LABEL_PROPS:
-            found = [
-                q.triple
-                for q in store.quads_for_pattern(o, pyoxigraph.NamedNode(prop), None, None)
-                if isinstance(q.object, pyoxigraph.Literal)
-            ]
-            if found:
-                out.update(found)
-                break
+        out.update(_label_triples(store, o))
     return sorted(out, key=_triple_key)
 
 

@@ -159,8 +159,16 @@ def test_references_are_framed_with_their_label(site: Path) -> None:
         iri = pyoxigraph.NamedNode(ID + ref["id"].removeprefix("cicaid:"))
         label = pyoxigraph.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
         assert ref["label"] in {q.object.value for q in store.quads_for_pattern(iri, label, None)}
-    # no label node is left at the top level: it is embedded where it is referred to
-    assert [n["id"] for n in doc["@graph"]] == ["cicaid:kazakhstan"]
+    # no label-only node is left at the top level: it is embedded where it is referred to; the
+    # other top-level nodes are the resources that link to Kazakhstan (its incoming links)
+    linkers = {
+        "cicaid:" + q.subject.value.removeprefix(ID)
+        for q in store.quads_for_pattern(None, None, pyoxigraph.NamedNode(ID + "kazakhstan"))
+        if isinstance(q.subject, pyoxigraph.NamedNode) and q.subject.value.startswith(ID)
+    }
+    others = [n["id"] for n in doc["@graph"] if n["id"] != "cicaid:kazakhstan"]
+    assert len(others) == len(set(others))
+    assert set(others) == linkers
 
 
 def test_a_key_is_always_an_array_or_never_across_documents(site: Path) -> None:
