@@ -1599,18 +1599,28 @@ def shapes_graph_problems(
     return problems
 
 
-def _declared_prefixes(g: _Graph, node: str) -> dict[str, str]:
-    """rdf/rdfs/owl/xsd/sh and what the ``sh:prefixes`` of ``node`` declare."""
-    from cica_ld.shacl.shapes import BUILTIN_PREFIXES
+def _declared_prefixes(g: _Graph, node: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """rdf/rdfs/owl/xsd/sh and what ``sh:prefixes/owl:imports*/sh:declare`` of ``node``
+    declares (SHACL 5.2.1), and the imports not followed (not loaded). Raises
+    :class:`~cica_ld.shacl.shapes.ShapesError` for malformed or conflicting declarations."""
+    from cica_ld.shacl.shapes import prefix_declarations
 
-    declared: dict[str, str] = dict(BUILTIN_PREFIXES)
-    for prefixes_node in g.values(node, SH + "prefixes"):
-        for decl in g.values(str(prefixes_node), SH + "declare"):
-            name = g.values(str(decl), SH + "prefix")
-            ns = g.values(str(decl), SH + "namespace")
-            if len(name) == 1 and len(ns) == 1:
-                declared[name[0].value] = ns[0].value
-    return declared
+    found = prefix_declarations(lambda s, p: [str(o) for o in g.values(s, p)], node)
+    return found.prefixes, found.unresolved
+
+
+class _Problem(str):
+    """A problem's text that can be told where (file:line) the thing it is about is used."""
+
+    anchor: str  # the node whose query it is about
+    prefix: str  # the prefix whose first use after the anchor is the place
+    build: Callable[[str | None], str]
+
+    @classmethod
+    def make(cls, anchor: str, prefix: str, build: Callable[[str | None], str]) -> _Problem:
+        out = cls(build(None))
+        out.anchor, out.prefix, out.build = anchor, prefix, build
+        return out
 
 
 def _undeclared(
@@ -1632,6 +1642,18 @@ def _undeclared(
     return [name for name in missing if name not in declared]
 
 
+def _undeclared_problem(
+    what: str, nowhere: list[str], unresolved: tuple[str, ...], anchor: str
+) -> _Problem:
+    from cica_ld.shacl.shapes import undeclared_message
+
+    return _Problem.make(
+        anchor,
+        nowhere[0],
+        lambda where: undeclared_message(what, nowhere, unresolved, where),
+    )
+
+
 def _validator_prefix_problems(
     g: _Graph, comp: str, validator: str, prefixes: Callable[[str], Mapping[str, str]] | None
 ) -> Iterator[str]:
@@ -1642,17 +1664,15 @@ def _validator_prefix_problems(
         for text in g.values(validator, SH + form):
             if not isinstance(text, pyoxigraph.Literal):
                 continue
-            nowhere = _undeclared(
-                text.value,
-                _declared_prefixes(g, validator),
-                lambda: prefixes(comp) if prefixes else {},
-            )
+            try:
+                declared, unresolved = _declared_prefixes(g, validator)
+            except InputError as exc:
+                yield exc.detail
+                continue
+            nowhere = _undeclared(text.value, declared, lambda: prefixes(comp) if prefixes else {})
             if nowhere:
-                names = ", ".join(f"{name}:" for name in nowhere)
-                yield (
-                    f"sh:{form} of validator {validator} uses the prefix {names} which is "
-                    "declared nowhere (declare it with an @prefix line in the shapes file, or "
-                    "with sh:declare and sh:prefixes)"
+                yield _undeclared_problem(
+                    f"sh:{form} of validator {validator}", nowhere, unresolved, validator
                 )
 
 
@@ -1839,14 +1859,14 @@ def _sparql_problems(
     if not isinstance(select, pyoxigraph.Literal):
         yield f"sh:select must be a string, found {select}"
         return
-    declared = _declared_prefixes(g, key)
+    try:
+        declared, unresolved = _declared_prefixes(g, key)
+    except InputError as exc:
+        yield exc.detail
+        return
     nowhere = _undeclared(select.value, declared, file_prefixes)
     if nowhere:
-        names = ", ".join(f"{name}:" for name in nowhere)
-        yield (
-            f"sh:select uses the prefix {names} which is declared nowhere (declare it with "
-            "an @prefix line in the shapes file, or with sh:declare and sh:prefixes)"
-        )
+        yield _undeclared_problem("sh:select", nowhere, unresolved, key)
         return
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
     text = "\n".join([*lines, select.value])
@@ -1889,9 +1909,37 @@ def check_shapes_graph(graph: LoadedGraph) -> None:
     prefixes.update(file_prefixes(graph.specs))
     names = shape_names({s for s, _ in problems}, graph.store, prefixes)
     where = graph.locator().locate({s for s, _ in problems})
+    problems = [
+        (s, why.build(_use_location(graph, why.anchor, why.prefix)))
+        if isinstance(why, _Problem)
+        else (s, why)
+        for s, why in problems
+    ]
     located = [(f"{names.get(s, s)}: {why}", where.get(s)) for s, why in problems]
     located.sort(key=lambda p: (p[1] is None, p[1] or Location(""), p[0]))
     raise ShapesGraphError(located)
+
+
+def _use_location(graph: LoadedGraph, anchor: str, prefix: str) -> str | None:
+    """file:line:column of the first ``prefix:`` name written after where ``anchor`` (the node
+    holding a query) stands in its file; None where that is not known."""
+    loc = graph.locator().locate({anchor}).get(anchor)
+    if loc is None or loc.line is None:
+        return None
+    spec = next((s for s in graph.specs if s.shown == loc.path), None)
+    if spec is None:
+        return None
+    try:
+        lines = Path(spec.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    use = re.compile(r"(?<![\w.:\-])" + re.escape(prefix) + r":(?![/\s])")
+    for n in range(loc.line - 1, len(lines)):
+        start = (loc.column or 1) - 1 if n == loc.line - 1 else 0
+        m = use.search(lines[n], start)
+        if m is not None:
+            return str(Location(loc.path, n + 1, m.start() + 1))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -500,7 +500,8 @@ class ShapesGraph:
         :class:`ShapesError` naming it."""
         from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
 
-        out = self.prefixes(node)
+        decl = prefix_declarations(self.graph.objects, node)
+        out = decl.prefixes
         try:
             missing = undeclared_prefixes(text, set(out))
         except SparqlConstraintError:
@@ -512,36 +513,13 @@ class ShapesGraph:
                     out[name] = declared[name]
             missing = [name for name in missing if name not in out]
         if missing:
-            names = ", ".join(f"{name}:" for name in missing)
-            raise ShapesError(
-                f"{what} uses the prefix {names} which is declared nowhere (declare it with an "
-                "@prefix line in the shapes file, or with sh:declare and sh:prefixes)",
-                shape=owner,
-            )
+            raise ShapesError(undeclared_message(what, missing, decl.unresolved), shape=owner)
         return out
 
     def prefixes(self, node: str) -> dict[str, str]:
         """The prefixes a SPARQL constraint declares through ``sh:prefixes`` (plus rdf, rdfs,
         owl, xsd and sh, which every query may use)."""
-        g = self.graph
-        out = dict(BUILTIN_PREFIXES)
-        todo = list(g.objects(node, SH + "prefixes"))
-        seen: set[str] = set()
-        while todo:
-            p = todo.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            for decl in g.objects(p, SH + "declare"):
-                names = g.objects(decl, SH + "prefix")
-                spaces = g.objects(decl, SH + "namespace")
-                if len(names) != 1 or len(spaces) != 1:
-                    raise ShapesError(
-                        f"sh:declare {decl} needs exactly one sh:prefix and one sh:namespace"
-                    )
-                out[literal_value(names[0])] = literal_value(spaces[0])
-            todo.extend(g.objects(p, OWL + "imports"))
-        return out
+        return prefix_declarations(self.graph.objects, node).prefixes
 
     # -- SPARQL-based constraint components
 
@@ -614,6 +592,78 @@ class ShapesGraph:
             out.append(s)
             todo.extend(shape_refs(s))
         return out
+
+
+@dataclass(frozen=True)
+class PrefixDeclarations:
+    """What ``sh:prefixes/owl:imports*/sh:declare`` declares for a query (SHACL 5.2.1), plus
+    rdf, rdfs, owl, xsd and sh; ``unresolved``: the ``owl:imports`` met on the way that name a
+    node the shapes graph says nothing about (a graph not loaded: never fetched)."""
+
+    prefixes: dict[str, str]
+    unresolved: tuple[str, ...] = ()
+
+
+def prefix_declarations(objects: Callable[[str, str], list[str]], node: str) -> PrefixDeclarations:
+    """The prefix declarations SHACL 5.2.1 gives the query of ``node``: the values of the path
+    ``sh:prefixes/owl:imports*/sh:declare``, each with exactly one ``sh:prefix`` and one
+    ``sh:namespace``; ``objects(subject, predicate)`` reads the shapes graph (N-Triples terms,
+    the predicate a full IRI). ``owl:imports`` is followed only inside the shapes graph (the
+    files loaded). Raises :class:`ShapesError` for a malformed declaration, or for two that
+    give one prefix different namespaces (a syntax error in SHACL)."""
+    out = dict(BUILTIN_PREFIXES)
+    declared: dict[str, tuple[str, str]] = {}  # prefix -> (namespace, declaring node)
+    todo = list(objects(node, SH + "prefixes"))
+    seen: set[str] = set()
+    unresolved: list[str] = []
+    while todo:
+        p = todo.pop(0)
+        if p in seen or is_literal(p):
+            continue
+        seen.add(p)
+        decls = objects(p, SH + "declare")
+        imports = objects(p, OWL + "imports")
+        if not decls and not imports and p != node and not objects(p, RDF + "type"):
+            unresolved.append(p)
+        for decl in decls:
+            names = objects(decl, SH + "prefix")
+            spaces = objects(decl, SH + "namespace")
+            if len(names) != 1 or len(spaces) != 1 or not all(map(is_literal, names + spaces)):
+                raise ShapesError(
+                    f"sh:declare {decl} needs exactly one sh:prefix and one sh:namespace (literals)"
+                )
+            name, space = literal_value(names[0]), literal_value(spaces[0])
+            before = declared.get(name)
+            if before is not None and before[0] != space:
+                raise ShapesError(
+                    f"the prefix {name}: is declared twice with different namespaces, "
+                    f"<{before[0]}> (sh:declare of {before[1]}) and <{space}> (sh:declare of "
+                    f"{p}), both reached through one sh:prefixes"
+                )
+            declared[name] = (space, p)
+            out[name] = space
+        todo.extend(imports)
+    return PrefixDeclarations(out, tuple(unresolved))
+
+
+def undeclared_message(
+    what: str, missing: Iterable[str], unresolved: Iterable[str] = (), where: str | None = None
+) -> str:
+    """The message for prefixes a query uses that are declared nowhere (``where``: the
+    file:line of the first use, when known)."""
+    names = ", ".join(f"{name}:" for name in missing)
+    at = f"used at {where}; " if where else ""
+    text = (
+        f"{what} uses the prefix {names} which is declared nowhere ({at}declare it with an "
+        "@prefix line in the shapes file, or with sh:declare and sh:prefixes)"
+    )
+    skipped = sorted(set(unresolved))
+    if skipped:
+        text += (
+            f"; owl:imports {', '.join(skipped)} was not followed: it is not among the shapes "
+            "files given (nothing is fetched)"
+        )
+    return text
 
 
 def shape_refs(s: Shape) -> list[str]:
