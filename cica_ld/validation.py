@@ -463,6 +463,7 @@ def validate(
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
     fail_on_empty: bool = False,
+    rules: bool = False,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -479,6 +480,10 @@ def validate(
     The report says what was checked (:class:`Coverage`) and warns about what was not (empty
     data or shapes, shapes without targets, targets without focus nodes); ``fail_on_empty``
     makes a run that checked nothing at all fail (``passed`` false).
+
+    ``rules``: run the shapes' SHACL-AF rules (``sh:rule``) on a copy of the data first and
+    validate that copy (:mod:`cica_ld.shacl.rules`; pySHACL with ``advanced`` and
+    ``iterate_rules``); without it, a shapes graph with rules is refused (exit 2).
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -488,6 +493,11 @@ def validate(
     fail_on = check_fail_on(fail_on)
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
+    if endpoint is not None and rules:
+        raise UsageError(
+            "--rules adds the inferred triples to a copy of local data: not with --endpoint "
+            "(the endpoint is only read)"
+        )
     if data is not None:
         if shapes is None:
             raise UsageError(
@@ -506,7 +516,7 @@ def validate(
     )
     if progress is not None:
         progress.stage("checking the shapes graph")
-    check_shapes_graph(shapes_graph)
+    check_shapes_graph(shapes_graph, rules=rules)
     shapes_prefixes = FilePrefixes(shapes_graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(shapes_graph.specs))
@@ -536,10 +546,22 @@ def validate(
             _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
         )
         prefixes.update(file_prefixes(data_graph.specs))
+        data_store = data_graph.store
         try:
+            if rules and engine == "native":
+                if progress is not None:
+                    progress.stage("running the rules (sh:rule)")
+                from cica_ld.shacl.rules import apply_rules
+
+                data_store = apply_rules(
+                    data_store,
+                    shapes_graph.store,
+                    onto_graph.store if onto_graph is not None else None,
+                    file_prefixes=shapes_prefixes,
+                ).store
             results = run_engine(
                 engine,
-                data_graph.store,
+                data_store,
                 shapes_graph.store,
                 onto_graph.store if onto_graph is not None else None,
                 inference=inference,
@@ -548,6 +570,7 @@ def validate(
                 warnings=engine_warnings,
                 prefixes=prefixes,
                 shapes_prefixes=shapes_prefixes,
+                rules=rules,
             )
         except InputError as exc:
             raise located_shapes_error(exc, shapes_graph) from None
@@ -555,7 +578,6 @@ def validate(
             progress.stage(f"locating {len(results)} results")
         findings = locate_results(results, data_graph, onto_graph)
         data_files = tuple(data_graph.files)
-        data_store = data_graph.store
     coverage, warnings = check_coverage(
         shapes_graph.store,
         data_store,
@@ -645,13 +667,15 @@ def run_engine(
     warnings: list[ReportWarning] | None = None,
     prefixes: Mapping[str, str] | None = None,
     shapes_prefixes: FilePrefixes | None = None,
+    rules: bool = False,
 ) -> list[ValidationResult]:
     """Run one engine over the stores; results in the engine's order (``warnings`` collects
     what the engine warned about; ``prefixes`` abbreviate IRIs in generated messages;
     ``as_written``: whether ``data`` holds surrogates, :mod:`cica_ld.lexical`, None: find
     out). ``shapes_prefixes``: the shapes files' prefixes, for SHACL-SPARQL queries that do
     not declare theirs (pySHACL gets them all, as bindings of the data graph: where it looks
-    for them)."""
+    for them). ``rules``: pySHACL runs the SHACL-AF rules itself (the native engine is given
+    data the rules already ran on, see :func:`validate`)."""
     if check_engine(engine) == "native":
         return list(
             _native().validate(
@@ -674,6 +698,7 @@ def run_engine(
         inference=inference,
         warnings=warnings,
         prefixes=shapes_prefixes.merged() if shapes_prefixes is not None else None,
+        rules=rules,
     )
 
 
@@ -996,6 +1021,7 @@ def validate_with_pyshacl(
     inference: str = "none",
     warnings: list[ReportWarning] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    rules: bool = False,
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
@@ -1006,13 +1032,15 @@ def validate_with_pyshacl(
     traceback); their log records and Python warnings are not printed (pySHACL's warnings,
     such as a recursion it backed out of, go to ``warnings``).
     ``prefixes`` are bound in the data graph: pySHACL resolves the prefixes of a SHACL-SPARQL
-    query without ``sh:prefixes`` by the data graph's bindings.
+    query without ``sh:prefixes`` by the data graph's bindings. SHACL-AF (pySHACL's
+    ``advanced``) is on when the shapes have SPARQL-based targets or ``rules`` is given; with
+    ``rules``, pySHACL runs the rules to a fixpoint (``iterate_rules``) on its copy of the data.
     """
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
         data_g, data_ids, shape_ids, report, data_nodes = _run_pyshacl(
-            data, shapes, ontology, inference, prefixes
+            data, shapes, ontology, inference, prefixes, rules=rules
         )
 
     back: dict[Any, str] = {v: k for k, v in data_ids.items()}
@@ -1097,6 +1125,8 @@ def _run_pyshacl(
     ontology: pyoxigraph.Store | None,
     inference: str,
     prefixes: Mapping[str, str] | None = None,
+    *,
+    rules: bool = False,
 ) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
     """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
     graph, the data's own subjects when inferring). ``prefixes`` are bound in the data graph
@@ -1122,7 +1152,8 @@ def _run_pyshacl(
             abort_on_first=False,
             allow_infos=True,
             allow_warnings=True,
-            advanced=False,
+            advanced=rules or _has_sparql_targets(shapes),
+            iterate_rules=rules,
             debug=False,
         )
     except (ConstraintLoadError, ShapeLoadError) as exc:
@@ -1148,6 +1179,14 @@ def _run_pyshacl(
             f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
         )
     return data_g, data_ids, shape_ids, report, data_nodes
+
+
+def _has_sparql_targets(shapes: pyoxigraph.Store) -> bool:
+    import pyoxigraph
+
+    return any(
+        True for _ in shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + "target"), None)
+    )
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -1557,12 +1596,18 @@ class _Graph:
 
 
 def shapes_graph_problems(
-    store: pyoxigraph.Store, prefixes: Callable[[str], Mapping[str, str]] | None = None
+    store: pyoxigraph.Store,
+    prefixes: Callable[[str], Mapping[str, str]] | None = None,
+    *,
+    rules: bool = False,
 ) -> list[tuple[str, str]]:
     """(shape, why) for every syntax rule of SHACL the shapes graph breaks (empty if valid).
     ``prefixes``: a shape -> the ``@prefix`` declarations of its file (see :class:`FilePrefixes`),
-    for SHACL-SPARQL queries that use prefixes they do not declare."""
+    for SHACL-SPARQL queries that use prefixes they do not declare. SHACL-AF features that are
+    not run (``sh:rule`` unless ``rules``, see :mod:`cica_ld.shacl.advanced`) are problems too."""
     import pyoxigraph
+
+    from cica_ld.shacl import advanced
 
     g = _Graph(store)
     problems: list[tuple[str, str]] = []
@@ -1596,6 +1641,11 @@ def shapes_graph_problems(
         for comp, validator in g.pos.get(SH + local, []):
             for why in _validator_prefix_problems(g, comp, str(validator), prefixes):
                 problems.append((comp, why))
+
+    def check_query(node: str, text: str, what: str) -> Iterator[str]:
+        return _query_problems(g, node, text, what, lambda: prefixes(node) if prefixes else {})
+
+    problems.extend(advanced.problems(g, check_query, rules=rules))
     return problems
 
 
@@ -1859,29 +1909,51 @@ def _sparql_problems(
     if not isinstance(select, pyoxigraph.Literal):
         yield f"sh:select must be a string, found {select}"
         return
+    problems = list(_query_problems(g, key, select.value, "sh:select", file_prefixes))
+    yield from problems
+    if any(not p.startswith("sh:select is not valid SPARQL") for p in problems):
+        return
+    if not re.search(r"SELECT\b", select.value, re.IGNORECASE):
+        yield "sh:select must be a SELECT query"
+    elif not re.search(r"[$?]this\b", select.value):
+        yield "sh:select does not mention $this (the focus node)"
+
+
+def _query_problems(
+    g: _Graph,
+    key: str,
+    text: str,
+    what: str,
+    file_prefixes: Callable[[], Mapping[str, str]] = dict,
+) -> Iterator[str]:
+    """What is wrong with the SPARQL ``text`` of the node ``key`` (its ``what``, e.g.
+    ``sh:select``): a prefix declared nowhere, bad or conflicting sh:declare, SERVICE, a syntax
+    error, a call of a function SPARQL 1.1 does not define (SHACL functions included)."""
+    import pyoxigraph
+
     try:
         declared, unresolved = _declared_prefixes(g, key)
     except InputError as exc:
         yield exc.detail
         return
-    nowhere = _undeclared(select.value, declared, file_prefixes)
+    nowhere = _undeclared(text, declared, file_prefixes)
     if nowhere:
-        yield _undeclared_problem("sh:select", nowhere, unresolved, key)
+        yield _undeclared_problem(what, nowhere, unresolved, key)
         return
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
-    text = "\n".join([*lines, select.value])
+    full = "\n".join([*lines, text])
     from cica_ld.errors import UnsafeQueryError
     from cica_ld.query import check_safety, without_service
 
     try:  # pyoxigraph's parse, never evaluating a SERVICE
-        check_safety(text)
+        check_safety(full)
     except UnsafeQueryError as exc:
-        yield f"sh:select: {exc.detail} (not allowed in a SHACL-SPARQL query)"
+        yield f"{what}: {exc.detail} (not allowed in a SHACL-SPARQL query)"
         return
     except InputError:
         pass  # a syntax error: reported below
     try:  # evaluated on an empty store: with no SERVICE left to call
-        pyoxigraph.Store().query(without_service(text))
+        pyoxigraph.Store().query(without_service(full))
     except SyntaxError as exc:
         msg = str(exc).split("\n", 1)[0]
         if "Prefix not found" in str(exc):
@@ -1890,19 +1962,24 @@ def _sparql_problems(
             )
         elif len(msg) > 160:
             msg = msg[:160] + "..."
-        yield f"sh:select is not valid SPARQL: {msg}"
-    except (ValueError, OSError, RuntimeError):  # parsed, but failed on the empty store: fine
+        yield f"{what} is not valid SPARQL: {msg}"
+    except RuntimeError as exc:  # Oxigraph plans function calls before it evaluates
+        called = re.search(r"custom function (<[^<>\s]*>)", str(exc))
+        if called is None:
+            raise
+        yield (
+            f"{what} calls the function {called.group(1)}, which is not a SPARQL 1.1 function: "
+            "SHACL functions (sh:SPARQLFunction) and extension functions are not supported"
+        )
+    except (ValueError, OSError):  # parsed, but failed on the empty store: fine
         pass
-    if not re.search(r"SELECT\b", select.value, re.IGNORECASE):
-        yield "sh:select must be a SELECT query"
-    elif not re.search(r"[$?]this\b", select.value):
-        yield "sh:select does not mention $this (the focus node)"
 
 
-def check_shapes_graph(graph: LoadedGraph) -> None:
-    """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL, each
-    problem located at the shape it is about."""
-    problems = shapes_graph_problems(graph.store, FilePrefixes(graph))
+def check_shapes_graph(graph: LoadedGraph, *, rules: bool = False) -> None:
+    """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL or uses
+    a SHACL-AF feature that is not run (``rules``: whether sh:rule is), each problem located at
+    the shape it is about."""
+    problems = shapes_graph_problems(graph.store, FilePrefixes(graph), rules=rules)
     if not problems:
         return
     prefixes = dict(WELL_KNOWN_PREFIXES)

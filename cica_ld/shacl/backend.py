@@ -82,6 +82,13 @@ class LocalBackend(Backend):
             raise QueryFailed(f"SPARQL syntax error: {exc}\n{query}") from None
         except (ValueError, OSError) as exc:  # evaluation errors raised by Oxigraph
             raise QueryFailed(f"SPARQL evaluation failed: {exc}") from None
+        except RuntimeError as exc:  # a function SPARQL does not define (a SHACL function...)
+            if "custom function" not in str(exc):
+                raise
+            raise QueryFailed(
+                f"{exc}: SHACL functions (sh:SPARQLFunction) and extension functions are not "
+                "supported"
+            ) from None
 
     def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:
         import pyoxigraph

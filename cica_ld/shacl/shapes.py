@@ -161,6 +161,17 @@ class SparqlConstraint:
 
 
 @dataclass
+class SparqlTarget:
+    """A SPARQL-based target (``sh:SPARQLTarget``, or an instance of a ``sh:SPARQLTargetType``):
+    its SELECT query and the parameter values to pre-bind (name -> term)."""
+
+    node: str
+    select: str
+    prefixes: dict[str, str]
+    constants: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Parameter:
     path: str  # the parameter's predicate (N-Triples IRI)
     name: str  # its local name: the variable the validators use
@@ -206,7 +217,7 @@ class Shape:
     target_classes: list[str] = field(default_factory=list)
     target_subjects_of: list[str] = field(default_factory=list)
     target_objects_of: list[str] = field(default_factory=list)
-    has_sparql_target: bool = False
+    sparql_targets: list[SparqlTarget] = field(default_factory=list)
     # constraints
     params: dict[str, list[str]] = field(default_factory=dict)
     properties: list[str] = field(default_factory=list)
@@ -224,6 +235,7 @@ class Shape:
             or self.target_classes
             or self.target_subjects_of
             or self.target_objects_of
+            or self.sparql_targets
         )
 
     def param(self, name: str) -> str | None:
@@ -360,7 +372,8 @@ class ShapesGraph:
         sh.target_classes = g.objects(node, SH + "targetClass")
         sh.target_subjects_of = g.objects(node, SH + "targetSubjectsOf")
         sh.target_objects_of = g.objects(node, SH + "targetObjectsOf")
-        sh.has_sparql_target = bool(g.objects(node, SH + "target"))
+        for t in g.objects(node, SH + "target"):
+            sh.sparql_targets.append(self._sparql_target(t, node))
         types = set(g.objects(node, RDF + "type"))
         if types & self._class_types() and node not in sh.target_classes:
             sh.target_classes.append(node)  # implicit class target
@@ -415,8 +428,6 @@ class ShapesGraph:
             for v in sh.params.get(name, []):
                 if not is_literal(v):
                     raise ShapesError(f"sh:{name} must be a literal, got {v}", shape=sh.node)
-        if sh.has_sparql_target:
-            raise ShapesError("SPARQL-based targets (sh:target) are not supported", shape=sh.node)
 
     def path_text(self, path_node: str, shape: str) -> str:
         """A SHACL path as a SPARQL property path (full IRIs); malformed paths raise."""
@@ -473,6 +484,53 @@ class ShapesGraph:
                 self._check_path(m, shape, seen)
             return
         raise ShapesError(f"{node} is not a well-formed SHACL path", shape=shape)
+
+    # -- SPARQL-based targets (SHACL-AF)
+
+    def _sparql_target(self, node: str, shape: str) -> SparqlTarget:
+        from cica_ld.shacl.advanced import sparql_target_type
+
+        g = self.graph
+        selects = g.objects(node, SH + "select")
+        if selects:
+            if len(selects) != 1 or not is_literal(selects[0]):
+                raise ShapesError(f"the target {node} needs exactly one sh:select", shape=shape)
+            text = literal_value(selects[0])
+            return SparqlTarget(
+                node, text, self.query_prefixes(node, text, shape, "sh:select of sh:target")
+            )
+        kind = sparql_target_type(_TermIndex(g), node) if node.startswith(("<", "_:")) else None
+        if kind is None:
+            raise ShapesError(
+                f"sh:target {node} is neither a sh:SPARQLTarget with sh:select nor an instance "
+                "of a sh:SPARQLTargetType: other kinds of target are not supported",
+                shape=shape,
+            )
+        selects = g.objects(kind, SH + "select")
+        if len(selects) != 1 or not is_literal(selects[0]):
+            raise ShapesError(f"the target type {kind} needs exactly one sh:select", shape=shape)
+        text = literal_value(selects[0])
+        constants: dict[str, str] = {}
+        for p in g.objects(kind, SH + "parameter"):
+            path = g.value(p, SH + "path")
+            if path is None or not path.startswith("<"):
+                raise ShapesError(f"parameter {p} of {kind} needs an IRI sh:path", shape=shape)
+            found = g.objects(node, path[1:-1])
+            if len(found) > 1:
+                raise ShapesError(
+                    f"sh:target {node} has {len(found)} values of the parameter {path}",
+                    shape=shape,
+                )
+            if not found:
+                if TRUE not in g.objects(p, SH + "optional"):
+                    raise ShapesError(
+                        f"sh:target {node} has no value of the parameter {path} of {kind}",
+                        shape=shape,
+                    )
+                continue
+            constants[re.split(r"[#/:]", path[1:-1])[-1]] = found[0]
+        prefixes = self.query_prefixes(kind, text, shape, f"sh:select of {kind}")
+        return SparqlTarget(node, text, prefixes, constants)
 
     # -- SPARQL constraints
 
@@ -664,6 +722,37 @@ def undeclared_message(
             "files given (nothing is fetched)"
         )
     return text
+
+
+class _TermIndex:
+    """:class:`Graph` seen as :class:`cica_ld.shacl.advanced.Index` (``values`` only)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.pos: dict[str, list[tuple[str, object]]] = {}
+
+    def values(self, node: str, predicate: str) -> list[object]:
+        return [self.graph.term(o) for o in self.graph.objects(node, predicate)]
+
+
+#: Blank nodes of the shapes graph pre-bound in a query over the data (a parameter value) are
+#: written as IRIs under this prefix: a blank node of the shapes graph is no node of the data
+#: graph, and such an IRI matches nothing there and equals only itself.
+BLANK_PARAMETER = "urn:x-cica-ld:shapes-blank-node:"
+
+
+def parameter_term(term: str) -> str:
+    """A parameter value as it is written into a query (see :data:`BLANK_PARAMETER`)."""
+    if term.startswith("_:"):
+        return f"<{BLANK_PARAMETER}{term[2:]}>"
+    return term
+
+
+def from_parameter_term(term: str) -> str:
+    """The inverse of :func:`parameter_term`, for terms a query gives back."""
+    if term.startswith(f"<{BLANK_PARAMETER}"):
+        return "_:" + term[len(BLANK_PARAMETER) + 1 : -1]
+    return term
 
 
 def shape_refs(s: Shape) -> list[str]:
