@@ -548,7 +548,7 @@ def validate(
         prefixes.update(file_prefixes(data_graph.specs))
         data_store = data_graph.store
         try:
-            if rules and engine == "native":
+            if rules:  # pySHACL runs them itself: this copy only counts its focus nodes
                 if progress is not None:
                     progress.stage("running the rules (sh:rule)")
                 from cica_ld.shacl.rules import apply_rules
@@ -561,7 +561,7 @@ def validate(
                 ).store
             results = run_engine(
                 engine,
-                data_store,
+                data_store if engine == "native" else data_graph.store,
                 shapes_graph.store,
                 onto_graph.store if onto_graph is not None else None,
                 inference=inference,
@@ -1110,7 +1110,7 @@ def validate_with_pyshacl(
         if result is not None:
             results.append(result)
     typed = None
-    if inference != "none":
+    if inference != "none" or rules:  # what pySHACL inferred (or its rules added) counts
         typed = _InferredView(data_g, data_nodes, back)
     keep = _DataTargets(data, shapes, ontology, typed)
     return [r for r in results if keep(r)]
@@ -1142,7 +1142,7 @@ def _run_pyshacl(
             data_g.bind(name, ns, override=True, replace=True)
         shapes_g, shape_ids = _to_rdflib(shapes)
         onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
-        data_nodes = set(data_g.subjects()) if inference != "none" else set()
+        data_nodes = set(data_g.subjects()) if inference != "none" or rules else set()
         _conforms, report, _text = pyshacl.validate(
             data_g,
             shacl_graph=shapes_g,
@@ -2051,6 +2051,7 @@ def check_coverage(
     targeted = [s for s in active if _has_target(g, s)]
     # reached from a target; what only switched-off shapes use is switched off with them
     reached = _closure(g, targeted)
+    reached |= _closure(g, [str(o) for o in g.objects(SH + "condition")])  # of rules
     unreached = [s for s in active if s not in reached]
     off = _closure(g, [s for s in all_shapes if s not in active])
     unreached = [s for s in unreached if s not in off]

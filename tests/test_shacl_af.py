@@ -87,3 +87,227 @@ def test_undeclared_prefix_names_where_it_is_used_and_the_import_not_followed(
     assert used in line
     assert "owl:imports <http://example.org/vocabularies/skos-prefixes> was not followed" in line
     assert "ENCODE_FOR_URI" not in line
+
+
+# ---------------------------------------------------------------------------------------------
+# SPARQL-based targets
+
+EV = "http://example.org/events/"
+SHAPES_EV = "http://example.org/shapes/events#"
+MIN_COUNT = "http://www.w3.org/ns/shacl#MinCountConstraintComponent"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sparql_target_and_target_type_select_the_focus_nodes(engine: str) -> None:
+    result = run(AF / "events-data.ttl", AF / "targets-shapes.ttl", engine, "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    assert keys(result) == {
+        # before 2000 and no recording: launch (workshop has one)
+        (f"<{EV}launch>", f"<{SHAPES_EV}ArchivedEventShape-recordedIn>", MIN_COUNT, None),
+        # in France ($country pre-bound) and no name: workshop (meetup has one)
+        (f"<{EV}workshop>", f"<{SHAPES_EV}FrenchEventShape-name>", MIN_COUNT, None),
+    }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sparql_target_calling_service_is_refused(engine: str) -> None:
+    shapes = AF / "target-service-shapes.ttl"
+    result = run(AF / "events-data.ttl", shapes, engine)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(f"cica-ld: error: {shapes}:5:1: invalid shapes graph: ex:RemoteShape")
+    assert "sh:select of sh:target: SERVICE" in line
+
+
+def test_sparql_target_on_literals_as_written_compares_values(tmp_path: Path) -> None:
+    """A date written in a non-canonical form is stored as written: the target's FILTER still
+    compares it as a date."""
+    data = tmp_path / "events.ttl"
+    data.write_text(
+        (AF / "events-data.ttl")
+        .read_text()
+        .replace('"1999-05-01"^^xsd:date', '"1999-05-01+00:00"^^xsd:date')
+    )
+    for engine in ENGINES:
+        result = run(data, AF / "targets-shapes.ttl", engine, "-f", "json")
+        assert result.exit_code == 1, result.stderr
+        assert (
+            f"<{EV}launch>",
+            f"<{SHAPES_EV}ArchivedEventShape-recordedIn>",
+            MIN_COUNT,
+            None,
+        ) in keys(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# SPARQL-based constraint components: a blank-node parameter value
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_blank_node_parameter_value_is_accepted(engine: str) -> None:
+    result = run(AF / "events-data.ttl", AF / "blank-parameter-shapes.ttl", engine, "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    comp = "http://example.org/shapes/blank#NotLinkedToComponent"
+    prop = "<http://example.org/shapes/blank#LocationShape-location>"
+    # the blank node is no node of the data: no location is schema:sameAs it
+    assert keys(result) == {
+        (f"<{EV}launch>", prop, comp, f"<{EV}berlin>"),
+        (f"<{EV}meetup>", prop, comp, f"<{EV}paris>"),
+        (f"<{EV}workshop>", prop, comp, f"<{EV}paris>"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules
+
+PEOPLE = "http://example.org/people/"
+SP = "http://example.org/shapes/people#"
+SCHEMA = "https://schema.org/"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rules_are_refused_without_the_option(engine: str) -> None:
+    shapes = AF / "rules-shapes.ttl"
+    result = run(AF / "people-data.ttl", shapes, engine)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    first, hint = result.stderr.strip().splitlines()
+    assert first.startswith(
+        f"cica-ld: error: {shapes}:11:1: invalid shapes graph: ex:FoafPersonRules"
+    )
+    assert "has sh:rule (SHACL-AF rules), which runs only with --rules" in first
+    assert f"{shapes}:54:1: ex:SchemaPersonRules: has sh:rule" in hint
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rules_run_before_validation_with_the_option(engine: str) -> None:
+    result = run(AF / "people-data.ttl", AF / "rules-shapes.ttl", engine, "--rules", "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    min_count = "http://www.w3.org/ns/shacl#MinCountConstraintComponent"
+    # every foaf:Person became a schema:Person (a target now); names and emails were inferred
+    # for those who have what the rules need
+    assert keys(result) == {
+        (f"<{PEOPLE}mary>", f"<{SP}SchemaPersonShape-name>", min_count, None),
+        (f"<{PEOPLE}mary>", f"<{SP}SchemaPersonShape-email>", min_count, None),
+        (f"<{PEOPLE}charles>", f"<{SP}SchemaPersonShape-email>", min_count, None),
+    }
+    assert "ex:HasMailbox" not in result.stderr  # a rule's condition is checked
+
+
+def _triples(store) -> set[str]:
+    import pyoxigraph
+
+    from cica_ld.lexical import decode_quad
+
+    return {
+        str(decode_quad(q).triple)
+        for q in store.quads_for_pattern(None, None, None, pyoxigraph.DefaultGraph())
+    }
+
+
+def test_apply_rules_infers_to_a_fixpoint_on_a_copy() -> None:
+    from cica_ld.shacl.rules import apply_rules
+    from cica_ld.validation import FilePrefixes, load_graph
+
+    before = (AF / "people-data.ttl").read_bytes()
+    data = load_graph([AF / "people-data.ttl"])
+    shapes = load_graph([AF / "rules-shapes.ttl"])
+    original = _triples(data.store)
+    outcome = apply_rules(data.store, shapes.store, file_prefixes=FilePrefixes(shapes))
+    assert _triples(data.store) == original  # the data's store is unchanged
+    assert (AF / "people-data.ttl").read_bytes() == before
+    xsd_int = "<http://www.w3.org/2001/XMLSchema#integer>"
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    ada, charles, mary = (f"<{PEOPLE}{n}>" for n in ("ada", "charles", "mary"))
+    expected = {
+        *(f"{p} {rdf_type} <{SCHEMA}Person>" for p in (ada, charles, mary)),
+        f'{ada} <{SCHEMA}age> "042"^^{xsd_int}',  # as written
+        f'{charles} <{SCHEMA}age> "79"^^{xsd_int}',
+        f"{ada} <{SCHEMA}email> <mailto:ada@example.org>",  # only she has a foaf:mbox
+        f'{ada} <{SCHEMA}name> "Ada Lovelace"',
+        f'{charles} <{SCHEMA}name> "Charles Babbage"',
+        f"{ada} <{SCHEMA}knows> {charles}",
+        # inferred in a later round: the rule reads what the SPARQL rule inferred
+        f"{charles} <{SCHEMA}knows> {ada}",
+    }
+    assert _triples(outcome.store) - original == expected
+    assert outcome.inferred == len(expected)
+    assert outcome.rounds >= 2
+
+
+def test_rules_with_an_endpoint_are_a_usage_error() -> None:
+    result = cli(
+        "--endpoint",
+        "http://127.0.0.1:9/sparql",
+        "--shapes",
+        str(AF / "rules-shapes.ttl"),
+        "--rules",
+    )
+    assert result.exit_code == 2
+    assert "--rules" in one_error_line(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refused, never ignored: sh:expression, SHACL functions, unknown functions, other rules
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("fixture", "line", "shape", "says"),
+    [
+        ("expression", 6, "ex:NamedPersonShape", "sh:expression (a SHACL-AF node expression"),
+        ("function", 7, "ex:fullName", "declares a SHACL function (sh:SPARQLFunction)"),
+        (
+            "unknown-function",
+            6,
+            "ex:NicknameShape",
+            "sh:select calls the function <http://example.org/shapes/unknown#isNickname>, "
+            "which is not a SPARQL 1.1 function",
+        ),
+        ("rule-kinds", 8, "ex:JavaScriptRuleShape", "is neither a sh:TripleRule nor a"),
+    ],
+)
+def test_unsupported_features_are_refused(
+    engine: str, fixture: str, line: int, shape: str, says: str
+) -> None:
+    shapes = AF / f"{fixture}-shapes.ttl"
+    result = run(AF / "people-data.ttl", shapes, engine, "--rules")
+    assert result.exit_code == 2, result.stdout
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"cica-ld: error: {shapes}:{line}:1: invalid shapes graph: {shape}: ")
+    assert says in first
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_every_unsupported_rule_is_named() -> None:
+    result = run(AF / "people-data.ttl", AF / "rule-kinds-shapes.ttl", "native", "--rules")
+    assert result.exit_code == 2
+    assert "3 more problems" not in result.stderr and "2 more problems" in result.stderr
+    assert (
+        "ex:FunctionExpressionShape: sh:object of its sh:TripleRule is a node expression "
+        "cica-ld does not run"
+    ) in result.stderr
+    assert "ex:RemoteRuleShape: sh:construct of its sh:SPARQLRule: SERVICE" in result.stderr
+
+
+def test_unknown_function_in_a_validator_is_an_input_error() -> None:
+    """Past the shapes graph check (which reads sh:sparql), the engine's query is refused as an
+    input error naming the function, not an internal error."""
+    import pyoxigraph
+
+    from cica_ld.errors import InputError
+    from cica_ld.shacl import validate
+
+    data, shapes = pyoxigraph.Store(), pyoxigraph.Store()
+    data.load((AF / "people-data.ttl").read_bytes(), format=pyoxigraph.RdfFormat.TURTLE)
+    shapes.load(
+        b"@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        b"<urn:x:C> a sh:ConstraintComponent ; sh:parameter [ sh:path <urn:x:p> ] ;\n"
+        b"  sh:validator [ a sh:SPARQLAskValidator ;\n"
+        b'    sh:ask "ASK { FILTER(<urn:x:f>($value)) }" ] .\n'
+        b"<urn:x:S> a sh:NodeShape ; sh:targetSubjectsOf <http://xmlns.com/foaf/0.1/knows> ;\n"
+        b"  <urn:x:p> 1 .\n",
+        format=pyoxigraph.RdfFormat.TURTLE,
+    )
+    with pytest.raises(InputError, match=r"custom function <urn:x:f> is not supported"):
+        validate(data, shapes)
