@@ -1457,6 +1457,7 @@ _SHAPE_SUBJECT_PARAMS = tuple(
         "targetNode",
         "targetObjectsOf",
         "targetSubjectsOf",
+        "target",
         "and",
         "class",
         "closed",

@@ -312,3 +312,28 @@ def test_unknown_function_in_a_validator_is_an_input_error() -> None:
     )
     with pytest.raises(InputError, match=r"custom function <urn:x:f> is not supported"):
         validate(data, shapes)
+
+
+@pytest.mark.slow
+def test_sparql_targets_at_an_endpoint(oxigraph_server) -> None:
+    """The target queries are nested in standard SPARQL: an endpoint gives the same results."""
+    import httpx
+
+    resp = httpx.put(
+        f"{oxigraph_server.store_url}?default",
+        content=(AF / "events-data.ttl").read_bytes(),
+        headers={"Content-Type": "text/turtle"},
+        timeout=30,
+    )
+    assert resp.status_code in (200, 201, 204), resp.text
+    local = run(AF / "events-data.ttl", AF / "targets-shapes.ttl", "native", "-f", "json")
+    remote = cli(
+        "--endpoint",
+        oxigraph_server.query_url,
+        "--shapes",
+        str(AF / "targets-shapes.ttl"),
+        "-f",
+        "json",
+    )
+    assert remote.exit_code == 1, remote.stderr
+    assert keys(remote) == keys(local) and len(keys(local)) == 2

@@ -153,7 +153,10 @@ def _target_query_problems(query_problems: QueryCheck, key: str, text: str, what
 
 def _rule_problems(g: Index, query_problems: QueryCheck, rules: bool) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
+    true = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
     for shape, rule in g.pos.get(SH + "rule", []):
+        if any(str(v) == true for v in g.values(shape, SH + "deactivated")):
+            continue  # a deactivated shape's rules never run
         if not rules:
             if shape not in seen:
                 seen.add(shape)
