@@ -584,6 +584,7 @@ def validate(
         onto_graph.store if onto_graph is not None else None,
         prefixes,
         inference=inference != "none",
+        shapes_prefixes=shapes_prefixes,
     )
     return ValidationReport(
         findings=tuple(sort_findings(findings, data_files)),
@@ -2041,6 +2042,7 @@ def check_coverage(
     prefixes: Mapping[str, str],
     *,
     inference: bool = False,
+    shapes_prefixes: Callable[[str], Mapping[str, str]] | None = None,
 ) -> tuple[Coverage, list[ReportWarning]]:
     """What a run checks (``data`` None: an endpoint, not counted) and the warnings about what
     it does not: empty data, no shapes, no targets, shapes never reached from a target, targets
@@ -2062,7 +2064,7 @@ def check_coverage(
     covered = _closure(g, roots)
     roots += [s for s in unreached if s not in covered]  # shapes referring to each other only
     names = shape_names(set(targeted) | set(roots), shapes, prefixes)
-    counter = _FocusCounter(data, ontology) if data is not None else None
+    counter = _FocusCounter(data, ontology, shapes, shapes_prefixes) if data is not None else None
     per_shape = []
     for s in sorted(targeted, key=lambda t: names[t]):
         per_shape.append(
@@ -2212,8 +2214,18 @@ class _FocusCounter:
     """Counts the focus nodes a shape's targets select in the data (subclasses from the data
     and the ontology count for sh:targetClass and implicit class targets)."""
 
-    def __init__(self, data: pyoxigraph.Store, ontology: pyoxigraph.Store | None) -> None:
+    def __init__(
+        self,
+        data: pyoxigraph.Store,
+        ontology: pyoxigraph.Store | None,
+        shapes: pyoxigraph.Store | None = None,
+        shapes_prefixes: Callable[[str], Mapping[str, str]] | None = None,
+    ) -> None:
         self.data = data
+        self.ontology = ontology
+        self.shapes = shapes
+        self.shapes_prefixes = shapes_prefixes
+        self._engine: Any = None
         sub: dict[str, set[str]] = {}
         query = f"SELECT ?s ?o WHERE {{ ?s <{RDFS}subClassOf> ?o }}"
         for store in (data, ontology):
@@ -2235,7 +2247,7 @@ class _FocusCounter:
 
     def count(self, g: _Graph, shape: str) -> int | None:
         if g.values(shape, SH + "target"):
-            return None  # SPARQL-based targets: not evaluated here
+            return self._count_by_engine(shape)
         nodes = {str(v) for v in g.values(shape, SH + "targetNode")}
         classes = {str(c) for c in g.values(shape, SH + "targetClass")}
         types = {str(t) for t in g.values(shape, RDF + "type")}
@@ -2261,3 +2273,24 @@ class _FocusCounter:
         query = f"SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {' UNION '.join(parts)} }}"
         rows = list(self.data.query(query))  # type: ignore[arg-type]
         return blank + int(rows[0]["n"].value)  # type: ignore[index,union-attr]
+
+    def _count_by_engine(self, shape: str) -> int | None:
+        """The focus nodes of a shape with SPARQL-based targets, as the native engine selects
+        them (None when it cannot say)."""
+        if self.shapes is None:
+            return None
+        from cica_ld.shacl.backend import LocalBackend
+        from cica_ld.shacl.engine import Engine
+
+        try:
+            if self._engine is None:
+                self._engine = Engine(
+                    LocalBackend(self.data),
+                    self.shapes,
+                    self.ontology,
+                    file_prefixes=self.shapes_prefixes,
+                )
+            engine = self._engine
+            return len(engine._focus_nodes(engine.target_focus([engine.shapes.shape(shape)])))
+        except InputError:
+            return None

@@ -337,3 +337,36 @@ def test_sparql_targets_at_an_endpoint(oxigraph_server) -> None:
     )
     assert remote.exit_code == 1, remote.stderr
     assert keys(remote) == keys(local) and len(keys(local)) == 2
+
+
+def test_sparql_target_selecting_nothing_is_a_warning(tmp_path: Path) -> None:
+    data = tmp_path / "recent.ttl"
+    text = (AF / "events-data.ttl").read_text()
+    data.write_text(text.replace("1999-05-01", "2005-05-01").replace("1998-11-20", "2006-11-20"))
+    result = run(data, AF / "targets-shapes.ttl", "native")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "warning: the targets of 1 shape select no focus node in the data, so it was not "
+        "checked: ex:ArchivedEventShape (sh:target)"
+    ) in result.stderr
+    assert "2 focus nodes" in result.stdout  # the two French events, one of them named
+
+
+def test_rules_of_a_deactivated_shape_are_not_refused(tmp_path: Path) -> None:
+    shapes = tmp_path / "off.ttl"
+    shapes.write_text(
+        (AF / "rules-shapes.ttl")
+        .read_text()
+        .replace(
+            "ex:FoafPersonRules\n    a sh:NodeShape ;",
+            "ex:FoafPersonRules\n    a sh:NodeShape ;\n    sh:deactivated true ;",
+        )
+        .replace(
+            "ex:SchemaPersonRules\n    a sh:NodeShape ;",
+            "ex:SchemaPersonRules\n    a sh:NodeShape ;\n    sh:deactivated true ;",
+        )
+    )
+    result = run(AF / "people-data.ttl", shapes, "native")
+    # no rule ran: no foaf:Person became a schema:Person, so nothing was checked
+    assert result.exit_code == 0, result.stderr
+    assert "select no focus node" in result.stderr
