@@ -1153,7 +1153,7 @@ def _run_pyshacl(
             abort_on_first=False,
             allow_infos=True,
             allow_warnings=True,
-            advanced=rules or _has_sparql_targets(shapes),
+            advanced=rules or _uses_advanced_features(shapes),
             iterate_rules=rules,
             debug=False,
         )
@@ -1182,12 +1182,15 @@ def _run_pyshacl(
     return data_g, data_ids, shape_ids, report, data_nodes
 
 
-def _has_sparql_targets(shapes: pyoxigraph.Store) -> bool:
+def _uses_advanced_features(shapes: pyoxigraph.Store) -> bool:
+    """Whether the shapes have SPARQL-based targets or SHACL functions (pySHACL's advanced)."""
     import pyoxigraph
 
-    return any(
-        True for _ in shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + "target"), None)
+    target = shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + "target"), None)
+    functions = shapes.quads_for_pattern(
+        None, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(SH + "SPARQLFunction")
     )
+    return any(True for _ in target) or any(True for _ in functions)
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -1954,8 +1957,13 @@ def _query_problems(
         return
     except InputError:
         pass  # a syntax error: reported below
+    declared_functions = {  # the shapes' SHACL functions: callable (they run on the data)
+        pyoxigraph.NamedNode(s[1:-1]): lambda *_args: None
+        for s, t in g.pos.get(RDF + "type", [])
+        if str(t) == f"<{SH}SPARQLFunction>" and s.startswith("<")
+    }
     try:  # evaluated on an empty store: with no SERVICE left to call
-        pyoxigraph.Store().query(without_service(full))
+        pyoxigraph.Store().query(without_service(full), custom_functions=declared_functions)
     except SyntaxError as exc:
         msg = str(exc).split("\n", 1)[0]
         if "Prefix not found" in str(exc):
@@ -1970,8 +1978,9 @@ def _query_problems(
         if called is None:
             raise
         yield (
-            f"{what} calls the function {called.group(1)}, which is not a SPARQL 1.1 function: "
-            "SHACL functions (sh:SPARQLFunction) and extension functions are not supported"
+            f"{what} calls the function {called.group(1)}, which is neither a SPARQL 1.1 "
+            "function nor a sh:SPARQLFunction of the shapes (extension functions are not "
+            "supported)"
         )
     except (ValueError, OSError):  # parsed, but failed on the empty store: fine
         pass

@@ -256,13 +256,13 @@ def test_rules_with_an_endpoint_are_a_usage_error() -> None:
     ("fixture", "line", "shape", "says"),
     [
         ("expression", 6, "ex:NamedPersonShape", "sh:expression (a SHACL-AF node expression"),
-        ("function", 7, "ex:fullName", "declares a SHACL function (sh:SPARQLFunction)"),
+        ("js-function", 5, "ex:initials", "declares a SHACL function of kind sh:JSFunction"),
         (
             "unknown-function",
             6,
             "ex:NicknameShape",
             "sh:select calls the function <http://example.org/shapes/unknown#isNickname>, "
-            "which is not a SPARQL 1.1 function",
+            "which is neither a SPARQL 1.1 function nor a sh:SPARQLFunction of the shapes",
         ),
         ("rule-kinds", 8, "ex:JavaScriptRuleShape", "is neither a sh:TripleRule nor a"),
     ],
@@ -370,3 +370,67 @@ def test_rules_of_a_deactivated_shape_are_not_refused(tmp_path: Path) -> None:
     # no rule ran: no foaf:Person became a schema:Person, so nothing was checked
     assert result.exit_code == 0, result.stderr
     assert "select no focus node" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# SHACL functions (sh:SPARQLFunction)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sparql_function_called_from_a_constraint(engine: str) -> None:
+    result = run(AF / "people-data.ttl", AF / "function-shapes.ttl", engine, "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    assert keys(result) == {
+        (
+            f"<{PEOPLE}mary>",
+            "<http://example.org/shapes/function#FullNameShape>",
+            SPARQL,
+            '"Mary "',  # the function's result: no family name
+        )
+    }
+    message = json.loads(result.stdout)["results"][0]["message"]
+    assert message == "the full name Mary  has no family name"
+
+
+def test_sparql_function_in_a_rule(tmp_path: Path) -> None:
+    shapes = tmp_path / "rule.ttl"
+    shapes.write_text(
+        (AF / "function-shapes.ttl").read_text()
+        + """
+ex:NameRule
+    a sh:NodeShape ;
+    sh:targetClass foaf:Person ;
+    sh:rule [
+        a sh:SPARQLRule ;
+        sh:construct \"\"\"
+            CONSTRUCT { $this <https://schema.org/name> ?n } WHERE {
+                BIND (ex:fullName($this) AS ?n)
+            }\"\"\" ;
+    ] ;
+.
+"""
+    )
+    from cica_ld.shacl.rules import apply_rules
+    from cica_ld.validation import FilePrefixes, load_graph
+
+    data = load_graph([AF / "people-data.ttl"])
+    graph = load_graph([shapes])
+    out = apply_rules(data.store, graph.store, file_prefixes=FilePrefixes(graph))
+    names = {
+        t for t in _triples(out.store) - _triples(data.store) if "<https://schema.org/name>" in t
+    }
+    assert names == {
+        f'<{PEOPLE}ada> <https://schema.org/name> "Ada Lovelace"',
+        f'<{PEOPLE}charles> <https://schema.org/name> "Charles Babbage"',
+        f'<{PEOPLE}mary> <https://schema.org/name> "Mary "',
+    }
+
+
+def test_sparql_functions_at_an_endpoint_are_refused() -> None:
+    result = cli(
+        "--endpoint", "http://127.0.0.1:9/sparql", "--shapes", str(AF / "function-shapes.ttl")
+    )
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "SHACL functions (sh:SPARQLFunction) run only on local data" in line
+    assert "<http://example.org/shapes/function#fullName>" in line

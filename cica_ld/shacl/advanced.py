@@ -25,9 +25,8 @@ from cica_ld.shacl_model import SH
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RULE_TYPES = (f"<{SH}TripleRule>", f"<{SH}SPARQLRule>")
-FUNCTION_TYPES = tuple(
-    f"<{SH}{t}>" for t in ("Function", "SPARQLFunction", "JSFunction", "SHACLFunction")
-)
+#: Kinds of SHACL function that are not run (sh:SPARQLFunction is, cica_ld.shacl.functions).
+FUNCTION_TYPES = tuple(f"<{SH}{t}>" for t in ("Function", "JSFunction", "SHACLFunction"))
 #: What a TripleRule's sh:subject, sh:predicate and sh:object may be.
 NODE_EXPRESSIONS = "sh:this, an IRI, a literal or [ sh:path ... ]"
 
@@ -53,12 +52,16 @@ def problems(g: Index, query_problems: QueryCheck, *, rules: bool) -> Iterator[t
             "refused rather than ignored",
         )
     for node, t in g.pos.get(RDF + "type", []):
-        if str(t) in FUNCTION_TYPES:
+        if str(t) in FUNCTION_TYPES and f"<{SH}SPARQLFunction>" not in {
+            str(x) for x in g.values(node, RDF + "type")
+        }:
             yield (
                 node,
-                f"declares a SHACL function ({_short(str(t))}): SHACL functions are not "
-                "supported (refused rather than ignored)",
+                f"declares a SHACL function of kind {_short(str(t))}: only sh:SPARQLFunction "
+                "is supported (refused rather than ignored)",
             )
+        elif str(t) == f"<{SH}SPARQLFunction>":
+            yield from ((node, why) for why in function_problems(g, query_problems, node))
     for shape, target in g.pos.get(SH + "target", []):
         for why in target_problems(g, query_problems, target):
             yield shape, why
@@ -68,6 +71,36 @@ def _its(kind: str, key: str) -> str:
     """How a message names a rule or target: by its IRI, or (a blank node, whose id changes
     from run to run) as the shape's own."""
     return f"the {kind} {key}" if key.startswith("<") else f"its {kind}"
+
+
+def function_problems(g: Index, query_problems: QueryCheck, node: str) -> Iterator[str]:
+    """What keeps the ``sh:SPARQLFunction`` ``node`` from being run."""
+    if not node.startswith("<"):
+        yield "a sh:SPARQLFunction must be an IRI"
+        return
+    for param in g.values(node, SH + "parameter"):
+        paths = g.values(str(param), SH + "path")
+        if len(paths) != 1 or not str(paths[0]).startswith("<"):
+            yield "a sh:parameter of the function needs one IRI sh:path"
+    selects, asks = g.values(node, SH + "select"), g.values(node, SH + "ask")
+    texts = selects + asks
+    if len(texts) != 1 or not _literal(texts[0]):
+        yield "the function needs exactly one sh:select or sh:ask string"
+        return
+    what = f"sh:{'select' if selects else 'ask'} of the function"
+    found = list(query_problems(node, texts[0].value, what))
+    yield from found
+    if found or not selects:
+        return
+    from cica_ld.shacl.sparql_text import SparqlConstraintError, projected_variables
+
+    try:
+        projected = projected_variables(texts[0].value)
+    except SparqlConstraintError as exc:
+        yield f"{what}: {exc}"
+        return
+    if len(projected) != 1:
+        yield f"{what} must project exactly one variable (the result)"
 
 
 def _short(iri: str) -> str:

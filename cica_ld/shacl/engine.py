@@ -229,6 +229,7 @@ class Engine:
         self.as_written = bool(getattr(backend, "as_written", False))
         self.prefixes: Mapping[str, str] = prefixes if prefixes is not None else _PREFIXES
         self.shapes = ShapesGraph(shapes, file_prefixes)
+        self._use_functions(backend)
         self.ontology = ontology
         self._sub: dict[str, list[str]] | None = None
         self._onto_types: dict[str, set[str]] | None = None
@@ -246,6 +247,20 @@ class Engine:
         self._inner_cache: dict[tuple[str, str], dict[str, list[ValidationResult]]] = {}
         self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._values_cache: dict[tuple[str, str], Focus] = {}
+
+    def _use_functions(self, backend: Backend) -> None:
+        """Give the backend the shapes graph's SHACL functions (sh:SPARQLFunction)."""
+        from cica_ld.shacl.functions import read_functions
+
+        functions = read_functions(self.shapes)
+        if not functions:
+            return
+        if not backend.local:
+            raise ShapesError(
+                "SHACL functions (sh:SPARQLFunction) run only on local data: an endpoint "
+                f"cannot call {', '.join(f'<{iri}>' for iri in sorted(functions))}"
+            )
+        backend.functions = functions  # type: ignore[attr-defined]
 
     # -----------------------------------------------------------------------------------------
     # Entry point

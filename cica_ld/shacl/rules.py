@@ -13,8 +13,9 @@ inventing nodes would never stop). This is pySHACL's ``iterate_rules``.
   ``sh:subject`` and ``O`` of ``sh:object``, where a node expression is ``sh:this`` (the focus
   node), an IRI or literal (itself) or ``[ sh:path P ]`` (the values of P from the focus node).
 * ``sh:SPARQLRule``: the ``sh:construct`` query, run once per focus node with ``$this``
-  pre-bound to it (pyoxigraph's substitution, blank focus nodes included), with the prefixes
-  of ``sh:prefixes`` (and the shapes file's own).
+  written into it (a blank focus node, which a query cannot name, is pre-bound by Oxigraph's
+  substitution instead, which binds it only where a triple pattern of the WHERE clause uses
+  it), with the prefixes of ``sh:prefixes`` (and the shapes file's own).
 
 The user's data is never changed: the rules read and write a copy. On data holding literals as
 written (:mod:`cica_ld.lexical`), the rules run on their values (so arithmetic and comparisons
@@ -233,7 +234,7 @@ def _round(
             continue
         found = _triple_rule(engine, rule, focus, nodes) if rule.kind == "triple" else None
         if found is None:
-            found = _sparql_rule(work, rule, nodes)
+            found = _sparql_rule(work, rule, nodes, engine.backend.functions)
         default = pyoxigraph.DefaultGraph()
         for t in found:
             if pyoxigraph.Quad(t.subject, t.predicate, t.object, default) not in work:
@@ -272,18 +273,30 @@ def _triple_rule(engine, rule: Rule, focus, nodes: set[str]) -> set[pyoxigraph.T
     return out
 
 
-def _sparql_rule(work: pyoxigraph.Store, rule: Rule, nodes: set[str]) -> set[pyoxigraph.Triple]:
+def _sparql_rule(
+    work: pyoxigraph.Store, rule: Rule, nodes: set[str], functions: dict
+) -> set[pyoxigraph.Triple]:
     import pyoxigraph
 
     from cica_ld.shacl.backend import QueryFailed, _refuse_service
+    from cica_ld.shacl.sparql_text import substitute_variable
 
     text = rule.construct or ""
     _refuse_service(text)
     this = pyoxigraph.Variable("this")
+    extra: dict = {}
+    if functions:
+        from cica_ld.shacl.functions import callables
+
+        extra["custom_functions"] = callables(functions, work)
     out: set[pyoxigraph.Triple] = set()
     for n in sorted(nodes):
         try:
-            triples = work.query(text, substitutions={this: to_term(n)})  # type: ignore[dict-item]
+            if n.startswith("_:"):  # a blank node cannot be written: Oxigraph's pre-binding
+                triples = work.query(text, substitutions={this: to_term(n)}, **extra)  # type: ignore[dict-item]
+            else:  # written into the query: $this is bound everywhere (Oxigraph's substitution
+                # leaves it unbound where no triple pattern mentions it)
+                triples = work.query(substitute_variable(text, "this", n), **extra)
             for t in triples:  # type: ignore[union-attr]
                 if not isinstance(t.subject, pyoxigraph.Literal):
                     out.add(pyoxigraph.Triple(t.subject, t.predicate, t.object))
@@ -291,4 +304,6 @@ def _sparql_rule(work: pyoxigraph.Store, rule: Rule, nodes: set[str]) -> set[pyo
             raise QueryFailed(f"{rule.node}: SPARQL syntax error: {exc}") from None
         except (ValueError, OSError) as exc:
             raise QueryFailed(f"{rule.node}: SPARQL evaluation failed: {exc}") from None
+        except RuntimeError as exc:  # a function SPARQL does not define
+            raise QueryFailed(f"{rule.node}: {exc}") from None
     return out

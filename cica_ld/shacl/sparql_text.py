@@ -1223,7 +1223,7 @@ def projected_variables(text: str) -> list[str]:
     """The names of the variables a SELECT query projects (for ``*``: every variable of its
     WHERE clause)."""
     query, _tokens = parse(text)
-    if any(t.is_op("*") for t in query.projection):
+    if _projects_star(query.projection):
         return sorted(group_vars(query.where))
     out: list[str] = []
     depth = 0
@@ -1240,6 +1240,19 @@ def projected_variables(text: str) -> list[str]:
         ):
             out.append(t.var_name)
     return out
+
+
+def _projects_star(projection: list[Token]) -> bool:
+    """``SELECT *`` (a ``*`` outside parentheses, not a multiplication in an expression)."""
+    depth = 0
+    for t in projection:
+        if t.is_op("("):
+            depth += 1
+        elif t.is_op(")"):
+            depth -= 1
+        elif t.is_op("*") and depth == 0:
+            return True
+    return False
 
 
 def prologue_end(text: str) -> int:
