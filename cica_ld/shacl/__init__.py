@@ -25,7 +25,8 @@ store only), and (``shapes_prefixes``) the ``@prefix`` lines of the shapes file:
 a function from a shape (or constraint component) to the prefixes of the file it is written
 in. ``sh:prefixes`` wins where both declare a prefix.
 
-SHACL-AF: SPARQL-based targets (``sh:SPARQLTarget``, ``sh:SPARQLTargetType``) are evaluated;
+SHACL-AF: SPARQL-based targets (``sh:SPARQLTarget``, ``sh:SPARQLTargetType``) are evaluated,
+``sh:SPARQLFunction`` can be called from the shapes' SPARQL (local data only);
 rules (``sh:rule``) are not run here: :func:`cica_ld.shacl.rules.apply_rules` runs them on a
 copy of the data, which is then validated (what ``cica-ld validate --rules`` does).
 

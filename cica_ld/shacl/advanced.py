@@ -1,14 +1,15 @@
 """SHACL Advanced Features (SHACL-AF) in a shapes graph: what cica-ld runs, and what it refuses.
 
 Run (by both engines): SPARQL-based targets (``sh:target`` with a ``sh:select``, i.e. a
-``sh:SPARQLTarget``) and targets whose type is a ``sh:SPARQLTargetType`` with parameters; with
+``sh:SPARQLTarget``) and targets whose type is a ``sh:SPARQLTargetType`` with parameters;
+``sh:SPARQLFunction`` (see :mod:`cica_ld.shacl.functions`); with
 ``--rules`` (``rules=True``), ``sh:rule`` of type ``sh:TripleRule`` (node expressions
 ``sh:this``, an IRI, a literal, or ``[ sh:path ... ]``) and ``sh:SPARQLRule`` (see
 :mod:`cica_ld.shacl.rules`).
 
 Refused (an invalid shapes graph, exit 2, naming the shape or node and the feature): ``sh:rule``
-without ``--rules`` (it would be ignored), other rule types and node expressions, ``sh:expression``,
-SHACL functions (``sh:SPARQLFunction``, ``sh:Function`` and their kinds), and targets of other
+without ``--rules`` (it would be ignored), other rule types and node expressions,
+``sh:expression``, SHACL functions of other kinds (``sh:JSFunction``...), and targets of other
 kinds. Nothing of SHACL-AF is ever silently ignored.
 
 :func:`problems` reads the shapes graph through a small index (``values(node, predicate)`` and
