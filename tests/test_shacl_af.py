@@ -434,3 +434,19 @@ def test_sparql_functions_at_an_endpoint_are_refused() -> None:
     line = one_error_line(result)
     assert "SHACL functions (sh:SPARQLFunction) run only on local data" in line
     assert "<http://example.org/shapes/function#fullName>" in line
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_function_node_expression_in_a_triple_rule(engine: str) -> None:
+    shapes = AF / "function-rule-shapes.ttl"
+    result = run(AF / "people-data.ttl", shapes, engine, "--rules", "-f", "json")
+    assert result.exit_code == 1, result.stderr
+    # every person got a schema:name from ex:fullName ( sh:this ); mary's has no family name
+    assert keys(result) == {
+        (
+            f"<{PEOPLE}mary>",
+            "<http://example.org/shapes/function#NameRule-name>",
+            "http://www.w3.org/ns/shacl#PatternConstraintComponent",
+            '"Mary "',
+        )
+    }

@@ -29,7 +29,7 @@ RULE_TYPES = (f"<{SH}TripleRule>", f"<{SH}SPARQLRule>")
 #: Kinds of SHACL function that are not run (sh:SPARQLFunction is, cica_ld.shacl.functions).
 FUNCTION_TYPES = tuple(f"<{SH}{t}>" for t in ("Function", "JSFunction", "SHACLFunction"))
 #: What a TripleRule's sh:subject, sh:predicate and sh:object may be.
-NODE_EXPRESSIONS = "sh:this, an IRI, a literal or [ sh:path ... ]"
+NODE_EXPRESSIONS = "sh:this, an IRI, a literal, [ sh:path ... ] or a call of a sh:SPARQLFunction"
 
 
 class Index(Protocol):  # pragma: no cover - a structural type
@@ -256,11 +256,37 @@ def node_expression_problem(g: Index, expr: Any) -> str | None:
     text = str(expr)
     if _literal(expr) or text.startswith("<"):
         return None
-    props = {p for p, _ in _properties(g, text)}
+    pairs = _properties(g, text)
+    props = {p for p, _ in pairs}
     if props == {SH + "path"}:
+        return None
+    if len(pairs) == 1 and any(  # a call of a sh:SPARQLFunction: [ ex:f ( arg ... ) ]
+        str(t) == f"<{SH}SPARQLFunction>" for t in g.values(f"<{pairs[0][0]}>", RDF + "type")
+    ):
+        items = _list_items(g, pairs[0][1])
+        if items is None:
+            return "is a function call whose arguments are not a well-formed list"
+        for item in items:
+            why = node_expression_problem(g, item)
+            if why:
+                return f"has an argument that {why}"
         return None
     named = ", ".join(sorted(_short(f"<{p}>") for p in props)) or "nothing"
     return f"is a node expression cica-ld does not run (it has {named}; {NODE_EXPRESSIONS} are run)"
+
+
+def _list_items(g: Index, head: Any) -> list[Any] | None:
+    items, node, seen = [], head, set()
+    while str(node) != f"<{RDF}nil>":
+        if str(node) in seen:
+            return None
+        seen.add(str(node))
+        first, rest = g.values(str(node), RDF + "first"), g.values(str(node), RDF + "rest")
+        if len(first) != 1 or len(rest) != 1:
+            return None
+        items.append(first[0])
+        node = rest[0]
+    return items
 
 
 def _properties(g: Index, node: str) -> list[tuple[str, Any]]:

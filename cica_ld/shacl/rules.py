@@ -11,7 +11,9 @@ inventing nodes would never stop). This is pySHACL's ``iterate_rules``.
 
 * ``sh:TripleRule``: for each focus node, the triples ``S p O`` for every node ``S`` of
   ``sh:subject`` and ``O`` of ``sh:object``, where a node expression is ``sh:this`` (the focus
-  node), an IRI or literal (itself) or ``[ sh:path P ]`` (the values of P from the focus node).
+  node), an IRI or literal (itself), ``[ sh:path P ]`` (the values of P from the focus node),
+  or ``[ f ( e1 e2 ... ) ]`` with ``f`` a ``sh:SPARQLFunction`` of the shapes (``f`` called on
+  every combination of the nodes of its arguments; unbound results dropped).
 * ``sh:SPARQLRule``: the ``sh:construct`` query, run once per focus node with ``$this``
   written into it (a blank focus node, which a query cannot name, is pre-bound by Oxigraph's
   substitution instead, which binds it only where a triple pattern of the WHERE clause uses
@@ -141,14 +143,35 @@ def _expression(shapes: ShapesGraph, expr: str, rule: str, shape: str) -> object
         return "this"
     if expr.startswith("<") or is_literal(expr):
         return expr
-    paths = shapes.graph.objects(expr, SH + "path")
+    g = shapes.graph
+    paths = g.objects(expr, SH + "path")
     if len(paths) == 1:
         return ("path", shapes.path_text(paths[0], shape))
+    calls = _function_call(shapes, expr)
+    if calls is not None:
+        iri, args = calls
+        return ("call", iri, tuple(_expression(shapes, a, rule, shape) for a in args))
     raise ShapesError(
         f"{rule}: the node expression {expr} is not run (sh:this, an IRI, a literal or "
         "[ sh:path ... ] are)",
         shape=shape,
     )
+
+
+def _function_call(shapes: ShapesGraph, expr: str) -> tuple[str, list[str]] | None:
+    """(function IRI, argument expressions) of a function node expression ``[ f ( a b ) ]``
+    whose ``f`` is a sh:SPARQLFunction of the shapes graph; None for anything else."""
+    g = shapes.graph
+    props = {str(q.predicate) for q in g.store.quads_for_pattern(g.term(expr), None, None)}
+    if len(props) != 1:
+        return None
+    (pred,) = props
+    if f"<{SH}SPARQLFunction>" not in g.objects(pred, RDF + "type"):
+        return None
+    heads = g.objects(expr, pred[1:-1])
+    if len(heads) != 1:
+        return None
+    return pred[1:-1], g.items(heads[0])
 
 
 def apply_rules(
@@ -247,6 +270,8 @@ def _values(engine, expr: object, focus, nodes: set[str]) -> dict[str, set[str]]
     """Focus node -> the nodes of the expression for it."""
     if expr == "this":
         return {n: {n} for n in nodes}
+    if isinstance(expr, tuple) and expr[0] == "call":
+        return _call_values(engine, expr, focus, nodes)
     if isinstance(expr, tuple):
         query = f"SELECT DISTINCT ?this ?v WHERE {{ {focus.bag} ?this {expr[1]} ?v }}"
         out: dict[str, set[str]] = {}
@@ -255,6 +280,27 @@ def _values(engine, expr: object, focus, nodes: set[str]) -> dict[str, set[str]]
                 out.setdefault(f, set()).add(v)
         return out
     return {n: {expr} for n in nodes}  # type: ignore[misc]
+
+
+def _call_values(engine, expr: tuple, focus, nodes: set[str]) -> dict[str, set[str]]:
+    """A function node expression: the function called on every combination of the nodes of
+    its arguments (an empty argument: no call), per focus node; unbound results dropped."""
+    import itertools
+
+    from cica_ld.shacl.functions import callables
+
+    _kind, iri, args = expr
+    functions = engine.backend.functions
+    table = callables(functions, engine.backend.store)
+    call = next(f for k, f in table.items() if k.value == iri)
+    arg_values = [_values(engine, a, focus, nodes) for a in args]
+    out: dict[str, set[str]] = {}
+    for n in nodes:
+        for combo in itertools.product(*(sorted(v.get(n, ())) for v in arg_values)):
+            result = call(*(to_term(t) for t in combo))
+            if result is not None:
+                out.setdefault(n, set()).add(str(result))
+    return out
 
 
 def _triple_rule(engine, rule: Rule, focus, nodes: set[str]) -> set[pyoxigraph.Triple]:
