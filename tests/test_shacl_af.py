@@ -450,3 +450,28 @@ def test_function_node_expression_in_a_triple_rule(engine: str) -> None:
             '"Mary "',
         )
     }
+
+
+def test_sparql_function_calling_service_is_refused(tmp_path: Path) -> None:
+    """Also through the library, where no shapes graph check runs first."""
+    import pyoxigraph
+
+    from cica_ld.shacl import ShapesError, validate
+
+    text = (AF / "function-shapes.ttl").read_text()
+    shapes_text = text.replace(
+        "OPTIONAL { $person foaf:givenName ?g }",
+        "SERVICE <http://127.0.0.1:9/sparql> { $person foaf:givenName ?g }",
+    )
+    assert shapes_text != text
+    data, shapes = pyoxigraph.Store(), pyoxigraph.Store()
+    data.load((AF / "people-data.ttl").read_bytes(), format=pyoxigraph.RdfFormat.TURTLE)
+    shapes.load(shapes_text.encode(), format=pyoxigraph.RdfFormat.TURTLE)
+    with pytest.raises(ShapesError, match="calls SERVICE"):
+        validate(data, shapes)
+    path = tmp_path / "shapes.ttl"
+    path.write_text(shapes_text)
+    for engine in ENGINES:
+        result = run(AF / "people-data.ttl", path, engine)
+        assert result.exit_code == 2
+        assert "SERVICE" in one_error_line(result)

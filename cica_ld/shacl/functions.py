@@ -60,6 +60,13 @@ def read_functions(shapes: ShapesGraph) -> dict[str, Function]:
             raise ShapesError(f"the function {node} needs one sh:select or sh:ask string")
         kind = "select" if selects else "ask"
         text = literal_value(texts[0])
+        from cica_ld.query import service_free
+
+        if not service_free(text):
+            raise ShapesError(
+                f"sh:{kind} of the function {node} calls SERVICE (or spells it and does not "
+                "parse): refused, validation never fetches from the network"
+            )
         prefixes = shapes.query_prefixes(node, text, node, f"sh:{kind} of the function {node}")
         prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in sorted(prefixes.items()))
         out[node[1:-1]] = Function(
