@@ -469,7 +469,8 @@ class Engine:
         """A SPARQL-based target as a group pattern binding ?this (a subquery, its prefixes
         written out and its parameters pre-bound). On data holding literals as written, the
         query runs on the data's values (as sh:sparql does) and its focus nodes, when all are
-        IRIs, are listed; otherwise it is nested in each query as it is."""
+        IRIs and at most ten thousand, are listed; otherwise it is nested in each query as it
+        is."""
         text = self._prepare(shape, target.select, target.constants, target.node)
         try:
             body = sparql_text.inline_prefixes(text, target.prefixes)
@@ -477,7 +478,7 @@ class Engine:
             raise ShapesError(f"{target.node}: {exc}", shape=shape.node) from None
         if self.as_written:
             nodes = {f for (f,) in self._user_select(body, ["this"]) if f is not None}
-            if all(n.startswith("<") for n in nodes):
+            if len(nodes) <= SMALL_FOCUS * 10 and all(n.startswith("<") for n in nodes):
                 if not nodes:
                     return "{ FILTER(false) }"
                 return f"{{ VALUES ?this {{ {' '.join(sorted(nodes))} }} }}"
