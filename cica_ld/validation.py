@@ -485,6 +485,7 @@ def validate(
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
     fail_on_empty: bool = False,
+    rules: bool = False,
 ) -> ValidationReport:
     """Validate RDF files (or a SPARQL endpoint) against SHACL shapes.
 
@@ -501,6 +502,10 @@ def validate(
     The report says what was checked (:class:`Coverage`) and warns about what was not (empty
     data or shapes, shapes without targets, targets without focus nodes); ``fail_on_empty``
     makes a run that checked nothing at all fail (``passed`` false).
+
+    ``rules``: run the shapes' SHACL-AF rules (``sh:rule``) on a copy of the data first and
+    validate that copy (:mod:`cica_ld.shacl.rules`; pySHACL with ``advanced`` and
+    ``iterate_rules``); without it, a shapes graph with rules is refused (exit 2).
     """
     started = time.perf_counter()
     inference = check_inference(inference)
@@ -512,6 +517,11 @@ def validate(
     fail_on = fail_on_checked if isinstance(fail_on_checked, Severity) else Severity.VIOLATION
     if endpoint is not None and data is not None:
         raise UsageError("--data and --endpoint exclude each other: the data is at the endpoint")
+    if endpoint is not None and rules:
+        raise UsageError(
+            "--rules adds the inferred triples to a copy of local data: not with --endpoint "
+            "(the endpoint is only read)"
+        )
     if data is not None:
         if shapes is None:
             raise UsageError(
@@ -530,7 +540,7 @@ def validate(
     )
     if progress is not None:
         progress.stage("checking the shapes graph")
-    check_shapes_graph(shapes_graph)
+    check_shapes_graph(shapes_graph, rules=rules)
     shapes_prefixes = FilePrefixes(shapes_graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(shapes_graph.specs))
@@ -560,10 +570,22 @@ def validate(
             _files(data, "data"), input_format, prescan=True, progress=progress, context_map=cmap
         )
         prefixes.update(file_prefixes(data_graph.specs))
+        data_store = data_graph.store
         try:
+            if rules:  # pySHACL runs them itself: this copy only counts its focus nodes
+                if progress is not None:
+                    progress.stage("running the rules (sh:rule)")
+                from cica_ld.shacl.rules import apply_rules
+
+                data_store = apply_rules(
+                    data_store,
+                    shapes_graph.store,
+                    onto_graph.store if onto_graph is not None else None,
+                    file_prefixes=shapes_prefixes,
+                ).store
             results = run_engine(
                 engine,
-                data_graph.store,
+                data_store if engine == "native" else data_graph.store,
                 shapes_graph.store,
                 onto_graph.store if onto_graph is not None else None,
                 inference=inference,
@@ -572,6 +594,7 @@ def validate(
                 warnings=engine_warnings,
                 prefixes=prefixes,
                 shapes_prefixes=shapes_prefixes,
+                rules=rules,
             )
         except InputError as exc:
             raise located_shapes_error(exc, shapes_graph) from None
@@ -579,13 +602,13 @@ def validate(
             progress.stage(f"locating {len(results)} results")
         findings = locate_results(results, data_graph, onto_graph)
         data_files = tuple(data_graph.files)
-        data_store = data_graph.store
     coverage, warnings = check_coverage(
         shapes_graph.store,
         data_store,
         onto_graph.store if onto_graph is not None else None,
         prefixes,
         inference=inference != "none",
+        shapes_prefixes=shapes_prefixes,
     )
     return ValidationReport(
         findings=tuple(sort_findings(findings, data_files)),
@@ -684,13 +707,15 @@ def run_engine(
     warnings: list[ReportWarning] | None = None,
     prefixes: Mapping[str, str] | None = None,
     shapes_prefixes: FilePrefixes | None = None,
+    rules: bool = False,
 ) -> list[ValidationResult]:
     """Run one engine over the stores; results in the engine's order (``warnings`` collects
     what the engine warned about; ``prefixes`` abbreviate IRIs in generated messages;
     ``as_written``: whether ``data`` holds surrogates, :mod:`cica_ld.lexical`, None: find
     out). ``shapes_prefixes``: the shapes files' prefixes, for SHACL-SPARQL queries that do
     not declare theirs (pySHACL gets them all, as bindings of the data graph: where it looks
-    for them)."""
+    for them). ``rules``: pySHACL runs the SHACL-AF rules itself (the native engine is given
+    data the rules already ran on, see :func:`validate`)."""
     if check_engine(engine) == "native":
         return list(
             _native().validate(
@@ -713,6 +738,7 @@ def run_engine(
         inference=inference,
         warnings=warnings,
         prefixes=shapes_prefixes.merged() if shapes_prefixes is not None else None,
+        rules=rules,
     )
 
 
@@ -1035,6 +1061,7 @@ def validate_with_pyshacl(
     inference: str = "none",
     warnings: list[ReportWarning] | None = None,
     prefixes: Mapping[str, str] | None = None,
+    rules: bool = False,
 ) -> list[ValidationResult]:
     """Validate with pySHACL (the reference engine), results keyed by the stores' own terms.
 
@@ -1048,13 +1075,15 @@ def validate_with_pyshacl(
     traceback); their log records and Python warnings are not printed (pySHACL's warnings,
     such as a recursion it backed out of, go to ``warnings``).
     ``prefixes`` are bound in the data graph: pySHACL resolves the prefixes of a SHACL-SPARQL
-    query without ``sh:prefixes`` by the data graph's bindings.
+    query without ``sh:prefixes`` by the data graph's bindings. SHACL-AF (pySHACL's
+    ``advanced``) is on when the shapes have SPARQL-based targets or ``rules`` is given; with
+    ``rules``, pySHACL runs the rules to a fixpoint (``iterate_rules``) on its copy of the data.
     """
     import rdflib
 
     with _literals_as_written(), _sparql_parsed_once(), _quiet_libraries(warnings):
         _data, data_ids, shape_ids, report, vocabulary = _run_pyshacl(
-            data, shapes, ontology, inference, prefixes
+            data, shapes, ontology, inference, prefixes, rules=rules
         )
 
     back: dict[Any, str] = {v: k for k, v in data_ids.items()}
@@ -1138,6 +1167,8 @@ def _run_pyshacl(
     ontology: pyoxigraph.Store | None,
     inference: str,
     prefixes: Mapping[str, str] | None = None,
+    *,
+    rules: bool = False,
 ) -> tuple[rdflib.Graph, dict[str, Any], dict[str, Any], rdflib.Graph, set[Any]]:
     """pySHACL over the stores: (data graph, the data's and the shapes' blank node ids, report
     graph, the vocabulary's own terms, see :func:`_vocabulary_terms`). ``prefixes``
@@ -1164,7 +1195,8 @@ def _run_pyshacl(
             abort_on_first=False,
             allow_infos=True,
             allow_warnings=True,
-            advanced=False,
+            advanced=rules or _uses_advanced_features(shapes),
+            iterate_rules=rules,
             debug=False,
         )
     except (ConstraintLoadError, ShapeLoadError) as exc:
@@ -1197,6 +1229,17 @@ def _vocabulary_terms(onto_g: rdflib.Graph, data_g: rdflib.Graph) -> set[Any]:
     the data graph (what the ontology describes and the data does not), on which pySHACL
     would report only because it mixes the ontology into the data graph."""
     return {s for s in set(onto_g.subjects()) if (s, None, None) not in data_g}
+
+
+def _uses_advanced_features(shapes: pyoxigraph.Store) -> bool:
+    """Whether the shapes have SPARQL-based targets or SHACL functions (pySHACL's advanced)."""
+    import pyoxigraph
+
+    target = shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + "target"), None)
+    functions = shapes.quads_for_pattern(
+        None, pyoxigraph.NamedNode(RDF + "type"), pyoxigraph.NamedNode(SH + "SPARQLFunction")
+    )
+    return any(True for _ in target) or any(True for _ in functions)
 
 
 def _raised_in_cica_ld(exc: BaseException) -> bool:
@@ -1288,6 +1331,7 @@ _SHAPE_SUBJECT_PARAMS = tuple(
         "targetNode",
         "targetObjectsOf",
         "targetSubjectsOf",
+        "target",
         "and",
         "class",
         "closed",
@@ -1430,12 +1474,18 @@ class _Graph:
 
 
 def shapes_graph_problems(
-    store: pyoxigraph.Store, prefixes: Callable[[str], Mapping[str, str]] | None = None
+    store: pyoxigraph.Store,
+    prefixes: Callable[[str], Mapping[str, str]] | None = None,
+    *,
+    rules: bool = False,
 ) -> list[tuple[str, str]]:
     """(shape, why) for every syntax rule of SHACL the shapes graph breaks (empty if valid).
     ``prefixes``: a shape -> the ``@prefix`` declarations of its file (see :class:`FilePrefixes`),
-    for SHACL-SPARQL queries that use prefixes they do not declare."""
+    for SHACL-SPARQL queries that use prefixes they do not declare. SHACL-AF features that are
+    not run (``sh:rule`` unless ``rules``, see :mod:`cica_ld.shacl.advanced`) are problems too."""
     import pyoxigraph
+
+    from cica_ld.shacl import advanced
 
     g = _Graph(store)
     problems: list[tuple[str, str]] = []
@@ -1469,21 +1519,36 @@ def shapes_graph_problems(
         for comp, validator in g.pos.get(SH + local, []):
             for why in _validator_prefix_problems(g, comp, str(validator), prefixes):
                 problems.append((comp, why))
+
+    def check_query(node: str, text: str, what: str) -> Iterator[str]:
+        return _query_problems(g, node, text, what, lambda: prefixes(node) if prefixes else {})
+
+    problems.extend(advanced.problems(g, check_query, rules=rules))
     return problems
 
 
-def _declared_prefixes(g: _Graph, node: str) -> dict[str, str]:
-    """rdf/rdfs/owl/xsd/sh and what the ``sh:prefixes`` of ``node`` declare."""
-    from cica_ld.shacl.shapes import BUILTIN_PREFIXES
+def _declared_prefixes(g: _Graph, node: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """rdf/rdfs/owl/xsd/sh and what ``sh:prefixes/owl:imports*/sh:declare`` of ``node``
+    declares (SHACL 5.2.1), and the imports not followed (not loaded). Raises
+    :class:`~cica_ld.shacl.shapes.ShapesError` for malformed or conflicting declarations."""
+    from cica_ld.shacl.shapes import prefix_declarations
 
-    declared: dict[str, str] = dict(BUILTIN_PREFIXES)
-    for prefixes_node in g.values(node, SH + "prefixes"):
-        for decl in g.values(str(prefixes_node), SH + "declare"):
-            name = g.values(str(decl), SH + "prefix")
-            ns = g.values(str(decl), SH + "namespace")
-            if len(name) == 1 and len(ns) == 1:
-                declared[name[0].value] = ns[0].value
-    return declared
+    found = prefix_declarations(lambda s, p: [str(o) for o in g.values(s, p)], node)
+    return found.prefixes, found.unresolved
+
+
+class _Problem(str):
+    """A problem's text that can be told where (file:line) the thing it is about is used."""
+
+    anchor: str  # the node whose query it is about
+    prefix: str  # the prefix whose first use after the anchor is the place
+    build: Callable[[str | None], str]
+
+    @classmethod
+    def make(cls, anchor: str, prefix: str, build: Callable[[str | None], str]) -> _Problem:
+        out = cls(build(None))
+        out.anchor, out.prefix, out.build = anchor, prefix, build
+        return out
 
 
 def _undeclared(
@@ -1505,6 +1570,18 @@ def _undeclared(
     return [name for name in missing if name not in declared]
 
 
+def _undeclared_problem(
+    what: str, nowhere: list[str], unresolved: tuple[str, ...], anchor: str
+) -> _Problem:
+    from cica_ld.shacl.shapes import undeclared_message
+
+    return _Problem.make(
+        anchor,
+        nowhere[0],
+        lambda where: undeclared_message(what, nowhere, unresolved, where),
+    )
+
+
 def _validator_prefix_problems(
     g: _Graph, comp: str, validator: str, prefixes: Callable[[str], Mapping[str, str]] | None
 ) -> Iterator[str]:
@@ -1515,17 +1592,15 @@ def _validator_prefix_problems(
         for text in g.values(validator, SH + form):
             if not isinstance(text, pyoxigraph.Literal):
                 continue
-            nowhere = _undeclared(
-                text.value,
-                _declared_prefixes(g, validator),
-                lambda: prefixes(comp) if prefixes else {},
-            )
+            try:
+                declared, unresolved = _declared_prefixes(g, validator)
+            except InputError as exc:
+                yield exc.detail
+                continue
+            nowhere = _undeclared(text.value, declared, lambda: prefixes(comp) if prefixes else {})
             if nowhere:
-                names = ", ".join(f"{name}:" for name in nowhere)
-                yield (
-                    f"sh:{form} of validator {validator} uses the prefix {names} which is "
-                    "declared nowhere (declare it with an @prefix line in the shapes file, or "
-                    "with sh:declare and sh:prefixes)"
+                yield _undeclared_problem(
+                    f"sh:{form} of validator {validator}", nowhere, unresolved, validator
                 )
 
 
@@ -1712,29 +1787,56 @@ def _sparql_problems(
     if not isinstance(select, pyoxigraph.Literal):
         yield f"sh:select must be a string, found {select}"
         return
-    declared = _declared_prefixes(g, key)
-    nowhere = _undeclared(select.value, declared, file_prefixes)
+    problems = list(_query_problems(g, key, select.value, "sh:select", file_prefixes))
+    yield from problems
+    if any(not p.startswith("sh:select is not valid SPARQL") for p in problems):
+        return
+    if not re.search(r"SELECT\b", select.value, re.IGNORECASE):
+        yield "sh:select must be a SELECT query"
+    elif not re.search(r"[$?]this\b", select.value):
+        yield "sh:select does not mention $this (the focus node)"
+
+
+def _query_problems(
+    g: _Graph,
+    key: str,
+    text: str,
+    what: str,
+    file_prefixes: Callable[[], Mapping[str, str]] = dict,
+) -> Iterator[str]:
+    """What is wrong with the SPARQL ``text`` of the node ``key`` (its ``what``, e.g.
+    ``sh:select``): a prefix declared nowhere, bad or conflicting sh:declare, SERVICE, a syntax
+    error, a call of a function SPARQL 1.1 does not define (SHACL functions included)."""
+    import pyoxigraph
+
+    try:
+        declared, unresolved = _declared_prefixes(g, key)
+    except InputError as exc:
+        yield exc.detail
+        return
+    nowhere = _undeclared(text, declared, file_prefixes)
     if nowhere:
-        names = ", ".join(f"{name}:" for name in nowhere)
-        yield (
-            f"sh:select uses the prefix {names} which is declared nowhere (declare it with "
-            "an @prefix line in the shapes file, or with sh:declare and sh:prefixes)"
-        )
+        yield _undeclared_problem(what, nowhere, unresolved, key)
         return
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
-    text = "\n".join([*lines, select.value])
+    full = "\n".join([*lines, text])
     from cica_ld.errors import UnsafeQueryError
     from cica_ld.query import check_safety, without_service
 
     try:  # pyoxigraph's parse, never evaluating a SERVICE
-        check_safety(text)
+        check_safety(full)
     except UnsafeQueryError as exc:
-        yield f"sh:select: {exc.detail} (not allowed in a SHACL-SPARQL query)"
+        yield f"{what}: {exc.detail} (not allowed in a SHACL-SPARQL query)"
         return
     except InputError:
         pass  # a syntax error: reported below
+    declared_functions = {  # the shapes' SHACL functions: callable (they run on the data)
+        pyoxigraph.NamedNode(s[1:-1]): lambda *_args: None
+        for s, t in g.pos.get(RDF + "type", [])
+        if str(t) == f"<{SH}SPARQLFunction>" and s.startswith("<")
+    }
     try:  # evaluated on an empty store: with no SERVICE left to call
-        pyoxigraph.Store().query(without_service(text))
+        pyoxigraph.Store().query(without_service(full), custom_functions=declared_functions)
     except SyntaxError as exc:
         msg = str(exc).split("\n", 1)[0]
         if "Prefix not found" in str(exc):
@@ -1743,28 +1845,62 @@ def _sparql_problems(
             )
         elif len(msg) > 160:
             msg = msg[:160] + "..."
-        yield f"sh:select is not valid SPARQL: {msg}"
-    except (ValueError, OSError, RuntimeError):  # parsed, but failed on the empty store: fine
+        yield f"{what} is not valid SPARQL: {msg}"
+    except RuntimeError as exc:  # Oxigraph plans function calls before it evaluates
+        called = re.search(r"custom function (<[^<>\s]*>)", str(exc))
+        if called is None:
+            raise
+        yield (
+            f"{what} calls the function {called.group(1)}, which is neither a SPARQL 1.1 "
+            "function nor a sh:SPARQLFunction of the shapes (extension functions are not "
+            "supported)"
+        )
+    except (ValueError, OSError):  # parsed, but failed on the empty store: fine
         pass
-    if not re.search(r"SELECT\b", select.value, re.IGNORECASE):
-        yield "sh:select must be a SELECT query"
-    elif not re.search(r"[$?]this\b", select.value):
-        yield "sh:select does not mention $this (the focus node)"
 
 
-def check_shapes_graph(graph: LoadedGraph) -> None:
-    """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL, each
-    problem located at the shape it is about."""
-    problems = shapes_graph_problems(graph.store, FilePrefixes(graph))
+def check_shapes_graph(graph: LoadedGraph, *, rules: bool = False) -> None:
+    """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL or uses
+    a SHACL-AF feature that is not run (``rules``: whether sh:rule is), each problem located at
+    the shape it is about."""
+    problems = shapes_graph_problems(graph.store, FilePrefixes(graph), rules=rules)
     if not problems:
         return
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(graph.specs))
     names = shape_names({s for s, _ in problems}, graph.store, prefixes)
     where = graph.locator().locate({s for s, _ in problems})
+    problems = [
+        (s, why.build(_use_location(graph, why.anchor, why.prefix)))
+        if isinstance(why, _Problem)
+        else (s, why)
+        for s, why in problems
+    ]
     located = [(f"{names.get(s, s)}: {why}", where.get(s)) for s, why in problems]
     located.sort(key=lambda p: (p[1] is None, p[1] or Location(""), p[0]))
     raise ShapesGraphError(located)
+
+
+def _use_location(graph: LoadedGraph, anchor: str, prefix: str) -> str | None:
+    """file:line:column of the first ``prefix:`` name written after where ``anchor`` (the node
+    holding a query) stands in its file; None where that is not known."""
+    loc = graph.locator().locate({anchor}).get(anchor)
+    if loc is None or loc.line is None:
+        return None
+    spec = next((s for s in graph.specs if s.shown == loc.path), None)
+    if spec is None:
+        return None
+    try:
+        lines = Path(spec.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    use = re.compile(r"(?<![\w.:\-])" + re.escape(prefix) + r":(?![/\s])")
+    for n in range(loc.line - 1, len(lines)):
+        start = (loc.column or 1) - 1 if n == loc.line - 1 else 0
+        m = use.search(lines[n], start)
+        if m is not None:
+            return str(Location(loc.path, n + 1, m.start() + 1))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1788,6 +1924,7 @@ def check_coverage(
     prefixes: Mapping[str, str],
     *,
     inference: bool = False,
+    shapes_prefixes: Callable[[str], Mapping[str, str]] | None = None,
 ) -> tuple[Coverage, list[ReportWarning]]:
     """What a run checks (``data`` None: an endpoint, not counted) and the warnings about what
     it does not: empty data, no shapes, no targets, shapes never reached from a target, targets
@@ -1799,6 +1936,7 @@ def check_coverage(
     targeted = [s for s in active if _has_target(g, s)]
     # reached from a target; what only switched-off shapes use is switched off with them
     reached = _closure(g, targeted)
+    reached |= _closure(g, [str(o) for o in g.objects(SH + "condition")])  # of rules
     unreached = [s for s in active if s not in reached]
     off = _closure(g, [s for s in all_shapes if s not in active])
     unreached = [s for s in unreached if s not in off]
@@ -1808,7 +1946,7 @@ def check_coverage(
     covered = _closure(g, roots)
     roots += [s for s in unreached if s not in covered]  # shapes referring to each other only
     names = shape_names(set(targeted) | set(roots), shapes, prefixes)
-    counter = _FocusCounter(data, ontology) if data is not None else None
+    counter = _FocusCounter(data, ontology, shapes, shapes_prefixes) if data is not None else None
     per_shape = []
     for s in sorted(targeted, key=lambda t: names[t]):
         per_shape.append(
@@ -1958,8 +2096,18 @@ class _FocusCounter:
     """Counts the focus nodes a shape's targets select in the data (subclasses from the data
     and the ontology count for sh:targetClass and implicit class targets)."""
 
-    def __init__(self, data: pyoxigraph.Store, ontology: pyoxigraph.Store | None) -> None:
+    def __init__(
+        self,
+        data: pyoxigraph.Store,
+        ontology: pyoxigraph.Store | None,
+        shapes: pyoxigraph.Store | None = None,
+        shapes_prefixes: Callable[[str], Mapping[str, str]] | None = None,
+    ) -> None:
         self.data = data
+        self.ontology = ontology
+        self.shapes = shapes
+        self.shapes_prefixes = shapes_prefixes
+        self._engine: Any = None
         sub: dict[str, set[str]] = {}
         query = f"SELECT ?s ?o WHERE {{ ?s <{RDFS}subClassOf> ?o }}"
         for store in (data, ontology):
@@ -1981,7 +2129,7 @@ class _FocusCounter:
 
     def count(self, g: _Graph, shape: str) -> int | None:
         if g.values(shape, SH + "target"):
-            return None  # SPARQL-based targets: not evaluated here
+            return self._count_by_engine(shape)
         nodes = {str(v) for v in g.values(shape, SH + "targetNode")}
         classes = {str(c) for c in g.values(shape, SH + "targetClass")}
         types = {str(t) for t in g.values(shape, RDF + "type")}
@@ -2007,3 +2155,24 @@ class _FocusCounter:
         query = f"SELECT (COUNT(DISTINCT ?this) AS ?n) WHERE {{ {' UNION '.join(parts)} }}"
         rows = list(self.data.query(query))  # type: ignore[arg-type]
         return blank + int(rows[0]["n"].value)  # type: ignore[index,union-attr]
+
+    def _count_by_engine(self, shape: str) -> int | None:
+        """The focus nodes of a shape with SPARQL-based targets, as the native engine selects
+        them (None when it cannot say)."""
+        if self.shapes is None:
+            return None
+        from cica_ld.shacl.backend import LocalBackend
+        from cica_ld.shacl.engine import Engine
+
+        try:
+            if self._engine is None:
+                self._engine = Engine(
+                    LocalBackend(self.data),
+                    self.shapes,
+                    self.ontology,
+                    file_prefixes=self.shapes_prefixes,
+                )
+            engine = self._engine
+            return len(engine._focus_nodes(engine.target_focus([engine.shapes.shape(shape)])))
+        except InputError:
+            return None

@@ -92,6 +92,15 @@ FailOnEmptyOpt = Annotated[
         "target, or targets that select no focus node.",
     ),
 ]
+RulesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--rules",
+        help="Run the shapes' SHACL-AF rules (sh:TripleRule, sh:SPARQLRule) to a fixpoint on a "
+        "copy of the data, then validate that copy (the files are never changed). Without it, "
+        "shapes with sh:rule are refused (exit 2).",
+    ),
+]
 MaxResultsOpt = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -115,6 +124,7 @@ def validate_cmd(
     engine: EngineOpt = None,
     fail_on: FailOnOpt = "violation",
     fail_on_empty: FailOnEmptyOpt = False,
+    rules: RulesOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     max_results: MaxResultsOpt = None,
@@ -155,6 +165,7 @@ def validate_cmd(
             progress=progress,
             context_map=read_context_map(context_map),
             fail_on_empty=fail_on_empty,
+            rules=rules,
         )
         progress.stage("writing the report")
         text = reports.render(report, fmt, max_results=max_results)

@@ -19,14 +19,20 @@ sh:qualifiedValueShape) are evaluated as pySHACL evaluates them: unrolled along 
 path until pySHACL's recursion check assumes the repeated shape conforms (see
 :class:`~cica_ld.shacl.engine.Engine`), so both engines give the same results.
 
-Prefixes: a SHACL-SPARQL query may use rdf, rdfs, owl, xsd and sh, the prefixes its
-``sh:prefixes`` declare, and (``shapes_prefixes``) the ``@prefix`` lines of the shapes file:
-a mapping, or a function from a shape (or constraint component) to the prefixes of the file
-it is written in. ``sh:prefixes`` wins where both declare a prefix.
+Prefixes: a SHACL-SPARQL query may use rdf, rdfs, owl, xsd and sh, the prefixes declared by
+``sh:prefixes/owl:imports*/sh:declare`` (SHACL 5.2.1; imports followed inside the shapes
+store only), and (``shapes_prefixes``) the ``@prefix`` lines of the shapes file: a mapping, or
+a function from a shape (or constraint component) to the prefixes of the file it is written
+in. ``sh:prefixes`` wins where both declare a prefix.
+
+SHACL-AF: SPARQL-based targets (``sh:SPARQLTarget``, ``sh:SPARQLTargetType``) are evaluated,
+``sh:SPARQLFunction`` can be called from the shapes' SPARQL (local data only);
+rules (``sh:rule``) are not run here: :func:`cica_ld.shacl.rules.apply_rules` runs them on a
+copy of the data, which is then validated (what ``cica-ld validate --rules`` does).
 
 Errors: a shapes graph the engine cannot use (a malformed path, a SHACL-SPARQL query with
-syntax SHACL forbids or a prefix declared nowhere, SPARQL-based targets, recursion through
-sh:and/sh:or/sh:xone that never ends) raises
+syntax SHACL forbids or a prefix declared nowhere, a target of an unsupported kind, recursion
+through sh:and/sh:or/sh:xone that never ends) raises
 :class:`~cica_ld.shacl.shapes.ShapesError` (an :class:`~cica_ld.errors.InputError`, exit 2);
 an endpoint that fails raises :class:`~cica_ld.errors.EndpointError` (exit 3).
 """

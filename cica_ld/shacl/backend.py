@@ -55,6 +55,9 @@ class LocalBackend(Backend):
         self._values: LocalBackend | None = None
         self._values_lock = threading.Lock()  # shapes run in threads: one copy for all
         self._restore: dict[str, str] = {}
+        #: the shapes graph's SHACL functions (IRI -> cica_ld.shacl.functions.Function)
+        self.functions: dict[str, object] = {}
+        self._callables: dict | None = None
 
     def values(self) -> tuple[LocalBackend, dict[str, str]]:
         """For SPARQL written by users (sh:sparql, SPARQL-based components): the data with
@@ -72,16 +75,30 @@ class LocalBackend(Backend):
                     str(v): str(r) for v in lexicon.written if (r := lexicon.restore(v)) != v
                 }
                 self._values = LocalBackend(values, as_written=False)
+                self._values.functions = self.functions
         return self._values, self._restore
 
     def _run(self, query: str, **kwargs: object) -> pyoxigraph.QuerySolutions:
         _refuse_service(query)
+        if self.functions:
+            if self._callables is None:
+                from cica_ld.shacl.functions import callables
+
+                self._callables = callables(self.functions, self.store)  # type: ignore[arg-type]
+            kwargs["custom_functions"] = self._callables
         try:
             return self.store.query(query, **kwargs)  # type: ignore[arg-type,return-value]
         except SyntaxError as exc:
             raise QueryFailed(f"SPARQL syntax error: {exc}\n{query}") from None
         except (ValueError, OSError) as exc:  # evaluation errors raised by Oxigraph
             raise QueryFailed(f"SPARQL evaluation failed: {exc}") from None
+        except RuntimeError as exc:  # a function SPARQL does not define (a SHACL function...)
+            if "custom function" not in str(exc):
+                raise
+            raise QueryFailed(
+                f"{exc}: it is neither a SPARQL 1.1 function nor a sh:SPARQLFunction of the "
+                "shapes (extension functions are not supported)"
+            ) from None
 
     def select(self, query: str, variables: Sequence[str]) -> Iterator[Row]:
         import pyoxigraph

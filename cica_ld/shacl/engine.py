@@ -52,9 +52,12 @@ from cica_ld.shacl.shapes import (
     Shape,
     ShapesError,
     ShapesGraph,
+    SparqlTarget,
     component,
+    from_parameter_term,
     is_literal,
     literal_value,
+    parameter_term,
     shape_refs,
     to_term,
 )
@@ -240,6 +243,7 @@ class Engine:
         self.as_written = bool(getattr(backend, "as_written", False))
         self.prefixes: Mapping[str, str] = prefixes if prefixes is not None else _PREFIXES
         self.shapes = ShapesGraph(shapes, file_prefixes)
+        self._use_functions(backend)
         self.ontology = ontology
         self._sub: dict[str, list[str]] | None = None
         self._onto_types: dict[str, set[str]] | None = None
@@ -258,6 +262,20 @@ class Engine:
         self._pairs_cache: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._values_cache: dict[tuple[str, str], Focus] = {}
         self._weights_cache: dict[str, dict[str, int]] = {}
+
+    def _use_functions(self, backend: Backend) -> None:
+        """Give the backend the shapes graph's SHACL functions (sh:SPARQLFunction)."""
+        from cica_ld.shacl.functions import read_functions
+
+        functions = read_functions(self.shapes)
+        if not functions:
+            return
+        if not backend.local:
+            raise ShapesError(
+                "SHACL functions (sh:SPARQLFunction) run only on local data: an endpoint "
+                f"cannot call {', '.join(f'<{iri}>' for iri in sorted(functions))}"
+            )
+        backend.functions = functions  # type: ignore[attr-defined]
 
     # -----------------------------------------------------------------------------------------
     # Entry point
@@ -430,6 +448,7 @@ class Engine:
 
     def target_focus(self, shapes: Iterable[Shape]) -> Focus:
         """The focus nodes of the targets of ``shapes`` (their union)."""
+        shapes = list(shapes)
         nodes: set[str] = set()
         classes: set[str] = set()
         subjects_of: set[str] = set()
@@ -453,6 +472,8 @@ class Engine:
         inline = list(parts)
         used = [f"{{ ?this {p} ?__cica_o }}" for p in sorted(subjects_of)]
         used += [f"{{ ?__cica_s {p} ?this }}" for p in sorted(objects_of)]
+        for s in shapes:
+            used.extend(self._sparql_target_pattern(s, t) for t in s.sparql_targets)
         parts.extend(used)
         if not parts:
             return Focus("{ FILTER(false) }")
@@ -462,6 +483,25 @@ class Engine:
             inline.append(f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(used)} }} }}")
         bag = inline[0] if len(inline) == 1 else "{ " + " UNION ".join(inline) + " }"
         return Focus(pattern, bag, "{ " + " UNION ".join(parts) + " }")
+
+    def _sparql_target_pattern(self, shape: Shape, target: SparqlTarget) -> str:
+        """A SPARQL-based target as a group pattern binding ?this (a subquery, its prefixes
+        written out and its parameters pre-bound). On data holding literals as written, the
+        query runs on the data's values (as sh:sparql does) and its focus nodes, when all are
+        IRIs and at most ten thousand, are listed; otherwise it is nested in each query as it
+        is."""
+        text = self._prepare(shape, target.select, target.constants, target.node)
+        try:
+            body = sparql_text.inline_prefixes(text, target.prefixes)
+        except sparql_text.SparqlConstraintError as exc:
+            raise ShapesError(f"{target.node}: {exc}", shape=shape.node) from None
+        if self.as_written:
+            nodes = {f for (f,) in self._user_select(body, ["this"]) if f is not None}
+            if len(nodes) <= SMALL_FOCUS * 10 and all(n.startswith("<") for n in nodes):
+                if not nodes:
+                    return "{ FILTER(false) }"
+                return f"{{ VALUES ?this {{ {' '.join(sorted(nodes))} }} }}"
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {body} }} }}"
 
     def value_focus(self, shape: Shape, focus: Focus) -> Focus:
         """The value nodes of ``shape`` for the focus nodes ``focus``, as focus nodes."""
@@ -939,8 +979,10 @@ class Engine:
                 for node in self._focus_nodes(focus)
                 for row in backend.select_bound(query, variables, "this", node)
             )
-        for row in rows:
-            yield tuple(restore.get(t, t) if t is not None else None for t in row)
+        for row in rows:  # a blank-node parameter value the query gives back is itself again
+            yield tuple(
+                from_parameter_term(restore.get(t, t)) if t is not None else None for t in row
+            )
 
     def _value_pattern(self, shape: Shape) -> str:
         if shape.is_property:
@@ -1302,11 +1344,7 @@ class Engine:
             if _mentions(text, "shapesGraph"):
                 raise sparql_text.SparqlConstraintError("$shapesGraph is not supported")
             for name, term in constants.items():
-                term = decode_text(term)  # a parameter's value as written
-                if term.startswith("_:"):
-                    raise sparql_text.SparqlConstraintError(
-                        f"parameter ${name} is a blank node, which a query cannot name"
-                    )
+                term = parameter_term(decode_text(term))  # a parameter's value as written
                 text = sparql_text.substitute_variable(text, name, term)
         except sparql_text.SparqlConstraintError as exc:
             raise ShapesError(f"{source}: {exc}", shape=shape.node) from None

@@ -161,6 +161,17 @@ class SparqlConstraint:
 
 
 @dataclass
+class SparqlTarget:
+    """A SPARQL-based target (``sh:SPARQLTarget``, or an instance of a ``sh:SPARQLTargetType``):
+    its SELECT query and the parameter values to pre-bind (name -> term)."""
+
+    node: str
+    select: str
+    prefixes: dict[str, str]
+    constants: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Parameter:
     path: str  # the parameter's predicate (N-Triples IRI)
     name: str  # its local name: the variable the validators use
@@ -206,7 +217,7 @@ class Shape:
     target_classes: list[str] = field(default_factory=list)
     target_subjects_of: list[str] = field(default_factory=list)
     target_objects_of: list[str] = field(default_factory=list)
-    has_sparql_target: bool = False
+    sparql_targets: list[SparqlTarget] = field(default_factory=list)
     # constraints
     params: dict[str, list[str]] = field(default_factory=dict)
     properties: list[str] = field(default_factory=list)
@@ -224,6 +235,7 @@ class Shape:
             or self.target_classes
             or self.target_subjects_of
             or self.target_objects_of
+            or self.sparql_targets
         )
 
     def param(self, name: str) -> str | None:
@@ -360,7 +372,8 @@ class ShapesGraph:
         sh.target_classes = g.objects(node, SH + "targetClass")
         sh.target_subjects_of = g.objects(node, SH + "targetSubjectsOf")
         sh.target_objects_of = g.objects(node, SH + "targetObjectsOf")
-        sh.has_sparql_target = bool(g.objects(node, SH + "target"))
+        for t in g.objects(node, SH + "target"):
+            sh.sparql_targets.append(self._sparql_target(t, node))
         types = set(g.objects(node, RDF + "type"))
         if types & self._class_types() and node not in sh.target_classes:
             sh.target_classes.append(node)  # implicit class target
@@ -415,8 +428,6 @@ class ShapesGraph:
             for v in sh.params.get(name, []):
                 if not is_literal(v):
                     raise ShapesError(f"sh:{name} must be a literal, got {v}", shape=sh.node)
-        if sh.has_sparql_target:
-            raise ShapesError("SPARQL-based targets (sh:target) are not supported", shape=sh.node)
 
     def path_text(self, path_node: str, shape: str) -> str:
         """A SHACL path as a SPARQL property path (full IRIs); malformed paths raise."""
@@ -474,6 +485,53 @@ class ShapesGraph:
             return
         raise ShapesError(f"{node} is not a well-formed SHACL path", shape=shape)
 
+    # -- SPARQL-based targets (SHACL-AF)
+
+    def _sparql_target(self, node: str, shape: str) -> SparqlTarget:
+        from cica_ld.shacl.advanced import sparql_target_type
+
+        g = self.graph
+        selects = g.objects(node, SH + "select")
+        if selects:
+            if len(selects) != 1 or not is_literal(selects[0]):
+                raise ShapesError(f"the target {node} needs exactly one sh:select", shape=shape)
+            text = literal_value(selects[0])
+            return SparqlTarget(
+                node, text, self.query_prefixes(node, text, shape, "sh:select of sh:target")
+            )
+        kind = sparql_target_type(_TermIndex(g), node) if node.startswith(("<", "_:")) else None
+        if kind is None:
+            raise ShapesError(
+                f"sh:target {node} is neither a sh:SPARQLTarget with sh:select nor an instance "
+                "of a sh:SPARQLTargetType: other kinds of target are not supported",
+                shape=shape,
+            )
+        selects = g.objects(kind, SH + "select")
+        if len(selects) != 1 or not is_literal(selects[0]):
+            raise ShapesError(f"the target type {kind} needs exactly one sh:select", shape=shape)
+        text = literal_value(selects[0])
+        constants: dict[str, str] = {}
+        for p in g.objects(kind, SH + "parameter"):
+            path = g.value(p, SH + "path")
+            if path is None or not path.startswith("<"):
+                raise ShapesError(f"parameter {p} of {kind} needs an IRI sh:path", shape=shape)
+            found = g.objects(node, path[1:-1])
+            if len(found) > 1:
+                raise ShapesError(
+                    f"sh:target {node} has {len(found)} values of the parameter {path}",
+                    shape=shape,
+                )
+            if not found:
+                if TRUE not in g.objects(p, SH + "optional"):
+                    raise ShapesError(
+                        f"sh:target {node} has no value of the parameter {path} of {kind}",
+                        shape=shape,
+                    )
+                continue
+            constants[re.split(r"[#/:]", path[1:-1])[-1]] = found[0]
+        prefixes = self.query_prefixes(kind, text, shape, f"sh:select of {kind}")
+        return SparqlTarget(node, text, prefixes, constants)
+
     # -- SPARQL constraints
 
     def _sparql(self, node: str, shape: str) -> SparqlConstraint:
@@ -500,7 +558,8 @@ class ShapesGraph:
         :class:`ShapesError` naming it."""
         from cica_ld.shacl.sparql_text import SparqlConstraintError, undeclared_prefixes
 
-        out = self.prefixes(node)
+        decl = prefix_declarations(self.graph.objects, node)
+        out = decl.prefixes
         try:
             missing = undeclared_prefixes(text, set(out))
         except SparqlConstraintError:
@@ -512,36 +571,13 @@ class ShapesGraph:
                     out[name] = declared[name]
             missing = [name for name in missing if name not in out]
         if missing:
-            names = ", ".join(f"{name}:" for name in missing)
-            raise ShapesError(
-                f"{what} uses the prefix {names} which is declared nowhere (declare it with an "
-                "@prefix line in the shapes file, or with sh:declare and sh:prefixes)",
-                shape=owner,
-            )
+            raise ShapesError(undeclared_message(what, missing, decl.unresolved), shape=owner)
         return out
 
     def prefixes(self, node: str) -> dict[str, str]:
         """The prefixes a SPARQL constraint declares through ``sh:prefixes`` (plus rdf, rdfs,
         owl, xsd and sh, which every query may use)."""
-        g = self.graph
-        out = dict(BUILTIN_PREFIXES)
-        todo = list(g.objects(node, SH + "prefixes"))
-        seen: set[str] = set()
-        while todo:
-            p = todo.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            for decl in g.objects(p, SH + "declare"):
-                names = g.objects(decl, SH + "prefix")
-                spaces = g.objects(decl, SH + "namespace")
-                if len(names) != 1 or len(spaces) != 1:
-                    raise ShapesError(
-                        f"sh:declare {decl} needs exactly one sh:prefix and one sh:namespace"
-                    )
-                out[literal_value(names[0])] = literal_value(spaces[0])
-            todo.extend(g.objects(p, OWL + "imports"))
-        return out
+        return prefix_declarations(self.graph.objects, node).prefixes
 
     # -- SPARQL-based constraint components
 
@@ -614,6 +650,109 @@ class ShapesGraph:
             out.append(s)
             todo.extend(shape_refs(s))
         return out
+
+
+@dataclass(frozen=True)
+class PrefixDeclarations:
+    """What ``sh:prefixes/owl:imports*/sh:declare`` declares for a query (SHACL 5.2.1), plus
+    rdf, rdfs, owl, xsd and sh; ``unresolved``: the ``owl:imports`` met on the way that name a
+    node the shapes graph says nothing about (a graph not loaded: never fetched)."""
+
+    prefixes: dict[str, str]
+    unresolved: tuple[str, ...] = ()
+
+
+def prefix_declarations(objects: Callable[[str, str], list[str]], node: str) -> PrefixDeclarations:
+    """The prefix declarations SHACL 5.2.1 gives the query of ``node``: the values of the path
+    ``sh:prefixes/owl:imports*/sh:declare``, each with exactly one ``sh:prefix`` and one
+    ``sh:namespace``; ``objects(subject, predicate)`` reads the shapes graph (N-Triples terms,
+    the predicate a full IRI). ``owl:imports`` is followed only inside the shapes graph (the
+    files loaded). Raises :class:`ShapesError` for a malformed declaration, or for two that
+    give one prefix different namespaces (a syntax error in SHACL)."""
+    out = dict(BUILTIN_PREFIXES)
+    declared: dict[str, tuple[str, str]] = {}  # prefix -> (namespace, declaring node)
+    todo = list(objects(node, SH + "prefixes"))
+    seen: set[str] = set()
+    unresolved: list[str] = []
+    while todo:
+        p = todo.pop(0)
+        if p in seen or is_literal(p):
+            continue
+        seen.add(p)
+        decls = objects(p, SH + "declare")
+        imports = objects(p, OWL + "imports")
+        if not decls and not imports and p != node and not objects(p, RDF + "type"):
+            unresolved.append(p)
+        for decl in decls:
+            names = objects(decl, SH + "prefix")
+            spaces = objects(decl, SH + "namespace")
+            if len(names) != 1 or len(spaces) != 1 or not all(map(is_literal, names + spaces)):
+                raise ShapesError(
+                    f"sh:declare {decl} needs exactly one sh:prefix and one sh:namespace (literals)"
+                )
+            name, space = literal_value(names[0]), literal_value(spaces[0])
+            before = declared.get(name)
+            if before is not None and before[0] != space:
+                raise ShapesError(
+                    f"the prefix {name}: is declared twice with different namespaces, "
+                    f"<{before[0]}> (sh:declare of {before[1]}) and <{space}> (sh:declare of "
+                    f"{p}), both reached through one sh:prefixes"
+                )
+            declared[name] = (space, p)
+            out[name] = space
+        todo.extend(imports)
+    return PrefixDeclarations(out, tuple(unresolved))
+
+
+def undeclared_message(
+    what: str, missing: Iterable[str], unresolved: Iterable[str] = (), where: str | None = None
+) -> str:
+    """The message for prefixes a query uses that are declared nowhere (``where``: the
+    file:line of the first use, when known)."""
+    names = ", ".join(f"{name}:" for name in missing)
+    at = f"used at {where}; " if where else ""
+    text = (
+        f"{what} uses the prefix {names} which is declared nowhere ({at}declare it with an "
+        "@prefix line in the shapes file, or with sh:declare and sh:prefixes)"
+    )
+    skipped = sorted(set(unresolved))
+    if skipped:
+        text += (
+            f"; owl:imports {', '.join(skipped)} was not followed: it is not among the shapes "
+            "files given (nothing is fetched)"
+        )
+    return text
+
+
+class _TermIndex:
+    """:class:`Graph` seen as :class:`cica_ld.shacl.advanced.Index` (``values`` only)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.pos: dict[str, list[tuple[str, object]]] = {}
+
+    def values(self, node: str, predicate: str) -> list[object]:
+        return [self.graph.term(o) for o in self.graph.objects(node, predicate)]
+
+
+#: Blank nodes of the shapes graph pre-bound in a query over the data (a parameter value) are
+#: written as IRIs under this prefix: a blank node of the shapes graph is no node of the data
+#: graph, and such an IRI matches nothing there and equals only itself.
+BLANK_PARAMETER = "urn:x-cica-ld:shapes-blank-node:"
+
+
+def parameter_term(term: str) -> str:
+    """A parameter value as it is written into a query (see :data:`BLANK_PARAMETER`)."""
+    if term.startswith("_:"):
+        return f"<{BLANK_PARAMETER}{term[2:]}>"
+    return term
+
+
+def from_parameter_term(term: str) -> str:
+    """The inverse of :func:`parameter_term`, for terms a query gives back."""
+    if term.startswith(f"<{BLANK_PARAMETER}"):
+        return "_:" + term[len(BLANK_PARAMETER) + 1 : -1]
+    return term
 
 
 def shape_refs(s: Shape) -> list[str]:

@@ -33,6 +33,7 @@ SELECT that does not project ``$this``) raise :class:`SparqlConstraintError`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -1222,7 +1223,7 @@ def projected_variables(text: str) -> list[str]:
     """The names of the variables a SELECT query projects (for ``*``: every variable of its
     WHERE clause)."""
     query, _tokens = parse(text)
-    if any(t.is_op("*") for t in query.projection):
+    if _projects_star(query.projection):
         return sorted(group_vars(query.where))
     out: list[str] = []
     depth = 0
@@ -1239,6 +1240,19 @@ def projected_variables(text: str) -> list[str]:
         ):
             out.append(t.var_name)
     return out
+
+
+def _projects_star(projection: list[Token]) -> bool:
+    """``SELECT *`` (a ``*`` outside parentheses, not a multiplication in an expression)."""
+    depth = 0
+    for t in projection:
+        if t.is_op("("):
+            depth += 1
+        elif t.is_op(")"):
+            depth -= 1
+        elif t.is_op("*") and depth == 0:
+            return True
+    return False
 
 
 def prologue_end(text: str) -> int:
@@ -1282,3 +1296,39 @@ def undeclared_prefixes(text: str, known: frozenset[str] | set[str] = frozenset(
         elif name not in declared and name not in out:
             out.append(name)
     return out
+
+
+_PN_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+def inline_prefixes(text: str, prefixes: Mapping[str, str]) -> str:
+    """The query ``text`` without its prologue, every prefixed name written as a full IRI
+    (with ``prefixes`` and the query's own PREFIX lines): a text that can be nested as a
+    subquery. A BASE line, or a prefix declared nowhere, raises
+    :class:`SparqlConstraintError`."""
+    tokens = tokenize(text)
+    declared = dict(prefixes)
+    i = 0
+    while i < len(tokens) and (tokens[i].is_word("PREFIX") or tokens[i].is_word("BASE")):
+        if tokens[i].is_word("BASE"):
+            raise SparqlConstraintError("BASE is not supported here (write full IRIs)")
+        if i + 2 >= len(tokens) or tokens[i + 1].kind != "pname" or tokens[i + 2].kind != "iri":
+            raise SparqlConstraintError("a PREFIX line needs a prefix and an IRI")
+        declared[tokens[i + 1].text[:-1]] = tokens[i + 2].text[1:-1]
+        i += 3
+    if i == len(tokens):
+        return ""
+    out: list[str] = []
+    last = tokens[i].start
+    for t in tokens[i:]:
+        if t.kind != "pname":
+            continue
+        name, local = t.text.split(":", 1)
+        ns = declared.get(name)
+        if ns is None:
+            raise SparqlConstraintError(f"the prefix {name}: is declared nowhere")
+        local = _PN_LOCAL_ESCAPE.sub(lambda m: m.group(1), local)
+        out += [text[last : t.start], f"<{ns}{local}>"]
+        last = t.end
+    out.append(text[last:])
+    return "".join(out)
