@@ -911,13 +911,20 @@ def _literals_as_written() -> Iterator[None]:
     """rdflib normally rewrites literals to a canonical form ("01"^^xsd:integer -> "1"); keep
     them as written, so values in results are the data's own (as the native engine reports)."""
     import rdflib
+    import rdflib.term
 
     before = rdflib.NORMALIZE_LITERALS
+    # OWL-RL (pySHACL's inference) swaps rdflib's global lexical-to-value table for its own
+    # stricter one and never puts it back, so a later run in the same process would call
+    # "2020"^^xsd:gYear ill-typed: restore it
+    mapping = dict(rdflib.term._toPythonMapping)
     rdflib.NORMALIZE_LITERALS = False
     try:
         yield
     finally:
         rdflib.NORMALIZE_LITERALS = before
+        rdflib.term._toPythonMapping.clear()
+        rdflib.term._toPythonMapping.update(mapping)
 
 
 @contextlib.contextmanager

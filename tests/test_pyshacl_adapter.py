@@ -8,6 +8,7 @@ tests/fixtures/shacl-results/pyshacl-*.ttl and multiset-*.ttl (schema.org, OWL).
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import rdflib
@@ -105,3 +106,31 @@ def test_no_rdflib_traceback_reaches_the_user() -> None:
     assert "Traceback" not in result.stderr
     assert "Failed to convert" not in result.stderr
     assert "Traceback" not in result.stdout
+
+
+def test_inference_leaves_rdflib_as_it_was(tmp_path: Path) -> None:
+    """OWL-RL (pySHACL's inference) replaces rdflib's global lexical-to-value table with a
+    stricter one; a later pySHACL run in the same process must still read a gYear with a time
+    zone as well-typed (as it does before any inference)."""
+    data = tmp_path / "events.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        'ex:fest ex:year "2020+00:00"^^xsd:gYear ; ex:month "2020-05"^^xsd:gYearMonth .\n',
+        encoding="utf-8",
+    )
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "ex:S a sh:NodeShape ; sh:targetNode ex:fest ;\n"
+        "  sh:property [ sh:path ex:year ; sh:datatype xsd:gYear ] ;\n"
+        "  sh:property [ sh:path ex:month ; sh:datatype xsd:gYearMonth ] .\n",
+        encoding="utf-8",
+    )
+    before = validation.validate([data], [shapes], [], engine="pyshacl")
+    assert before.conforms, [r.message for r in before.results]
+    validation.validate([data], [shapes], [], engine="pyshacl", inference="rdfs")
+    after = validation.validate([data], [shapes], [], engine="pyshacl")
+    assert after.conforms, [r.message for r in after.results]
