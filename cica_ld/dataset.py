@@ -288,6 +288,16 @@ def skip_bom(fh: BinaryIO) -> bool:
     return False
 
 
+def check_bounds(path: Path, fmt: str) -> None:
+    """Refuse, before parsing, a file whose parse would cost far more than its size: RDF/XML
+    entities that expand past the limits (:func:`cica_ld.limits.check_xml_entities`). JSON-LD
+    nesting is checked where the document is read (:func:`cica_ld.jsonld.resolve_contexts`)."""
+    if fmt == "rdfxml":
+        from cica_ld.limits import check_xml_entities
+
+        check_xml_entities(path)
+
+
 def _rdf_format(fmt: str) -> pyoxigraph.RdfFormat:
     import pyoxigraph
 
@@ -359,6 +369,7 @@ def parse_file(
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
     with _open(p) as fh:
+        check_bounds(p, fmt)
         source = _jsonld_source(fh, p, context_map) if fmt == "jsonld" else fh
         try:
             return list(
@@ -390,6 +401,7 @@ def load_file(
     base = base_iri or p.resolve().as_uri()
     before = len(store)
     with _open(p) as fh:
+        check_bounds(p, fmt)
         try:
             if fmt == "jsonld":
                 source: dict[str, Any] = {"input": _jsonld_source(fh, p, context_map)}
@@ -507,6 +519,7 @@ def _file_quads(
         return
     try:
         with _open(path) as fh:
+            check_bounds(path, fmt)
             # by path (faster) unless _open skipped a byte order mark
             source: dict[str, Any] = {"input": fh} if fh.tell() else {"path": str(path)}
             yield from pyoxigraph.parse(

@@ -121,6 +121,7 @@ def _triples(
         dataset.parse_file(path, fmt)  # raises the loader's own InputError for the path
         raise
     with fh:
+        dataset.check_bounds(path, fmt)
         dataset.skip_bom(fh)
         try:
             # fresh blank nodes per file: `_:b1` in two files are two nodes (RDF merge)

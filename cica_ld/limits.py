@@ -1,0 +1,257 @@
+"""Bounds on what one input may cost: nesting depth, XML entity expansion, blank-node work.
+
+Small hostile inputs (a 710-byte RDF/XML "billion laughs", a SPARQL query nested 3,000 deep,
+a JSON-LD document nested 1,000 deep, a knot of blank nodes) must fail with an input error
+naming the limit, never exhaust memory or crash the process. Each bound has a default here; the
+CLI (and the server) set them from ``CICA_LD_MAX_*`` environment variables with
+:func:`from_env` and :func:`configure`; library functions take them as arguments and fall back
+to :func:`current`.
+
+| limit | environment variable | default |
+|---|---|---|
+| SPARQL and JSON-LD nesting depth | ``CICA_LD_MAX_NESTING`` | 100 |
+| expansion of one RDF/XML entity | ``CICA_LD_MAX_ENTITY_BYTES`` | 1 MiB |
+| all entity expansions of a file | ``CICA_LD_MAX_ENTITY_TOTAL`` | 16 MiB (or 10 x the file) |
+| blank nodes canonicalized by RDFC-1.0 | ``CICA_LD_MAX_RDFC_NODES`` | 2,000 |
+| tied blank nodes in RDFC-1.0 | ``CICA_LD_MAX_RDFC_TIES`` | 4 |
+| memory of ``export``/``publish`` (and ``serve`` dumps) | ``CICA_LD_MAX_MEMORY`` | none |
+| CPU time of ``export``/``publish`` | ``CICA_LD_MAX_SECONDS`` | none |
+
+Sizes take a ``k``/``M``/``G`` suffix (powers of 1024).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cica_ld.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound (see the module's table); ``None`` means no bound."""
+
+    nesting: int = 100
+    entity_bytes: int = 1 << 20
+    entity_total: int = 16 << 20
+    rdfc_nodes: int = 2_000
+    rdfc_ties: int = 4
+    memory: int | None = None
+    seconds: float | None = None
+
+
+#: Field -> environment variable.
+ENV: dict[str, str] = {
+    "nesting": "CICA_LD_MAX_NESTING",
+    "entity_bytes": "CICA_LD_MAX_ENTITY_BYTES",
+    "entity_total": "CICA_LD_MAX_ENTITY_TOTAL",
+    "rdfc_nodes": "CICA_LD_MAX_RDFC_NODES",
+    "rdfc_ties": "CICA_LD_MAX_RDFC_TIES",
+    "memory": "CICA_LD_MAX_MEMORY",
+    "seconds": "CICA_LD_MAX_SECONDS",
+}
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str, *, what: str) -> int:
+    """A size such as ``512M``, ``2G``, ``1048576`` in bytes; :class:`UsageError` otherwise."""
+    m = _SIZE.match(text)
+    if not m:
+        raise UsageError(
+            f"{what}: expected a size such as 512M or 2G, got {text!r}",
+        )
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def _value(name: str, text: str) -> int | float | None:
+    var = ENV[name]
+    if text.strip().lower() in ("", "none", "off", "0") and name in ("memory", "seconds"):
+        return None
+    if name == "seconds":
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{var}: expected a number of seconds, got {text!r}") from None
+        return value if value > 0 else None
+    if name in ("memory", "entity_bytes", "entity_total"):
+        return parse_size(text, what=var)
+    try:
+        number = int(text)
+    except ValueError:
+        raise UsageError(f"{var}: expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise UsageError(f"{var}: expected a number above 0, got {text!r}")
+    return number
+
+
+def from_env(environ: Mapping[str, str], base: Limits | None = None) -> Limits:
+    """``base`` (the defaults) with the ``CICA_LD_MAX_*`` variables of ``environ`` applied."""
+    changes = {name: _value(name, environ[var]) for name, var in ENV.items() if var in environ}
+    return dataclasses.replace(base or Limits(), **changes)
+
+
+_current = Limits()
+
+
+def current() -> Limits:
+    """The limits in force (the defaults unless :func:`configure` was called)."""
+    return _current
+
+
+def configure(limits: Limits) -> None:
+    """Put ``limits`` in force for the library functions not given their own."""
+    global _current
+    _current = limits
+
+
+def describe_size(n: int) -> str:
+    """``n`` bytes as a short text (``16 MiB``)."""
+    for unit, name in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if n >= unit and n % unit == 0:
+            return f"{n // unit} {name}"
+    return f"{n:,} bytes"
+
+
+# ---------------------------------------------------------------------------------------------
+# RDF/XML: internal entities ("billion laughs")
+# ---------------------------------------------------------------------------------------------
+
+#: How much of a file is read to find a DOCTYPE (it comes before the root element).
+_HEAD = 1 << 16
+_CHUNK = 1 << 20
+_SUBSET_TOKEN = re.compile(rb'"[^"]*"|\'[^\']*\'|<!--.*?-->|\]|[^"\'\]<]+|<', re.DOTALL)
+_ENTITY_DECL = re.compile(
+    rb"<!ENTITY\s+(%\s+)?([^\s%\"'>]+)\s+(?:\"([^\"]*)\"|'([^']*)'|(SYSTEM|PUBLIC)\b[^>]*)\s*>"
+)
+_REF = re.compile(rb"&([^\s&;<>\"'#]+);")
+_CHAR_OR_REF = re.compile(rb"&#[0-9]+;|&#x[0-9a-fA-F]+;|&[^\s&;<>\"'#]+;")
+
+
+def _doctype_subset(head: bytes) -> tuple[bytes, int] | None:
+    """The internal subset of the DOCTYPE in ``head`` and where the document after it starts,
+    or None when there is no DOCTYPE with an internal subset before the root element."""
+    at = head.find(b"<!DOCTYPE")
+    if at < 0:
+        return None
+    root = re.search(rb"<[^?!]", head)
+    if root is not None and root.start() < at:
+        return None
+    opening = head.find(b"[", at)
+    closing = head.find(b">", at)
+    if opening < 0 or (0 <= closing < opening):
+        return None
+    pos = opening + 1
+    while pos < len(head):
+        m = _SUBSET_TOKEN.match(head, pos)
+        if m is None:
+            break
+        if m.group() == b"]":
+            return head[opening + 1 : m.start()], m.end()
+        pos = m.end()
+    return head[opening + 1 :], len(head)  # unterminated: the parser reports it
+
+
+def _expansions(subset: bytes, per_entity: int) -> dict[bytes, int]:
+    """Declared entity name -> how many bytes one reference to it expands to (capped just
+    above ``per_entity``); raises ValueError naming an entity that refers to itself."""
+    values: dict[bytes, bytes] = {}
+    for m in _ENTITY_DECL.finditer(subset):
+        if m.group(1):  # a parameter entity: expanded in the DTD only
+            continue
+        name = m.group(2)
+        value = m.group(3) if m.group(3) is not None else m.group(4)
+        values.setdefault(name, value if value is not None else b"")
+    sizes: dict[bytes, int] = {}
+    for start in values:
+        if start in sizes:
+            continue
+        stack: list[bytes] = [start]
+        visiting = {start}
+        while stack:
+            name = stack[-1]
+            pending = [r for r in _REF.findall(values[name]) if r in values and r not in sizes]
+            if pending:
+                ref = pending[0]
+                if ref in visiting:
+                    raise ValueError(ref.decode("utf-8", "replace"))
+                visiting.add(ref)
+                stack.append(ref)
+                continue
+            text = values[name]
+            size = len(_CHAR_OR_REF.sub(b"", text))
+            for ref in _CHAR_OR_REF.findall(text):
+                inner = _REF.fullmatch(ref)
+                size += sizes.get(inner.group(1), len(ref)) if inner else 1
+            sizes[name] = min(size, per_entity + 1)
+            stack.pop()
+            visiting.discard(name)
+    return sizes
+
+
+def check_xml_entities(
+    path: str | Path,
+    *,
+    per_entity: int | None = None,
+    total: int | None = None,
+) -> None:
+    """Refuse an RDF/XML file whose internal entities would expand past the limits.
+
+    XML lets a DOCTYPE declare entities made of other entities: 710 bytes can stand for
+    gigabytes. Before the file is parsed, the expansion of every declared entity is computed
+    from the declarations (linear in their size) and the references in the document are
+    counted: one reference may expand to at most ``per_entity`` bytes, all of them together to
+    at most ``total`` bytes or 10 times the file's size, whichever is larger (entities that
+    abbreviate namespaces, as ontology editors write them, stay well below). An entity defined
+    through itself is refused too. Raises :class:`InputError` naming the file and the
+    variable that raises the limit; a file that cannot be read is left to the parser.
+    """
+    from cica_ld.errors import InputError
+
+    limits = current()
+    per_entity = limits.entity_bytes if per_entity is None else per_entity
+    total = limits.entity_total if total is None else total
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD)
+            if b"<!ENTITY" not in head and b"<!DOCTYPE" not in head:
+                return
+            head += fh.read()  # a DOCTYPE: read the rest (entity references are counted)
+    except (OSError, ValueError):
+        return
+    found = _doctype_subset(head)
+    if found is None:
+        return
+    subset, body_start = found
+    try:
+        sizes = _expansions(subset, per_entity)
+    except ValueError as exc:
+        raise InputError(
+            f"rdfxml error: the entity '{exc}' is defined through itself", path=path
+        ) from None
+    for name, size in sizes.items():
+        if size > per_entity:
+            raise InputError(
+                f"rdfxml error: the entity '{name.decode('utf-8', 'replace')}' expands to more "
+                f"than {describe_size(per_entity)} (an entity expansion attack?); refused "
+                "before parsing",
+                path=path,
+                hint=f"raise the limit with {ENV['entity_bytes']}",
+            )
+    budget = max(total, 10 * len(head))
+    expanded = 0
+    for ref in _REF.findall(head, body_start):
+        expanded += sizes.get(ref, 0)
+        if expanded > budget:
+            raise InputError(
+                f"rdfxml error: entity references expand to more than "
+                f"{describe_size(budget)} in all (an entity expansion attack?); refused "
+                "before parsing",
+                path=path,
+                hint=f"raise the limit with {ENV['entity_total']}",
+            )

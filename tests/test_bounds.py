@@ -1,0 +1,157 @@
+"""Bounds on every parser and algorithm (issue 15, item 3): small hostile inputs fail with exit 2
+and a message naming the limit, never exhaust memory, crash or hang.
+
+Reproductions that would blow up on code without the bound run in a subprocess with a memory
+limit (``RLIMIT_AS``) and a timeout, so a regression fails the test instead of the machine.
+Fixtures are FOAF data of our own (``tests/fixtures/bounds/``).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cica_ld import limits
+from cica_ld.cli import app
+from cica_ld.errors import InputError
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "bounds"
+SHAPES = FIX / "shapes.ttl"
+
+#: Memory a guarded subprocess may map (the CLI needs ~300 MB; a bomb needs gigabytes).
+GUARD_BYTES = 1536 << 20
+
+
+def _guard() -> None:  # pragma: no cover - runs in the child
+    resource.setrlimit(resource.RLIMIT_AS, (GUARD_BYTES, GUARD_BYTES))
+
+
+def cli(*args: str, timeout: float = 60, env: dict[str, str] | None = None):
+    """``cica-ld ARGS`` in a subprocess with a memory limit and a timeout."""
+    full_env = {**os.environ, "CICA_LD_PROGRESS": "never", **(env or {})}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "cica_ld", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=_guard,
+            env=full_env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"cica-ld {' '.join(args)[:80]} ran past {timeout} s")
+
+
+# ---------------------------------------------------------------------------------------------
+# RDF/XML entity expansion
+# ---------------------------------------------------------------------------------------------
+
+
+def laughs(levels: int = 9, fan: int = 10) -> str:
+    """The classic "billion laughs": ``levels`` entities, each ``fan`` references to the last
+    (10^9 bytes from ~700 for the defaults)."""
+    decls = ['<!ENTITY a0 "lol">']
+    decls += [f'<!ENTITY a{i} "{f"&a{i - 1};" * fan}">' for i in range(1, levels)]
+    nl = "\n"
+    return (
+        '<?xml version="1.0"?>\n'
+        f"<!DOCTYPE rdf:RDF [\n{nl.join(decls)}\n]>\n"
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns:foaf="http://xmlns.com/foaf/0.1/">\n'
+        f'<foaf:Person rdf:about="http://example.org/p"><foaf:name>&a{levels - 1};</foaf:name>'
+        "</foaf:Person>\n</rdf:RDF>\n"
+    )
+
+
+@pytest.fixture
+def bomb(tmp_path: Path) -> Path:
+    path = tmp_path / "laughs.rdf"
+    path.write_text(laughs())
+    assert path.stat().st_size < 800
+    return path
+
+
+def _commands(data: Path, tmp: Path) -> dict[str, list[str]]:
+    return {
+        "query": ["query", "ASK { ?s ?p ?o }", "--data", str(data)],
+        "validate": ["validate", "--data", str(data), "--shapes", str(SHAPES), "--no-ontology"],
+        "validate-shapes": ["validate", "--data", str(FIX / "entities.rdf"), "--shapes", str(data)],
+        "export": ["export", "--data", str(data), "-f", "nt"],
+        "publish": ["publish", "--data", str(data), "--out", str(tmp / "site")],
+        "serve": ["serve", "--data", str(data), "--get", "/"],
+        "load": ["load", "--data", str(data), "--endpoint", "http://127.0.0.1:9/store"],
+    }
+
+
+@pytest.mark.parametrize(
+    "command", ["query", "validate", "validate-shapes", "export", "publish", "serve", "load"]
+)
+def test_entity_bomb_is_refused_by_every_command(command: str, bomb: Path, tmp_path: Path):
+    result = cli(*_commands(bomb, tmp_path)[command])
+    assert result.returncode == 2, result.stderr[-500:]
+    assert str(bomb) in result.stderr
+    assert "entity 'a" in result.stderr and "CICA_LD_MAX_ENTITY_BYTES" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_namespace_entities_still_load():
+    """Entities as ontology editors write them (namespace abbreviations) are fine."""
+    result = CliRunner().invoke(
+        app, ["export", "--data", str(FIX / "entities.rdf"), "-f", "nt"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    got = set(result.stdout.splitlines())
+    assert got == set((FIX / "entities.nt").read_text().splitlines())
+
+
+def test_per_entity_limit_is_a_parameter(tmp_path: Path):
+    path = tmp_path / "small.rdf"
+    path.write_text(laughs(levels=3, fan=4))  # a2 = 4 * 4 * "lol" = 48 bytes
+    limits.check_xml_entities(path, per_entity=48, total=1000)
+    with pytest.raises(InputError, match=r"entity 'a2' expands to more than 47 bytes") as exc:
+        limits.check_xml_entities(path, per_entity=47, total=1000)
+    assert exc.value.path == str(path)
+
+
+def test_total_expansion_is_bounded(tmp_path: Path):
+    """Many references to a modest entity: each is under the per-entity limit, all together
+    are not."""
+    body = "&big;" * 200
+    path = tmp_path / "many.rdf"
+    path.write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [ <!ENTITY big "{"x" * 1000}"> ]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        f'xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/s">'
+        f"<ex:p>{body}</ex:p></rdf:Description></rdf:RDF>\n"
+    )
+    size = path.stat().st_size
+    limits.check_xml_entities(path, per_entity=1000, total=200_000)
+    with pytest.raises(InputError, match="entity references expand to more than"):
+        limits.check_xml_entities(path, per_entity=1000, total=max(10_000, size))
+
+
+def test_entity_defined_through_itself(tmp_path: Path):
+    path = tmp_path / "loop.rdf"
+    path.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE r [ <!ENTITY a "&b;"> <!ENTITY b "x&a;"> ]>\n<r>&a;</r>'
+    )
+    with pytest.raises(InputError, match="defined through itself"):
+        limits.check_xml_entities(path)
+
+
+def test_entity_limit_from_environment(tmp_path: Path):
+    path = tmp_path / "small.rdf"
+    path.write_text(laughs(levels=3, fan=4))
+    ok = cli("export", "--data", str(path), "-f", "nt")
+    assert ok.returncode == 0, ok.stderr
+    refused = cli("export", "--data", str(path), "-f", "nt", env={"CICA_LD_MAX_ENTITY_BYTES": "40"})
+    assert refused.returncode == 2
+    assert "more than 40 bytes" in refused.stderr
+    bad = cli("export", "--data", str(path), env={"CICA_LD_MAX_ENTITY_BYTES": "lots"})
+    assert bad.returncode == 2 and "CICA_LD_MAX_ENTITY_BYTES" in bad.stderr
