@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cica_ld.errors import UsageError
+from cica_ld.errors import InputError, UsageError
 
 
 @dataclass(frozen=True)
@@ -211,8 +211,6 @@ def check_xml_entities(
     through itself is refused too. Raises :class:`InputError` naming the file and the
     variable that raises the limit; a file that cannot be read is left to the parser.
     """
-    from cica_ld.errors import InputError
-
     limits = current()
     per_entity = limits.entity_bytes if per_entity is None else per_entity
     total = limits.entity_total if total is None else total
@@ -255,3 +253,52 @@ def check_xml_entities(
                 path=path,
                 hint=f"raise the limit with {ENV['entity_total']}",
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Nesting depth (JSON here; SPARQL in cica_ld.query.check_nesting)
+# ---------------------------------------------------------------------------------------------
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}\n]')
+
+
+def nesting_error(depth_hint: str, *, what: str, limit: int, **where: object) -> InputError:
+    """The :class:`InputError` of an input nested deeper than ``limit``."""
+    return InputError(
+        f"{what} is nested more than {limit} levels deep{depth_hint}; refused before parsing",
+        hint=f"raise the limit with {ENV['nesting']}",
+        **where,  # type: ignore[arg-type]
+    )
+
+
+def check_json_nesting(
+    text: str | bytes, *, path: str | Path | None = None, limit: int | None = None
+) -> None:
+    """Refuse JSON nested more than ``limit`` arrays/objects deep (:class:`InputError` at the
+    line and column of the first bracket too deep), before a recursive parser meets it.
+
+    Linear: one scan of the text, strings skipped. Text that is not JSON is left to the parser.
+    """
+    limit = current().nesting if limit is None else limit
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return
+    depth, line, line_start = 0, 1, 0
+    for m in _JSON_TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > limit:
+                raise nesting_error(
+                    "",
+                    what="the JSON",
+                    limit=limit,
+                    path=path,
+                    line=line,
+                    column=m.start() - line_start + 1,
+                )
+        elif c in "]}":
+            depth -= 1
+        elif c == "\n":
+            line, line_start = line + 1, m.end()

@@ -1851,8 +1851,13 @@ def _sparql_problems(
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
     text = "\n".join([*lines, select.value])
     from cica_ld.errors import UnsafeQueryError
-    from cica_ld.query import check_safety, without_service
+    from cica_ld.query import check_nesting, check_safety, without_service
 
+    try:  # before any parser recurses into it
+        check_nesting(text)
+    except InputError as exc:
+        yield f"sh:select: {exc.detail} ({exc.hint})"
+        return
     try:  # pyoxigraph's parse, never evaluating a SERVICE
         check_safety(text)
     except UnsafeQueryError as exc:

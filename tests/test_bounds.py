@@ -155,3 +155,114 @@ def test_entity_limit_from_environment(tmp_path: Path):
     assert "more than 40 bytes" in refused.stderr
     bad = cli("export", "--data", str(path), env={"CICA_LD_MAX_ENTITY_BYTES": "lots"})
     assert bad.returncode == 2 and "CICA_LD_MAX_ENTITY_BYTES" in bad.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Nesting depth: SPARQL and JSON-LD
+# ---------------------------------------------------------------------------------------------
+
+PEOPLE = FIX / "people.ttl"
+
+
+def nested_query(depth: int = 3000) -> str:
+    """A query of ``depth`` nested groups (12 kB at 3,000: pyoxigraph's parser segfaults)."""
+    return "SELECT * WHERE " + "{" * depth + "}" * depth
+
+
+def test_deep_query_is_refused_not_a_crash(tmp_path: Path):
+    query = tmp_path / "deep.rq"
+    query.write_text(nested_query())
+    result = cli("query", str(query), "--data", str(PEOPLE))
+    assert result.returncode == 2, (result.returncode, result.stderr[-300:])
+    assert f"{query}:1:" in result.stderr
+    assert "nested more than 100 levels deep" in result.stderr
+    assert "CICA_LD_MAX_NESTING" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s " + "/".join(["<http://example.org/p>"] * 400) + " ?o }",
+        "SELECT * WHERE { FILTER(" + "1+" * 8000 + "1) }",
+        "SELECT * WHERE { FILTER(" + "STR(" * 1000 + "1" + ")" * 1000 + ") }",
+    ],
+    ids=["path-chain", "operator-chain", "function-nesting"],
+)
+def test_chains_count_as_nesting(query: str):
+    """A flat chain of 8,000 ``+`` segfaults the parser as surely as brackets do; a path of
+    400 steps takes it minutes."""
+    result = cli("query", query, "--data", str(PEOPLE))
+    assert result.returncode == 2, (result.returncode, result.stderr[-300:])
+    assert "nested more than 100 levels deep" in result.stderr
+
+
+def test_nesting_limit_is_configurable():
+    query = "SELECT * WHERE { { { ?s ?p ?o } } }"
+    assert cli("query", query, "--data", str(PEOPLE)).returncode == 0
+    refused = cli("query", query, "--data", str(PEOPLE), env={"CICA_LD_MAX_NESTING": "3"})
+    assert refused.returncode == 2
+    assert "nested more than 3 levels deep" in refused.stderr
+
+
+def test_nesting_depth_counts():
+    from cica_ld.query import nesting_depth
+
+    assert nesting_depth("ASK {}")[0] == 2
+    assert nesting_depth("ASK { { } { } }")[0] == 3
+    assert nesting_depth("ASK { ?s <p>/<q>/<r> ?o }")[0] == 4
+    # brackets inside strings, IRIs and comments do not count
+    assert nesting_depth('ASK { ?s ?p "{{{{" } # ((((')[0] == 2
+
+
+def _deep_shapes(tmp_path: Path, keyword: str = "select") -> Path:
+    depth = 3000
+    body = "{" * depth + "}" * depth
+    query = f"SELECT $this WHERE {body}" if keyword == "select" else f"ASK {body}"
+    path = tmp_path / "deep-shapes.ttl"
+    path.write_text(
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<http://example.org/shapes/Deep> a sh:NodeShape ; sh:targetClass foaf:Person ;\n"
+        f'    sh:sparql [ sh:message "deep" ; sh:select """{query}""" ] .\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_deep_shapes_query_is_refused(engine: str, tmp_path: Path):
+    shapes = _deep_shapes(tmp_path)
+    result = cli(
+        "validate",
+        "--data",
+        str(PEOPLE),
+        "--shapes",
+        str(shapes),
+        "--engine",
+        engine,
+        "--no-ontology",
+    )
+    assert result.returncode == 2, (result.returncode, result.stderr[-400:])
+    assert "nested more than 100 levels deep" in result.stderr
+
+
+def deep_json(depth: int = 1000) -> str:
+    return (
+        '{"@context": {"@vocab": "http://xmlns.com/foaf/0.1/"}, "@id": "http://example.org/p",'
+        ' "knows": ' + '{"knows": ' * depth + '"x"' + "}" * depth + "}"
+    )
+
+
+def test_deep_jsonld_is_refused(tmp_path: Path):
+    path = tmp_path / "deep.jsonld"
+    path.write_text(deep_json())
+    result = cli("export", "--data", str(path), "-f", "nt")
+    assert result.returncode == 2, (result.returncode, result.stderr[-300:])
+    assert f"{path}:1:" in result.stderr
+    assert "the JSON is nested more than 100 levels deep" in result.stderr
+
+
+def test_json_nesting_check_is_linear_and_exact():
+    limits.check_json_nesting('{"a": [[["[[[[[[["]]]}', limit=4)  # brackets in strings skip
+    with pytest.raises(InputError) as exc:
+        limits.check_json_nesting('{"a":\n [[[1]]]}', limit=3, path="x.json")
+    assert (exc.value.line, exc.value.column) == (2, 4)
