@@ -338,8 +338,10 @@ def _default_graph_plan(data: Any, progress: Progress) -> _DefaultGraphPlan | No
     mixed: set[Any] = set()
     blank_subjects: set[Any] = set()
     if len(blank):
+        from cica_ld.blanknodes import relabel
+
         progress.stage(f"canonicalizing the {len(blank)} triples with blank nodes")
-        blank.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+        blank = pyoxigraph.Dataset(relabel(blank))
         for q in blank:
             if isinstance(q.subject, pyoxigraph.BlankNode):
                 blank_subjects.add(q.subject)

@@ -399,7 +399,8 @@ def to_quads(
 
 
 def stable_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
-    """The quads with blank nodes relabelled by RDFC-1.0 (stable across runs), sorted.
+    """The quads with blank nodes given stable labels (RDFC-1.0 within a work budget, see
+    :mod:`cica_ld.blanknodes`), sorted.
 
     Without blank nodes the quads are only sorted (canonicalization is skipped: it is the
     expensive part).
@@ -413,9 +414,9 @@ def stable_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
         or isinstance(q.graph_name, pyoxigraph.BlankNode)
         for q in qs
     ):
-        ds = pyoxigraph.Dataset(qs)
-        ds.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
-        qs = list(ds)
+        from cica_ld.blanknodes import relabel
+
+        qs = relabel(qs)
     qs.sort(key=quad_sort_key)
     return qs
 

@@ -12,8 +12,7 @@ to :func:`current`.
 | SPARQL and JSON-LD nesting depth | ``CICA_LD_MAX_NESTING`` | 100 |
 | expansion of one RDF/XML entity | ``CICA_LD_MAX_ENTITY_BYTES`` | 1 MiB |
 | all entity expansions of a file | ``CICA_LD_MAX_ENTITY_TOTAL`` | 16 MiB (or 10 x the file) |
-| blank nodes canonicalized by RDFC-1.0 | ``CICA_LD_MAX_RDFC_NODES`` | 2,000 |
-| tied blank nodes in RDFC-1.0 | ``CICA_LD_MAX_RDFC_TIES`` | 4 |
+| RDFC-1.0 work per blank-node component | ``CICA_LD_MAX_RDFC_WORK`` | 10,000 (~0.5 s) |
 | memory of ``export``/``publish`` (and ``serve`` dumps) | ``CICA_LD_MAX_MEMORY`` | none |
 | CPU time of ``export``/``publish`` | ``CICA_LD_MAX_SECONDS`` | none |
 
@@ -38,8 +37,7 @@ class Limits:
     nesting: int = 100
     entity_bytes: int = 1 << 20
     entity_total: int = 16 << 20
-    rdfc_nodes: int = 2_000
-    rdfc_ties: int = 4
+    rdfc_work: int = 10_000
     memory: int | None = None
     seconds: float | None = None
 
@@ -49,8 +47,7 @@ ENV: dict[str, str] = {
     "nesting": "CICA_LD_MAX_NESTING",
     "entity_bytes": "CICA_LD_MAX_ENTITY_BYTES",
     "entity_total": "CICA_LD_MAX_ENTITY_TOTAL",
-    "rdfc_nodes": "CICA_LD_MAX_RDFC_NODES",
-    "rdfc_ties": "CICA_LD_MAX_RDFC_TIES",
+    "rdfc_work": "CICA_LD_MAX_RDFC_WORK",
     "memory": "CICA_LD_MAX_MEMORY",
     "seconds": "CICA_LD_MAX_SECONDS",
 }
