@@ -384,6 +384,8 @@ def parse_file(
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+        except MemoryError as exc:
+            raise too_big(exc, p, fmt) from None
 
 
 def load_file(
@@ -415,7 +417,22 @@ def load_file(
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+        except MemoryError as exc:
+            raise too_big(exc, p, fmt) from None
     return SourceFile(path=p, format=fmt, quads=len(store) - before)
+
+
+def too_big(exc: MemoryError, path: Path, fmt: str) -> InputError:
+    """The :class:`InputError` for pyoxigraph's parser refusing a term over its fixed 16 MiB
+    buffer (a literal or IRI of 16 MiB or more); any other :class:`MemoryError` is raised on."""
+    if "buffer maximal size" not in str(exc):
+        raise exc
+    return InputError(
+        f"{fmt} error: a term (literal or IRI) of 16 MiB or more; pyoxigraph's parser reads "
+        "no term that long",
+        path=path,
+        hint="split the value, or keep it in a file of its own and link to it",
+    )
 
 
 def _clean_message(msg: str) -> str:
@@ -529,6 +546,8 @@ def _file_quads(
         raise _syntax_error(exc, path, fmt) from None
     except (ValueError, OSError) as exc:
         raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=path) from None
+    except MemoryError as exc:
+        raise too_big(exc, path, fmt) from None
 
 
 def load_files(

@@ -132,6 +132,8 @@ def _triples(
                 rename_blank_nodes=True,
             ):
                 yield quad.triple
+        except MemoryError as exc:
+            raise dataset.too_big(exc, path, fmt) from None
         except (SyntaxError, ValueError, OSError):
             # re-parse with the loader to get its error, with file, line and column
             dataset.parse_file(path, fmt)

@@ -182,6 +182,10 @@ CICA_SITE = SiteInfo(
 )
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
+#: The longest path segment that gets a page: file systems take names of 255 bytes at most,
+#: and a page's files add an extension (``.jsonld``) and, while written, a temporary suffix.
+#: A longer one is skipped with a warning naming its IRI, like any other unsafe name.
+MAX_SEGMENT = 200
 _LABEL_PROPS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
 _DESCRIPTION_PROPS = (SKOS + "definition", DCT + "description", RDFS + "comment")
 _DATE_PROPS = (
@@ -201,11 +205,21 @@ _DATE_PROPS = (
 def normalize_base(url: str, *, option: str = "--base-url") -> str:
     """``url`` with a trailing slash; a :class:`UsageError` naming ``option`` unless it is an
     http(s) URL."""
+    hint = f"give {option} like https://example.org/data/"
     if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url or ""):
-        raise UsageError(
-            f"not an http(s) URL: {url!r}",
-            hint=f"give {option} like https://example.org/data/",
-        )
+        raise UsageError(f"not an http(s) URL: {url!r}", hint=hint)
+    import urllib.parse
+
+    import pyoxigraph
+
+    try:  # what the pages and the server later parse: a bad host, port or %-escape
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port, parts.hostname
+        pyoxigraph.NamedNode(url)
+        url.encode("utf-8")
+    except (ValueError, UnicodeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UsageError(f"not a valid http(s) URL: {url!r} ({reason})", hint=hint) from None
     return url if url.endswith("/") else url + "/"
 
 
@@ -223,7 +237,7 @@ def resource_path(iri: str, base_iri: str = BASE_IRI) -> str | None:
     if rel == "":
         return "index"
     parts = rel.split("/")
-    if all(_SEGMENT.match(p) and p not in (".", "..") for p in parts):
+    if all(_SEGMENT.match(p) and p not in (".", "..") and len(p) <= MAX_SEGMENT for p in parts):
         return rel
     return None
 

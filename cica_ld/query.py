@@ -660,6 +660,26 @@ def parse_param_value(
     anything else -> a plain string (``xsd:string``). Raises :class:`UsageError` for a bad date
     or IRI.
     """
+    _no_surrogates(value, value)
+    try:
+        return _param_term(value, prefixes, today)
+    except ValueError as exc:  # pyoxigraph refused the term: a bad value, not a bug
+        raise UsageError(f"bad --param value {value!r}: {_one_line(exc)}") from None
+
+
+def _no_surrogates(text: str, value: str) -> None:
+    for c in text:
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            raise UsageError(
+                f"the --param value {value!r} holds {c!r}, a lone surrogate (half of a UTF-16 "
+                "pair), which is no Unicode character",
+                hint="write the character itself, or its \\U00XXXXXX escape",
+            )
+
+
+def _param_term(
+    value: str, prefixes: Mapping[str, str] | None, today: _dt.date | None
+) -> pyoxigraph.NamedNode | pyoxigraph.Literal:
     import pyoxigraph
 
     known = {**DEFAULT_PREFIXES, **(prefixes or {})}
@@ -682,6 +702,7 @@ def parse_param_value(
     m = _QUOTED_RE.match(value)
     if m:
         lexical = re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", _unescape, m.group(1))
+        _no_surrogates(lexical, value)
         if m.group(2):
             return pyoxigraph.Literal(lexical, language=m.group(2))
         if m.group(3):

@@ -373,3 +373,73 @@ def test_rdfc_budget_is_configurable(tmp_path: Path):
     assert cli("export", "--data", str(path), "-f", "nt").returncode == 0
     refused = cli("export", "--data", str(path), "-f", "nt", env={"CICA_LD_MAX_RDFC_WORK": "5"})
     assert refused.returncode == 2 and "the budget is 5" in refused.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input is exit 2 with a message, never exit 4
+# ---------------------------------------------------------------------------------------------
+
+
+def test_literal_of_16_mib_is_an_input_error(tmp_path: Path):
+    path = tmp_path / "big.nt"
+    path.write_text('<http://example.org/s> <http://example.org/p> "' + "x" * (16 << 20) + '" .\n')
+    for args in (["query", "ASK { ?s ?p ?o }"], ["export", "-f", "nt"]):
+        result = cli(*args, "--data", str(path))
+        assert result.returncode == 2, (args, result.stderr[-300:])
+        assert f"{path}: ntriples error: a term (literal or IRI) of 16 MiB" in result.stderr
+
+
+@pytest.mark.parametrize("value", ['"\\uD800"', '"a\\uDFFFb"@en', "\udcff"])
+def test_lone_surrogate_in_param_is_a_usage_error(value: str):
+    result = CliRunner().invoke(
+        app, ["query", "SELECT * { BIND(?x AS ?y) }", "-p", f"x={value}", "--data", str(PEOPLE)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "lone surrogate" in result.stderr
+
+
+def test_sarif_names_a_file_whose_name_is_not_utf8(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    name = os.fsdecode(b"p\xff.ttl")
+    (folder / name).write_text((PEOPLE.read_text()).replace('foaf:name "Bob"', 'foaf:nick "Bob"'))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        ["validate", "--data", "data", "--shapes", str(SHAPES), "--no-ontology", "-f", "sarif"],
+    )
+    assert result.exit_code == 1, result.output
+    import json
+
+    sarif = json.loads(result.stdout)
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for run in sarif["runs"]
+        for res in run["results"]
+        for loc in res.get("locations", [])
+    }
+    assert "data/p%FF.ttl" in uris
+
+
+@pytest.mark.parametrize("url", ["http://[bad", "http://exa%mple/", "http://example.org:99999/"])
+@pytest.mark.parametrize(
+    "command", ["publish --base-url", "publish --base-iri", "serve --base-url", "serve --base-iri"]
+)
+def test_bad_base_url_is_a_usage_error(command: str, url: str, tmp_path: Path):
+    name, option = command.split()
+    extra = ["--out", str(tmp_path / "site")] if name == "publish" else ["--get", "/"]
+    result = CliRunner().invoke(app, [name, "--data", str(PEOPLE), option, url, *extra])
+    assert result.exit_code == 2, result.output
+    assert f"not a valid http(s) URL: {url!r}" in result.stderr
+    assert option in result.stderr
+
+
+def test_publish_names_an_iri_too_long_for_a_file_name(tmp_path: Path):
+    long_iri = "http://example.org/people/" + "a" * 300
+    data = tmp_path / "long.ttl"
+    data.write_text(PEOPLE.read_text() + f'<{long_iri}> a foaf:Person ; foaf:name "Long" .\n')
+    out = tmp_path / "site"
+    result = CliRunner().invoke(app, ["publish", "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"no page for {long_iri}" in result.stderr
+    assert (out / "alice.html").is_file() and (out / "bob.html").is_file()
