@@ -299,3 +299,94 @@ def check_json_nesting(
             depth -= 1
         elif c == "\n":
             line, line_start = line + 1, m.end()
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory and time guard (export, publish)
+# ---------------------------------------------------------------------------------------------
+
+
+def resident_bytes() -> int | None:
+    """The process's resident memory now (Linux ``/proc``), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class Guard:
+    """Stop the work of the ``with`` block once the process holds more than ``memory`` bytes
+    or has run ``seconds`` (wall clock); then the block ends in :class:`InputError` (exit 2)
+    naming the bound and its variable. Either may be None (no bound: then nothing runs).
+
+    A watchdog thread looks every ``every`` seconds. Past a bound it interrupts the main
+    thread as Ctrl-C does, so files being written are cleaned up; if the main thread does not
+    come back to Python within ``grace`` seconds (it is inside a long native call), the
+    message is printed and the process exits with 2 at once.
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        memory: int | None = None,
+        seconds: float | None = None,
+        every: float = 0.1,
+        grace: float = 5.0,
+    ) -> None:
+        self.what, self.memory, self.seconds = what, memory, seconds
+        self.every, self.grace = every, grace
+        self.breach: str | None = None
+        self._done = None  # threading.Event while the block runs
+
+    def _message(self) -> InputError:
+        var = ENV["memory" if "memory" in (self.breach or "") else "seconds"]
+        return InputError(f"{self.what} stopped: {self.breach}", hint=f"raise the bound with {var}")
+
+    def __enter__(self) -> Guard:
+        if self.memory is None and self.seconds is None:
+            return self
+        import threading
+        import time
+
+        done = self._done = threading.Event()
+        start = time.monotonic()
+
+        def watch() -> None:
+            import _thread
+            import os
+            import sys
+
+            while not done.wait(self.every):
+                used = resident_bytes() if self.memory is not None else None
+                if used is not None and self.memory is not None and used > self.memory:
+                    self.breach = f"it used more than {describe_size(self.memory)} of memory"
+                elif self.seconds is not None and time.monotonic() - start > self.seconds:
+                    self.breach = f"it ran longer than {self.seconds:g} s"
+                else:
+                    continue
+                _thread.interrupt_main()
+                if done.wait(self.grace):
+                    return
+                sys.stderr.write(f"cica-ld: error: {self._message()}\n")
+                sys.stderr.flush()
+                os._exit(2)
+
+        threading.Thread(target=watch, name="cica-ld-guard", daemon=True).start()
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if self._done is not None:
+            self._done.set()
+        if self.breach is not None and isinstance(exc, KeyboardInterrupt):
+            raise self._message() from None
+
+
+def guard(what: str, limits: Limits | None = None) -> Guard:
+    """A :class:`Guard` with the memory and time bounds of ``limits`` (default: :func:`current`)."""
+    limits = current() if limits is None else limits
+    return Guard(what, memory=limits.memory, seconds=limits.seconds)

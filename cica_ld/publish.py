@@ -660,20 +660,36 @@ def compact(iri: str) -> str:
     return best
 
 
-def _property_rows(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, Any]]:
-    """Rows (property, values) for one subject; blank-node values nest their own rows."""
+#: Blank-node values nest their rows this deep on a page; deeper ones show as their label
+#: (a long RDF list is a chain of blank nodes as deep as it is long).
+MAX_NESTED_ROWS = 32
+
+
+def _property_rows(
+    page: _Page,
+    triples: Sequence[Any],
+    subject: Any,
+    *,
+    depth: int = 0,
+    index: dict[Any, list[Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (property, values) for one subject; blank-node values nest their own rows (down to
+    :data:`MAX_NESTED_ROWS` levels)."""
     ox = page.g.ox
+    if index is None:
+        index = {}
+        for t in triples:
+            index.setdefault(t.subject, []).append(t)
     by_pred: dict[str, list[Any]] = {}
-    for t in triples:
-        if t.subject == subject:
-            by_pred.setdefault(t.predicate.value, []).append(t.object)
+    for t in index.get(subject, ()):
+        by_pred.setdefault(t.predicate.value, []).append(t.object)
     rows = []
     for p in sorted(by_pred, key=lambda p: (p != RDF_TYPE, compact(p))):
         values = []
         for o in sorted(set(by_pred[p]), key=_term_key):
             v = page.link(o)
-            if isinstance(o, ox.BlankNode):
-                v["nested"] = _property_rows(page, triples, o)
+            if isinstance(o, ox.BlankNode) and depth < MAX_NESTED_ROWS:
+                v["nested"] = _property_rows(page, triples, o, depth=depth + 1, index=index)
             elif isinstance(o, ox.NamedNode) and TIME + "Instant" in _instant_types(page.g, o):
                 v["date"] = page.g.date(o)
             values.append(v)

@@ -443,3 +443,59 @@ def test_publish_names_an_iri_too_long_for_a_file_name(tmp_path: Path):
     assert result.exit_code == 0, result.output
     assert f"no page for {long_iri}" in result.stderr
     assert (out / "alice.html").is_file() and (out / "bob.html").is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory and time guard
+# ---------------------------------------------------------------------------------------------
+
+
+def test_guard_stops_the_block_past_its_time():
+    import time
+
+    stopped = pytest.raises(InputError, match=r"export stopped: it ran longer than 0.2 s")
+    with stopped as exc, limits.Guard("export", seconds=0.2, every=0.02):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            sum(range(1000))
+    assert "CICA_LD_MAX_SECONDS" in str(exc.value)
+
+
+def test_guard_without_bounds_does_nothing():
+    with limits.Guard("export") as g:
+        pass
+    assert g.breach is None
+
+
+def test_publish_page_of_a_long_list(tmp_path: Path):
+    """A 3,000-item list on a page: nested rows stop at a depth (was a RecursionError, exit 4)."""
+    path = tmp_path / "list.ttl"
+    path.write_text(EX + "ex:s ex:p (" + " ".join(f'"{i}"' for i in range(3000)) + ") .\n")
+    result = CliRunner().invoke(app, ["publish", "--data", str(path), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s" / "s.html").is_file()
+
+
+@pytest.mark.parametrize("command", ["export", "publish"])
+def test_memory_guard_from_environment(command: str, tmp_path: Path):
+    path = tmp_path / "list.ttl"
+    path.write_text(EX + "ex:s ex:p (" + " ".join(f'"{i}"' for i in range(3000)) + ") .\n")
+    out = tmp_path / ("out.nt" if command == "export" else "site")
+    args = (
+        ["export", "-f", "nt", "-o", str(out)]
+        if command == "export"
+        else ["publish", "--out", str(out)]
+    )
+    ok = cli(*args, "--data", str(path))
+    assert ok.returncode == 0, ok.stderr
+    if command == "export":
+        out.unlink()
+    else:
+        out = tmp_path / "site2"
+        args[-1] = str(out)
+    result = cli(*args, "--data", str(path), env={"CICA_LD_MAX_MEMORY": "20M"})
+    assert result.returncode == 2, result.stderr[-300:]
+    assert f"{command} stopped: it used more than 20 MiB of memory" in result.stderr
+    assert "CICA_LD_MAX_MEMORY" in result.stderr
+    assert not out.exists() or command == "publish"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
