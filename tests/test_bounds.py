@@ -499,3 +499,11 @@ def test_memory_guard_from_environment(command: str, tmp_path: Path):
     assert "CICA_LD_MAX_MEMORY" in result.stderr
     assert not out.exists() or command == "publish"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_server_refuses_a_deep_query_with_400():
+    from urllib.parse import quote
+
+    result = cli("serve", "--data", str(PEOPLE), "--get", "/sparql?query=" + quote(nested_query()))
+    assert result.returncode == 1, (result.returncode, result.stderr[-300:])
+    assert "HTTP 400" in result.stderr and "nested more than 100 levels deep" in result.stderr
