@@ -11,9 +11,12 @@ inputs (FOAF-like, generated in a temporary folder):
 * ``nested-list.ttl``: lists nested 20,000 deep (40 kB) (export);
 * ``knot-9.ttl``: 9 blank nodes all linked to each other (1.1 kB) (export).
 
-    python benchmarks/bounds.py
+    python benchmarks/bounds.py [--label NAME]
 
-writes ``benchmarks/results/bounds-<UTC time>.json`` and ``benchmarks/results/bounds.md``.
+writes ``benchmarks/results/bounds[-NAME]-<UTC time>.json`` and ``bounds[-NAME].md``. To
+measure an older version, put its source first on the path:
+``git archive main | tar -x -C /tmp/old && PYTHONPATH=/tmp/old python benchmarks/bounds.py
+--label main``.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def _inputs(folder: Path) -> dict[str, Path]:
     return out
 
 
-def _run(args: list[str]) -> dict[str, object]:
+def _run(args: list[str], cwd: Path) -> dict[str, object]:
     def ceiling() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (CEILING, CEILING))
 
@@ -68,6 +71,7 @@ def _run(args: list[str]) -> dict[str, object]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         preexec_fn=ceiling,
+        cwd=cwd,  # not this checkout: ``-m`` puts the working folder first on the path
     )
     timed_out = False
     while True:
@@ -92,6 +96,12 @@ def _run(args: list[str]) -> dict[str, object]:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--label", default="", help="a name for the results (e.g. main)")
+    label = parser.parse_args().label
+    suffix = f"-{label}" if label else ""
     with tempfile.TemporaryDirectory(prefix="cica-bounds-") as tmp:
         folder = Path(tmp)
         f = _inputs(folder)
@@ -109,14 +119,17 @@ def main() -> None:
         }  # fmt: skip
         results = {}
         for name, args in jobs.items():
-            results[name] = _run(args)
+            results[name] = _run(args, folder)
             print(name, results[name], flush=True)
+    import cica_ld
+
+    print("cica_ld from", Path(cica_ld.__file__).parent, flush=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / f"bounds-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"bounds{suffix}-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
-        "# Hostile inputs (issue 15, item 3)",
+        f"# Hostile inputs (issue 15, item 3){' - ' + label if label else ''}",
         "",
         f"Run {stamp} by `python benchmarks/bounds.py` (one run each, 3 GiB ceiling, "
         f"{TIMEOUT:g} s timeout).",
@@ -127,7 +140,7 @@ def main() -> None:
     for name, r in results.items():
         msg = str(r["message"]).replace("|", "\\|")
         lines.append(f"| {name} | {r['exit']} | {r['seconds']} | {r['peak_mb']} | {msg} |")
-    (out / "bounds.md").write_text("\n".join(lines) + "\n")
+    (out / f"bounds{suffix}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -927,11 +927,15 @@ def refuse_service_in_shapes(shapes: pyoxigraph.Store) -> None:
     import pyoxigraph
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
-    from cica_ld.query import service_spans
+    from cica_ld.query import check_nesting, service_spans
 
     for name in _SPARQL_PROPERTIES:
         for quad in shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + name), None):
             text = quad.object.value
+            try:  # before rdflib's recursive parser (here and in pySHACL) meets it
+                check_nesting(text, origin=f"shapes: sh:{name} of {quad.subject}")
+            except InputError as exc:
+                raise InputError(exc.message, hint=exc.hint) from None
             if not service_spans(text):
                 continue  # SERVICE is a keyword: no spelling of it, no call
             try:

@@ -245,6 +245,28 @@ def test_deep_shapes_query_is_refused(engine: str, tmp_path: Path):
     assert "nested more than 100 levels deep" in result.stderr
 
 
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_deep_ask_validator_is_refused(engine: str, tmp_path: Path):
+    """A SPARQL-based constraint component whose sh:ask is nested 3,000 deep."""
+    body = "{" * 3000 + "}" * 3000
+    shapes = tmp_path / "ask.ttl"
+    shapes.write_text(
+        "@prefix foaf: <http://xmlns.com/foaf/0.1/> .\n"
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "@prefix ex: <http://example.org/shapes/> .\n"
+        "ex:Deep a sh:ConstraintComponent ; sh:parameter [ sh:path ex:deep ] ;\n"
+        '    sh:validator [ a sh:SPARQLAskValidator ; sh:message "deep" ;\n'
+        f'        sh:ask """ASK {body}""" ] .\n'
+        "ex:S a sh:NodeShape ; sh:targetClass foaf:Person ; ex:deep true .\n"
+    )
+    result = cli(
+        "validate", "--data", str(PEOPLE), "--shapes", str(shapes), "--engine", engine,
+        "--no-ontology",
+    )  # fmt: skip
+    assert result.returncode == 2, (result.returncode, result.stderr[-400:])
+    assert "nested more than 100 levels deep" in result.stderr
+
+
 def deep_json(depth: int = 1000) -> str:
     return (
         '{"@context": {"@vocab": "http://xmlns.com/foaf/0.1/"}, "@id": "http://example.org/p",'
