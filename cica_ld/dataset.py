@@ -288,6 +288,16 @@ def skip_bom(fh: BinaryIO) -> bool:
     return False
 
 
+def check_bounds(path: Path, fmt: str) -> None:
+    """Refuse, before parsing, a file whose parse would cost far more than its size: RDF/XML
+    entities that expand past the limits (:func:`cica_ld.limits.check_xml_entities`). JSON-LD
+    nesting is checked where the document is read (:func:`cica_ld.jsonld.resolve_contexts`)."""
+    if fmt == "rdfxml":
+        from cica_ld.limits import check_xml_entities
+
+        check_xml_entities(path)
+
+
 def _rdf_format(fmt: str) -> pyoxigraph.RdfFormat:
     import pyoxigraph
 
@@ -359,6 +369,7 @@ def parse_file(
     fmt = format_for(p, input_format)
     base = base_iri or p.resolve().as_uri()
     with _open(p) as fh:
+        check_bounds(p, fmt)
         source = _jsonld_source(fh, p, context_map) if fmt == "jsonld" else fh
         try:
             return list(
@@ -373,6 +384,8 @@ def parse_file(
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+        except MemoryError as exc:
+            raise too_big(exc, p, fmt) from None
 
 
 def load_file(
@@ -390,6 +403,7 @@ def load_file(
     base = base_iri or p.resolve().as_uri()
     before = len(store)
     with _open(p) as fh:
+        check_bounds(p, fmt)
         try:
             if fmt == "jsonld":
                 source: dict[str, Any] = {"input": _jsonld_source(fh, p, context_map)}
@@ -403,7 +417,22 @@ def load_file(
             raise _syntax_error(exc, p, fmt) from None
         except (ValueError, OSError) as exc:
             raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=p) from None
+        except MemoryError as exc:
+            raise too_big(exc, p, fmt) from None
     return SourceFile(path=p, format=fmt, quads=len(store) - before)
+
+
+def too_big(exc: MemoryError, path: Path, fmt: str) -> InputError:
+    """The :class:`InputError` for pyoxigraph's parser refusing a term over its fixed 16 MiB
+    buffer (a literal or IRI of 16 MiB or more); any other :class:`MemoryError` is raised on."""
+    if "buffer maximal size" not in str(exc):
+        raise exc
+    return InputError(
+        f"{fmt} error: a term (literal or IRI) of 16 MiB or more; pyoxigraph's parser reads "
+        "no term that long",
+        path=path,
+        hint="split the value, or keep it in a file of its own and link to it",
+    )
 
 
 def _clean_message(msg: str) -> str:
@@ -507,6 +536,7 @@ def _file_quads(
         return
     try:
         with _open(path) as fh:
+            check_bounds(path, fmt)
             # by path (faster) unless _open skipped a byte order mark
             source: dict[str, Any] = {"input": fh} if fh.tell() else {"path": str(path)}
             yield from pyoxigraph.parse(
@@ -516,6 +546,8 @@ def _file_quads(
         raise _syntax_error(exc, path, fmt) from None
     except (ValueError, OSError) as exc:
         raise InputError(f"{fmt} error: {_clean_message(str(exc))}", path=path) from None
+    except MemoryError as exc:
+        raise too_big(exc, path, fmt) from None
 
 
 def load_files(

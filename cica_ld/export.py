@@ -1,7 +1,8 @@
 """Export and conversion: a dataset to JSON-LD, Turtle, N-Triples, N-Quads, TriG or RDF/XML.
 
-Every format is deterministic: the same graph gives the same bytes (blank nodes get their
-RDFC-1.0 canonical labels, triples are sorted, prefixes are sorted). Turtle and TriG are
+Every format is deterministic: the same graph gives the same bytes (blank nodes get labels
+that depend only on the graph, RDFC-1.0 within a work budget, see :mod:`cica_ld.blanknodes`;
+triples are sorted, prefixes are sorted). Turtle and TriG are
 written in the project's house style (prefixes sorted, one subject block per resource,
 ``a`` first, 4-space indent, the closing ``.`` on its own line). Triple-only formats (Turtle,
 N-Triples, RDF/XML) get the union of all graphs.
@@ -273,8 +274,9 @@ class _DefaultGraphPlan:
     """The subjects of a store's default graph and their quads, blank nodes canonical.
 
     Quads that mention a blank node are copied into a :class:`pyoxigraph.Dataset` and
-    canonicalized (RDFC-1.0) there: the labels depend only on those quads, so they are the
-    labels canonicalizing the whole graph gives. Every other quad stays in the store.
+    relabelled there (:func:`cica_ld.blanknodes.relabel`): the labels depend only on those
+    quads, so they are the labels relabelling the whole graph gives. Every other quad stays
+    in the store.
     """
 
     def __init__(
@@ -338,8 +340,10 @@ def _default_graph_plan(data: Any, progress: Progress) -> _DefaultGraphPlan | No
     mixed: set[Any] = set()
     blank_subjects: set[Any] = set()
     if len(blank):
+        from cica_ld.blanknodes import relabel
+
         progress.stage(f"canonicalizing the {len(blank)} triples with blank nodes")
-        blank.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
+        blank = pyoxigraph.Dataset(relabel(blank))
         for q in blank:
             if isinstance(q.subject, pyoxigraph.BlankNode):
                 blank_subjects.add(q.subject)

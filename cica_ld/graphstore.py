@@ -121,6 +121,7 @@ def _triples(
         dataset.parse_file(path, fmt)  # raises the loader's own InputError for the path
         raise
     with fh:
+        dataset.check_bounds(path, fmt)
         dataset.skip_bom(fh)
         try:
             # fresh blank nodes per file: `_:b1` in two files are two nodes (RDF merge)
@@ -131,6 +132,8 @@ def _triples(
                 rename_blank_nodes=True,
             ):
                 yield quad.triple
+        except MemoryError as exc:
+            raise dataset.too_big(exc, path, fmt) from None
         except (SyntaxError, ValueError, OSError):
             # re-parse with the loader to get its error, with file, line and column
             dataset.parse_file(path, fmt)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cica_ld.errors import InputError, UsageError
+from cica_ld.limits import check_json_nesting
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -122,6 +123,7 @@ def read_context_document(path: str | Path, *, flag: str = "--context") -> dict[
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise InputError(f"cannot read ({flag}): {reason}", path=p) from None
+    check_json_nesting(text, path=p)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -303,6 +305,7 @@ def resolve_contexts(
     """
     try:
         text = data.decode("utf-8")
+        check_json_nesting(text, path=path)
         doc = json.loads(text)
     except UnicodeDecodeError:
         return data  # the loader reports invalid UTF-8 itself
@@ -375,6 +378,7 @@ def to_quads(
     from pyld import jsonld
 
     if isinstance(doc, (bytes, str)):
+        check_json_nesting(doc)
         try:
             doc = json.loads(doc)
         except json.JSONDecodeError as exc:
@@ -395,7 +399,8 @@ def to_quads(
 
 
 def stable_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
-    """The quads with blank nodes relabelled by RDFC-1.0 (stable across runs), sorted.
+    """The quads with blank nodes given stable labels (RDFC-1.0 within a work budget, see
+    :mod:`cica_ld.blanknodes`), sorted.
 
     Without blank nodes the quads are only sorted (canonicalization is skipped: it is the
     expensive part).
@@ -409,9 +414,9 @@ def stable_quads(quads: Iterable[pyoxigraph.Quad]) -> list[pyoxigraph.Quad]:
         or isinstance(q.graph_name, pyoxigraph.BlankNode)
         for q in qs
     ):
-        ds = pyoxigraph.Dataset(qs)
-        ds.canonicalize(pyoxigraph.CanonicalizationAlgorithm.RDFC_1_0)
-        qs = list(ds)
+        from cica_ld.blanknodes import relabel
+
+        qs = relabel(qs)
     qs.sort(key=quad_sort_key)
     return qs
 
@@ -841,7 +846,9 @@ def load_frame(name_or_path: str | Path) -> dict[str, Any]:
             hint=f"use --frame with one of: {', '.join(frame_names())}, or a frame file",
         )
     try:
-        frame = json.loads(path.read_text(encoding="utf-8"))
+        frame_text = path.read_text(encoding="utf-8")
+        check_json_nesting(frame_text, path=path)
+        frame = json.loads(frame_text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"JSON syntax error: {exc.msg}", path=path, line=exc.lineno, column=exc.colno

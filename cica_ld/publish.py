@@ -189,6 +189,10 @@ CICA_SITE = SiteInfo(
 )
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
+#: The longest path segment that gets a page: file systems take names of 255 bytes at most,
+#: and a page's files add an extension (``.jsonld``) and, while written, a temporary suffix.
+#: A longer one is skipped with a warning naming its IRI, like any other unsafe name.
+MAX_SEGMENT = 200
 _LABEL_PROPS = (SKOS + "prefLabel", RDFS + "label", DCT + "title", FOAF + "name", SCHEMA + "name")
 _DESCRIPTION_PROPS = (SKOS + "definition", DCT + "description", RDFS + "comment")
 _DATE_PROPS = (
@@ -208,11 +212,21 @@ _DATE_PROPS = (
 def normalize_base(url: str, *, option: str = "--base-url") -> str:
     """``url`` with a trailing slash; a :class:`UsageError` naming ``option`` unless it is an
     http(s) URL."""
+    hint = f"give {option} like https://example.org/data/"
     if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url or ""):
-        raise UsageError(
-            f"not an http(s) URL: {url!r}",
-            hint=f"give {option} like https://example.org/data/",
-        )
+        raise UsageError(f"not an http(s) URL: {url!r}", hint=hint)
+    import urllib.parse
+
+    import pyoxigraph
+
+    try:  # what the pages and the server later parse: a bad host, port or %-escape
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port, parts.hostname
+        pyoxigraph.NamedNode(url)
+        url.encode("utf-8")
+    except (ValueError, UnicodeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UsageError(f"not a valid http(s) URL: {url!r} ({reason})", hint=hint) from None
     return url if url.endswith("/") else url + "/"
 
 
@@ -230,7 +244,7 @@ def resource_path(iri: str, base_iri: str = BASE_IRI) -> str | None:
     if rel == "":
         return "index"
     parts = rel.split("/")
-    if all(_SEGMENT.match(p) and p not in (".", "..") for p in parts):
+    if all(_SEGMENT.match(p) and p not in (".", "..") and len(p) <= MAX_SEGMENT for p in parts):
         return rel
     return None
 
@@ -860,20 +874,36 @@ def compact(iri: str) -> str:
     return best
 
 
-def _property_rows(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, Any]]:
-    """Rows (property, values) for one subject; blank-node values nest their own rows."""
+#: Blank-node values nest their rows this deep on a page; deeper ones show as their label
+#: (a long RDF list is a chain of blank nodes as deep as it is long).
+MAX_NESTED_ROWS = 32
+
+
+def _property_rows(
+    page: _Page,
+    triples: Sequence[Any],
+    subject: Any,
+    *,
+    depth: int = 0,
+    index: dict[Any, list[Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows (property, values) for one subject; blank-node values nest their own rows (down to
+    :data:`MAX_NESTED_ROWS` levels)."""
     ox = page.g.ox
+    if index is None:
+        index = {}
+        for t in triples:
+            index.setdefault(t.subject, []).append(t)
     by_pred: dict[str, list[Any]] = {}
-    for t in triples:
-        if t.subject == subject:
-            by_pred.setdefault(t.predicate.value, []).append(t.object)
+    for t in index.get(subject, ()):
+        by_pred.setdefault(t.predicate.value, []).append(t.object)
     rows = []
     for p in sorted(by_pred, key=lambda p: (p != RDF_TYPE, compact(p))):
         values = []
         for o in sorted(set(by_pred[p]), key=_term_key):
             v = page.link(o)
-            if isinstance(o, ox.BlankNode):
-                v["nested"] = _property_rows(page, triples, o)
+            if isinstance(o, ox.BlankNode) and depth < MAX_NESTED_ROWS:
+                v["nested"] = _property_rows(page, triples, o, depth=depth + 1, index=index)
             elif isinstance(o, ox.NamedNode) and TIME + "Instant" in _instant_types(page.g, o):
                 v["date"] = page.g.date(o)
             values.append(v)

@@ -165,6 +165,89 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+#: Tokens that nest what follows one level deeper in the parse (operators, paths, UNION...).
+_CHAINING = frozenset("/|^!+-*=<>&") | {"UNION", "MINUS", "OPTIONAL"}
+_OPEN, _CLOSE = "{([", "})]"
+
+
+def nesting_depth(
+    text: str, tokens: Sequence[Token] | None = None, *, limit: int | None = None
+) -> tuple[int, Token | None]:
+    """An upper bound on how deep a parser recurses on the query ``text``; and the opening
+    token of the innermost group deeper than ``limit`` (None if there is none, or it is the
+    query's top level).
+
+    Each bracket (``{``, ``(``, ``[``) opens a level; within a level, every operator, path
+    operator, ``UNION``, ``MINUS`` or ``OPTIONAL`` can nest the rest one level deeper (a chain
+    ``a/b/c`` or ``1+1+1`` is a tree as deep as it is long). The depth of a group is 1 + its
+    chaining tokens + the depth of its deepest group. One linear pass over the tokens.
+    """
+    toks = tokenize(text) if tokens is None else tokens
+    # per open level: [chaining tokens, deepest child, opening token]
+    stack: list[list[Any]] = [[0, 0, None]]
+    deepest = 0
+    over: Token | None = None
+    found = False
+
+    def close() -> None:
+        nonlocal deepest, over, found
+        ops, child, opener = stack.pop()
+        depth = 1 + ops + child
+        deepest = max(deepest, depth)
+        if limit is not None and depth > limit and not found:
+            over, found = opener, True
+        if stack:
+            stack[-1][1] = max(stack[-1][1], depth)
+
+    for t in toks:
+        if t.kind == "other" and t.text in _OPEN:
+            stack.append([0, 0, t])
+        elif t.kind == "other" and t.text in _CLOSE:
+            if len(stack) > 1:
+                close()
+        elif (t.kind == "other" and t.text in _CHAINING) or (
+            t.kind == "word" and t.text.upper() in _CHAINING
+        ):
+            stack[-1][0] += 1
+    while stack:
+        close()
+    return deepest, over
+
+
+def check_nesting(
+    text: str,
+    *,
+    origin: str = "<query>",
+    limit: int | None = None,
+    tokens: Sequence[Token] | None = None,
+) -> None:
+    """Refuse a query nested deeper than ``limit`` (default: the ``CICA_LD_MAX_NESTING``
+    bound, 100) before any parser sees it: pyoxigraph's recursive parser crashes the process
+    (a segmentation fault) on a query nested a few thousand deep and takes minutes on chains
+    of a few hundred. Raises :class:`QuerySyntaxError` at the deepest group, naming the limit.
+    Every path that parses SPARQL calls it (queries, ``--param`` values bound into them,
+    shapes' ``sh:select``/``sh:ask``, the server's requests)."""
+    from cica_ld import limits
+
+    limit = limits.current().nesting if limit is None else limit
+    if len(text) <= limit:  # cannot nest deeper than it is long
+        return
+    depth, opener = nesting_depth(text, tokens, limit=limit)
+    if depth > limit:
+        err = limits.nesting_error(
+            f" (about {depth}: brackets plus chained operators)",
+            what="the query",
+            limit=limit,
+        )
+        raise QuerySyntaxError(
+            err.detail,
+            path=origin,
+            line=opener.line if opener is not None else None,
+            column=opener.column if opener is not None else None,
+            hint=err.hint,
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Resolving QUERY
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +359,7 @@ def analyse(text: str, *, origin: str = "<query>", allow_service: bool = False) 
         raise QuerySyntaxError(
             "the query is empty: no SPARQL, only spaces or comments", path=origin
         )
+    check_nesting(text, origin=origin, tokens=tokens)
     for t in tokens:
         if t.kind == "word":
             kw = t.text.upper()
@@ -382,7 +466,9 @@ def without_service(text: str, spans: Sequence[tuple[int, int]] | None = None) -
 def service_free(text: str) -> bool:
     """Whether pyoxigraph's parser shows that the query ``text`` makes no SERVICE call (it
     spells no "service", or parses with each spelling neutralised, see :func:`without_service`).
-    False also for an update or a syntax error where "service" is spelled. Never runs SERVICE."""
+    False also for an update or a syntax error where "service" is spelled. Never runs SERVICE.
+    A query nested too deep raises :class:`QuerySyntaxError` (:func:`check_nesting`)."""
+    check_nesting(text)
     spans = service_spans(text)
     return not spans or _pyoxigraph_error(without_service(text, spans)) is None
 
@@ -435,6 +521,7 @@ def check_safety(
     keywords. The own tokens only say where to look; a disagreement with pyoxigraph refuses.
     Raises :class:`UnsafeQueryError` or :class:`QuerySyntaxError`.
     """
+    check_nesting(text, origin=origin, tokens=tokens)
     spans = service_spans(text)
     error = _pyoxigraph_error(without_service(text, spans))
     if error is None:
@@ -477,6 +564,7 @@ def check_syntax(text: str, *, origin: str = "<query>") -> None:
     """
     import pyoxigraph
 
+    check_nesting(text, origin=origin)
     try:
         pyoxigraph.Store().query(text, prefixes=DEFAULT_PREFIXES)
     except SyntaxError as exc:
@@ -572,6 +660,26 @@ def parse_param_value(
     anything else -> a plain string (``xsd:string``). Raises :class:`UsageError` for a bad date
     or IRI.
     """
+    _no_surrogates(value, value)
+    try:
+        return _param_term(value, prefixes, today)
+    except ValueError as exc:  # pyoxigraph refused the term: a bad value, not a bug
+        raise UsageError(f"bad --param value {value!r}: {_one_line(exc)}") from None
+
+
+def _no_surrogates(text: str, value: str) -> None:
+    for c in text:
+        if 0xD800 <= ord(c) <= 0xDFFF:
+            raise UsageError(
+                f"the --param value {value!r} holds {c!r}, a lone surrogate (half of a UTF-16 "
+                "pair), which is no Unicode character",
+                hint="write the character itself, or its \\U00XXXXXX escape",
+            )
+
+
+def _param_term(
+    value: str, prefixes: Mapping[str, str] | None, today: _dt.date | None
+) -> pyoxigraph.NamedNode | pyoxigraph.Literal:
     import pyoxigraph
 
     known = {**DEFAULT_PREFIXES, **(prefixes or {})}
@@ -594,6 +702,7 @@ def parse_param_value(
     m = _QUOTED_RE.match(value)
     if m:
         lexical = re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", _unescape, m.group(1))
+        _no_surrogates(lexical, value)
         if m.group(2):
             return pyoxigraph.Literal(lexical, language=m.group(2))
         if m.group(3):

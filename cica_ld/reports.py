@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
@@ -550,7 +551,8 @@ def _artifact_uri(path: str) -> tuple[str, bool]:
         from pathlib import Path
 
         return Path(path).as_uri(), False
-    return quote(p.as_posix(), safe="/-._~"), True
+    # the file name's bytes (a name that is not UTF-8 comes as surrogate escapes), %-encoded
+    return quote(os.fsencode(p.as_posix()), safe="/-._~"), True
 
 
 def _fingerprint(f: Finding, rule: str) -> str:

@@ -538,6 +538,13 @@ def execute_query(
 
     start = time.monotonic()
     deadline = start + timeout
+    from cica_ld.errors import InputError
+    from cica_ld.query import check_nesting
+
+    try:  # before pyoxigraph's recursive parser (a query nested 3,000 deep crashes it)
+        check_nesting(req.query, origin="query")
+    except InputError as exc:
+        return QueryResponse.error(400, str(exc))
     refusal = check_read_only(req.query)
     if refusal:
         return QueryResponse.error(403, refusal)

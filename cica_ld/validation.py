@@ -999,11 +999,15 @@ def refuse_service_in_shapes(shapes: pyoxigraph.Store) -> None:
     import pyoxigraph
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
-    from cica_ld.query import service_spans
+    from cica_ld.query import check_nesting, service_spans
 
     for name in _SPARQL_PROPERTIES:
         for quad in shapes.quads_for_pattern(None, pyoxigraph.NamedNode(SH + name), None):
             text = quad.object.value
+            try:  # before rdflib's recursive parser (here and in pySHACL) meets it
+                check_nesting(text, origin=f"shapes: sh:{name} of {quad.subject}")
+            except InputError as exc:
+                raise InputError(exc.message, hint=exc.hint) from None
             if not service_spans(text):
                 continue  # SERVICE is a keyword: no spelling of it, no call
             try:
@@ -1828,8 +1832,13 @@ def _query_problems(
     lines = [f"PREFIX {name}: <{ns}>" for name, ns in declared.items()]
     full = "\n".join([*lines, text])
     from cica_ld.errors import UnsafeQueryError
-    from cica_ld.query import check_safety, without_service
+    from cica_ld.query import check_nesting, check_safety, without_service
 
+    try:  # before any parser recurses into it
+        check_nesting(text)
+    except InputError as exc:
+        yield f"sh:select: {exc.detail} ({exc.hint})"
+        return
     try:  # pyoxigraph's parse, never evaluating a SERVICE
         check_safety(full)
     except UnsafeQueryError as exc:

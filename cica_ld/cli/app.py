@@ -81,6 +81,9 @@ class CicaGroup(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
+            from cica_ld import limits
+
+            limits.configure(limits.from_env(os.environ))  # the CICA_LD_MAX_* bounds
             with signals_raise():
                 return super().invoke(ctx)
         except CicaError as exc:

@@ -72,7 +72,7 @@ def export_cmd(
 
     Example: cica-ld export --frame organisation --id cicaid:cica -o cica.jsonld
     """
-    from cica_ld import dataset, export, io
+    from cica_ld import dataset, export, io, limits
 
     read = data or [dataset.bundled_dir("ontology"), dataset.bundled_dir("data")]
     out = io.resolve_output(output, inputs=read)
@@ -80,7 +80,7 @@ def export_cmd(
     cmap = read_context_map(context_map)
     if context is None and data is None:
         context = "url"
-    with _progress(to_stdout=out.is_stdout) as progress:
+    with limits.guard("export"), _progress(to_stdout=out.is_stdout) as progress:
         ds = dataset.load(
             data,
             input_format=input_format,

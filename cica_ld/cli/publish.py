@@ -82,9 +82,9 @@ def publish_cmd(
 
     Example: cica-ld publish --data catalogue.ttl --base-iri https://data.example.org/ --out site
     """
-    from cica_ld import publish
+    from cica_ld import limits, publish
 
-    with cli_progress() as progress:
+    with limits.guard("publish"), cli_progress() as progress:
         result = publish.publish(
             out,
             data=data,

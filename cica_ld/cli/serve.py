@@ -131,7 +131,12 @@ def serve_cmd(
     Example: cica-ld serve --get '/sparql?query=ASK{?s ?p ?o}'
     """
     from cica_ld import dataset, server
+    from cica_ld.publish import normalize_base
 
+    if base_url is not None:  # refused before loading, as publish does
+        normalize_base(base_url)
+    if base_iri is not None:
+        normalize_base(base_iri, option="--base-iri")
     ds = dataset.load(
         data,
         input_format=input_format,

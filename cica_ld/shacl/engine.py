@@ -1329,7 +1329,15 @@ class Engine:
         )
 
     def _prepare(self, shape: Shape, text: str, constants: dict[str, str], source: str) -> str:
-        """Substitute $PATH, $currentShape and parameter values into a query's text."""
+        """Substitute $PATH, $currentShape and parameter values into a query's text (refused if
+        it nests past the nesting limit, before anything parses it)."""
+        from cica_ld.errors import InputError
+        from cica_ld.query import check_nesting
+
+        try:
+            check_nesting(text, origin="query")
+        except InputError as exc:
+            raise ShapesError(f"{source}: {exc}", shape=shape.node) from None
         try:
             if _mentions(text, "PATH"):
                 if shape.path_sparql is None:

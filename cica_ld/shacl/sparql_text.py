@@ -637,6 +637,13 @@ def _check_forbidden(query: Query, tokens: list[Token], prebound: frozenset[str]
 
 def analyse(text: str, prebound: frozenset[str] = frozenset({"this"})) -> Analysis:
     """How a constraint query can be evaluated over many focus nodes (see the module doc)."""
+    from cica_ld.errors import InputError
+    from cica_ld.query import check_nesting
+
+    try:
+        check_nesting(text, origin="query")
+    except InputError as exc:  # before the recursive parser below (and pyoxigraph's)
+        raise SparqlConstraintError(str(exc)) from None
     query, tokens = parse(text)
     _check_forbidden(query, tokens, prebound)
     projected = {t.var_name for t in query.projection if t.kind == "var"}
