@@ -163,7 +163,7 @@ def membership_chart(
             f'<text x="{legend_x + 16}" y="22" font-size="13" fill="#1d2125">'
             f"{escape(role)} ({len(ps)})</text>"
         )
-        legend_x += 30 + 8 * len(role) + 16
+        legend_x += 36 + round(7.5 * len(f"{role} ({len(ps)})"))
     out.append("</svg>")
     return "\n".join(out)
 

@@ -380,6 +380,7 @@ class _Graph:
         self.store = store
         self.base_iri = base_iri
         self._labels: dict[str, str | None] = {}
+        self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
 
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
@@ -567,6 +568,7 @@ def _environment() -> Any:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["compact"] = compact
     return env
 
 
@@ -623,7 +625,6 @@ class _Page:
                 "href": self.href(iri),
                 "iri": iri,
                 "note": "",
-                "compact": compact(iri),
             }
         if isinstance(term, ox.BlankNode):
             return {"text": f"_:{term.value}", "href": None, "iri": "", "note": "blank node"}
@@ -693,9 +694,17 @@ _DATE_TYPES = frozenset(
 
 def _is_temporal(g: _Graph, prop: str, node: Any) -> bool:
     """Whether ``node`` (the value of ``prop``) is a W3C Time instant or interval."""
-    if prop in _TIME_LINKS:
+    if prop in _TIME_LINKS or node in g._spans:
         return True
     return any(t.startswith(TIME) for t in g.types(node))
+
+
+def _span(g: _Graph, node: Any) -> dates.Span:
+    """:func:`dates.span` of ``node``, once per page."""
+    found = g._spans.get(node)
+    if found is None:
+        found = g._spans[node] = dates.span(g, node)
+    return found
 
 
 def _span_html(span: dates.Span) -> Any:
@@ -731,7 +740,7 @@ def _date_of_value(g: _Graph, prop: str, node: Any, view: dict[str, Any]) -> Non
     instead of a label that only repeats the date as written)."""
     if not _is_temporal(g, prop, node):
         return
-    span = dates.span(g, node)
+    span = _span(g, node)
     if not span.dated:
         return
     if span.instant and span.begin is not None and view["text"] == span.begin.value:
@@ -765,7 +774,7 @@ def _dates(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, 
                 if d is not None:
                     html = _span_html(dates.Span(d, None, instant=True))
         elif p not in (TIME + "hasBeginning", TIME + "hasEnd") and _is_temporal(g, p, o):
-            span = dates.span(g, o)
+            span = _span(g, o)
             if span.dated:
                 html = _span_html(span)
         if html:
@@ -793,7 +802,7 @@ def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list
         roles = g.objects(m, ORG + "role")
         interval = g.objects(m, ORG + "memberDuring")
         begin, end = g.when(interval[0]) if interval else (None, None)
-        span = dates.span(g, interval[0]) if interval else dates.Span(None, None)
+        span = _span(g, interval[0]) if interval else dates.Span(None, None)
         rows.append(
             {
                 "membership": page.link(m),
@@ -1402,6 +1411,7 @@ def _search_item(page: _Page, iri: str, href: str) -> list[str]:
     # the site's own classes first (cica:State before org:FormalOrganization)
     types = sorted(g.types(iri), key=lambda t: not t.startswith(g.base_iri))
     kind = page.link(g.nn(types[0]))["text"] if types else ""
+    kind = kind[:1].upper() + kind[1:]
     names = {
         o.value
         for p in _ALT_PROPS
