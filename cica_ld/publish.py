@@ -87,6 +87,7 @@ RESERVED = frozenset(
         "dataset",
         "ontology",
         "shapes",
+        "search",
         "context",
         "dumps",
         "sitemap",

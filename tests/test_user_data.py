@@ -110,7 +110,12 @@ def test_pages_only_for_the_users_resources_under_the_inferred_base(tmp_path: Pa
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
     expected = {publish.resource_path(i, base) for i in iris_under(CATALOGUE, base)}
     assert None not in expected
-    assert pages == {f"{rel}.html" for rel in expected} | {"index.html", "dataset.html", "404.html"}
+    assert pages == {f"{rel}.html" for rel in expected} | {
+        "index.html",
+        "dataset.html",
+        "404.html",
+        "search.html",
+    }
     # dataset/bus-stops is the user's (only a path equal to a site document is reserved)
     assert "dataset/bus-stops.html" in pages
     page = (site / "dataset" / "bus-stops.html").read_text()
@@ -164,7 +169,14 @@ def test_base_iri_title_and_name_options(tmp_path: Path) -> None:
         *("--base-iri", "http://example.org/people", "--title", "Our people", "--name", "team"),
     )
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
-    assert pages == {"alice.html", "bob.html", "index.html", "dataset.html", "404.html"}
+    assert pages == {
+        "alice.html",
+        "bob.html",
+        "index.html",
+        "dataset.html",
+        "404.html",
+        "search.html",
+    }
     assert sorted(p.name for p in (site / "dumps").iterdir()) == [
         "team.jsonld",
         "team.nt",
