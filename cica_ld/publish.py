@@ -1372,15 +1372,18 @@ def search_index(
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
     vocabulary: pyoxigraph.Store | None = None,
+    docs: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The client-side search index: every resource with a page (and, with ``vocabulary``,
     every term of the vocabulary page) as ``[label, href from the site root, kind, other
-    names]``, sorted by href; ``kind`` is the label of its first class."""
+    names]``, sorted by href; ``kind`` is the label of its class (the site's own first).
+    ``docs``: :func:`site_resources` of the store, if the caller has it."""
     g = _Graph(store, base_iri)
     page = _Page(path="index", g=g, base_url=base_iri, pages=pages, site=site)
     has_vocabulary, has_shapes = page.has("ontology"), page.has("shapes")
     items: dict[str, list[str]] = {}
-    for rel, iris in site_resources(store, base_iri).items():
+    docs = site_resources(store, base_iri) if docs is None else docs
+    for rel, iris in docs.items():
         if site.reserved(rel, vocabulary=has_vocabulary, shapes=has_shapes) or (
             pages is not None and rel not in pages
         ):
@@ -2254,13 +2257,16 @@ def build_site(
     files["index.html"] = render_index_html(
         store, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
-    index = search_index(store, base_iri=base_iri, pages=pages, site=site, vocabulary=vocabulary)
+    index = search_index(
+        store, base_iri=base_iri, pages=pages, site=site, vocabulary=vocabulary, docs=docs
+    )
     files.update(search_files(index))
     files["search.html"] = render_search_html(
         store, base_url, base_iri=base_iri, pages=pages, site=site, count=len(index["items"])
     ).encode("utf-8")
-    not_found = _Page("404", _Graph(store, base_iri), base_url, pages=pages, site=site)
-    files["404.html"] = render_not_found_html(not_found).encode("utf-8")
+    files["404.html"] = render_not_found_html(
+        store, base_url, base_iri=base_iri, pages=pages, site=site
+    ).encode("utf-8")
     files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
     files[".htaccess"] = htaccess().encode("utf-8")
     files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
@@ -2284,9 +2290,17 @@ def build_site(
     )
 
 
-def render_not_found_html(page: _Page) -> str:
+def render_not_found_html(
+    store: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+) -> str:
     """The 404 page. A host serves it at any depth, so its links are from the site's root
     path (``/`` or the path of ``base_url``), not relative."""
+    page = _Page("404", _Graph(store, base_iri), normalize_base(base_url), pages, site)
     head = _head(page, "Not found")
     head["root"] = urlsplit(page.base_url).path or "/"
     return _render("404.html", head=head)

@@ -1337,14 +1337,14 @@ class _Handlers:
             return _text(404, message)
         from starlette.responses import Response
 
-        page = pub._Page(
-            "404",
-            pub._Graph(self.store, self.config.base_iri),
-            pub.normalize_base(self._public(request)),
+        html = pub.render_not_found_html(
+            self.store,
+            self._public(request),
+            base_iri=self.config.base_iri,
             site=_site(self.config, pub),
         )
         return Response(
-            pub.render_not_found_html(page),
+            html,
             status_code=404,
             media_type="text/html; charset=utf-8",
         )

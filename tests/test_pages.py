@@ -358,3 +358,59 @@ def test_404_of_a_site_hosted_under_a_path(tmp_path: Path) -> None:
     doc = page(site, "404.html")
     assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/chess/style.css"]
     assert "/chess/index.html" in doc.xpath("//main//a/@href")
+
+
+# ---------------------------------------------------------------------------------------------
+# serve: the same search and 404
+# ---------------------------------------------------------------------------------------------
+
+
+def _serve_get(path: str, accept: str | None = None) -> object:
+    extra = ["--accept", accept] if accept else []
+    args = ["serve", "--data", str(CLUB), "--workers", "0", "--get", path, *extra]
+    return CliRunner().invoke(app, args)
+
+
+def test_serve_answers_the_search_as_publish_writes_it(club_site: Path) -> None:
+    for name in ("search-index.json", "search-index.js", "search.js"):
+        result = _serve_get("/" + name)
+        assert result.exit_code == 0, (name, result.output)
+        assert result.stdout_bytes == (club_site / name).read_bytes(), name
+    result = _serve_get("/search.html", "text/html")
+    assert result.exit_code == 0, result.output
+    doc = lxml_html.fromstring(result.stdout_bytes)
+    assert doc.get_element_by_id("search-input") is not None
+    assert [s.get("src") for s in doc.iter("script") if s.get("src")] == [
+        "search-index.js",
+        "search.js",
+    ]
+
+
+def test_serve_sends_the_styled_404_to_browsers_and_text_to_others() -> None:
+    from test_server import AppClient
+
+    from cica_ld import server
+
+    store = pyoxigraph.Store()
+    store.bulk_load(CLUB.read_bytes(), format=pyoxigraph.RdfFormat.TURTLE)
+    app = server.create_app(
+        store,
+        workers=0,
+        base_iri="http://example.org/club/",
+        site=publish.user_site(store, [CLUB]),
+    )
+    client = AppClient(app)
+    try:
+        browser = client.get("/nobody", headers={"Accept": "text/html,*/*;q=0.8"})
+        assert browser.status_code == 404
+        assert browser.headers["content-type"].startswith("text/html")
+        doc = lxml_html.fromstring(browser.content)
+        assert doc.xpath("//section[@class='not-found']")
+        assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/style.css"]
+        assert "/search.html" in doc.xpath("//form/@action")
+        other = client.get("/nobody", headers={"Accept": "text/turtle"})
+        assert other.status_code == 404
+        assert other.headers["content-type"].startswith("text/plain")
+        assert "no resource http://example.org/club/nobody" in other.text
+    finally:
+        client.close()
