@@ -382,6 +382,7 @@ class _Graph:
         self.base_iri = base_iri
         self._labels: dict[str, str | None] = {}
         self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
+        self._temporal: dict[Any, bool] = {}  # node -> is a W3C Time instant or interval
 
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
@@ -687,6 +688,8 @@ _TIME_LINKS = frozenset(
         TIME + "intervalMetBy",
     }
 )
+#: Properties that make a resource an instant or an interval with a date of its own.
+_OWN_TIME_PROPS = frozenset({*dates.DATE_PROPS, TIME + "hasBeginning", TIME + "hasEnd"})
 #: Datatypes of literals shown as dates.
 _DATE_TYPES = frozenset(
     XSD + t for t in ("date", "gYearMonth", "gYear", "dateTime", "dateTimeStamp")
@@ -697,7 +700,10 @@ def _is_temporal(g: _Graph, prop: str, node: Any) -> bool:
     """Whether ``node`` (the value of ``prop``) is a W3C Time instant or interval."""
     if prop in _TIME_LINKS or node in g._spans:
         return True
-    return any(t.startswith(TIME) for t in g.types(node))
+    found = g._temporal.get(node)
+    if found is None:
+        found = g._temporal[node] = any(t.startswith(TIME) for t in g.types(node))
+    return found
 
 
 def _span(g: _Graph, node: Any) -> dates.Span:
@@ -756,7 +762,14 @@ def _dates(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, 
     g = page.g
     ox = g.ox
     rows: list[dict[str, Any]] = []
-    own = dates.span(g, subject)
+    # the resource's own date, looked up only if it may be an instant or an interval
+    preds = {t.predicate.value for t in triples if t.subject == subject}
+    maybe_own = bool(preds & _OWN_TIME_PROPS) or any(
+        t.object.value.startswith(TIME)
+        for t in triples
+        if t.subject == subject and t.predicate.value == RDF_TYPE and hasattr(t.object, "value")
+    )
+    own = dates.span(g, subject) if maybe_own else dates.Span(None, None)
     if own.dated:
         rows.append({"name": "Date" if own.instant else "Interval", "html": _span_html(own)})
     own_props = set(dates.DATE_PROPS) if own.instant and own.dated else set()
