@@ -622,12 +622,7 @@ class _Page:
         if isinstance(term, ox.NamedNode):
             iri = term.value
             text = self.g.label(iri) or vocabularies.label(iri) or compact(iri)
-            return {
-                "text": text,
-                "href": self.href(iri),
-                "iri": iri,
-                "note": "",
-            }
+            return {"text": text, "href": self.href(iri), "iri": iri, "note": ""}
         if isinstance(term, ox.BlankNode):
             return {"text": f"_:{term.value}", "href": None, "iri": "", "note": "blank node"}
         if isinstance(term, ox.Literal):
@@ -795,13 +790,6 @@ def _dates(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, 
             name = "When" if p == TIME + "hasTime" else page.link(t.predicate)["text"]
             rows.append({"name": name[:1].upper() + name[1:], "html": html})
     return rows
-
-
-def _instant_types(g: _Graph, node: Any) -> set[str]:
-    types = set(g.types(node))
-    if any(t.endswith("Instant") for t in types):
-        types.add(TIME + "Instant")
-    return types
 
 
 def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list[dict[str, Any]]:
