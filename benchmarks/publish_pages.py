@@ -62,10 +62,12 @@ def main() -> None:
                 checkout = str(Path(getattr(args, name)).resolve())
                 out = subprocess.run(
                     [sys.executable, "-c", CHILD, checkout, str(data)],
-                    check=True,
                     capture_output=True,
                     text=True,
+                    check=False,
                 )
+                if out.returncode != 0:
+                    sys.exit(f"{name} ({checkout}) failed:\n{out.stderr[-2000:]}")
                 runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
     result: dict[str, object] = {"triples": args.triples, "repeat": args.repeat, "runs": runs}
     for key in ("cpu", "wall"):

@@ -2304,7 +2304,8 @@ def render_not_found_html(
     page = _Page("404", _Graph(store, base_iri), normalize_base(base_url), pages, site)
     head = _head(page, "Not found")
     head["root"] = urlsplit(page.base_url).path or "/"
-    return _render("404.html", head=head)
+    css = (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
+    return _render("404.html", head=head, css=css)
 
 
 def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:

@@ -342,6 +342,10 @@ def test_charts_generalise_to_any_org_membership_data(club_site: Path) -> None:
 def test_404_page_is_styled_and_links_from_the_site_root(club_site: Path, cica_site: Path) -> None:
     doc = page(cica_site, "404.html")
     assert doc.xpath("//section[@class='not-found']")
+    # styled wherever it is served: the stylesheet inline as well
+    inline = doc.xpath("//head/style/text()")
+    assert inline and ".not-found" in inline[0]
+    assert inline[0].strip() == (cica_site / "style.css").read_text().strip()
     assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/cica-ld/style.css"]
     hrefs = doc.xpath("//main//a/@href")
     assert "/cica-ld/index.html" in hrefs
