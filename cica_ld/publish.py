@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from cica_ld import __version__, io
+from cica_ld import __version__, dates, io, vocabularies
 from cica_ld.errors import InputError, UsageError
 from cica_ld.jsonld import BASE_IRI
 
@@ -87,6 +87,7 @@ RESERVED = frozenset(
         "dataset",
         "ontology",
         "shapes",
+        "search",
         "context",
         "dumps",
         "sitemap",
@@ -401,6 +402,8 @@ class _Graph:
         self.store = store
         self.base_iri = base_iri
         self._labels: dict[str, str | None] = {}
+        self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
+        self._temporal: dict[Any, bool] = {}  # node -> is a W3C Time instant or interval
 
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
@@ -795,6 +798,7 @@ def _environment() -> Any:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["compact"] = compact
     return env
 
 
@@ -845,7 +849,7 @@ class _Page:
         ox = self.g.ox
         if isinstance(term, ox.NamedNode):
             iri = term.value
-            text = self.g.label(iri) or compact(iri)
+            text = self.g.label(iri) or vocabularies.label(iri) or compact(iri)
             return {"text": text, "href": self.href(iri), "iri": iri, "note": ""}
         if isinstance(term, ox.BlankNode):
             return {"text": f"_:{term.value}", "href": None, "iri": "", "note": "blank node"}
@@ -904,18 +908,132 @@ def _property_rows(
             v = page.link(o)
             if isinstance(o, ox.BlankNode) and depth < MAX_NESTED_ROWS:
                 v["nested"] = _property_rows(page, triples, o, depth=depth + 1, index=index)
-            elif isinstance(o, ox.NamedNode) and TIME + "Instant" in _instant_types(page.g, o):
-                v["date"] = page.g.date(o)
+            if not isinstance(o, ox.Literal):
+                _date_of_value(page.g, p, o, v)
             values.append(v)
         rows.append({"property": page.link(ox.NamedNode(p)), "objects": values})
     return rows
 
 
-def _instant_types(g: _Graph, node: Any) -> set[str]:
-    types = set(g.types(node))
-    if any(t.endswith("Instant") for t in types):
-        types.add(TIME + "Instant")
-    return types
+#: Properties whose value is a W3C Time instant or interval even when it is not typed as one.
+_TIME_LINKS = frozenset(
+    {
+        ORG + "memberDuring",
+        TIME + "hasTime",
+        TIME + "hasBeginning",
+        TIME + "hasEnd",
+        TIME + "inside",
+        TIME + "intervalMeets",
+        TIME + "intervalMetBy",
+    }
+)
+#: Properties that make a resource an instant or an interval with a date of its own.
+_OWN_TIME_PROPS = frozenset({*dates.DATE_PROPS, TIME + "hasBeginning", TIME + "hasEnd"})
+#: Datatypes of literals shown as dates.
+_DATE_TYPES = frozenset(
+    XSD + t for t in ("date", "gYearMonth", "gYear", "dateTime", "dateTimeStamp")
+)
+
+
+def _is_temporal(g: _Graph, prop: str, node: Any) -> bool:
+    """Whether ``node`` (the value of ``prop``) is a W3C Time instant or interval."""
+    if prop in _TIME_LINKS or node in g._spans:
+        return True
+    found = g._temporal.get(node)
+    if found is None:
+        found = g._temporal[node] = any(t.startswith(TIME) for t in g.types(node))
+    return found
+
+
+def _span(g: _Graph, node: Any) -> dates.Span:
+    """:func:`dates.span` of ``node``, once per page."""
+    found = g._spans.get(node)
+    if found is None:
+        found = g._spans[node] = dates.span(g, node)
+    return found
+
+
+def _span_html(span: dates.Span) -> Any:
+    """A :class:`dates.Span` as HTML: its text with each date in a ``<time>`` element."""
+    from markupsafe import Markup, escape
+
+    def one(d: dates.DateView | None) -> Any:
+        if d is None:
+            return Markup("")
+        if d.value and d.precision not in ("", "window"):
+            return Markup('<time datetime="{}">{}</time>').format(d.value, d.text)
+        if d.precision == "window" and not span.instant:
+            return escape("a date " + d.text)
+        return escape(d.text)
+
+    b, e = span.begin, span.end
+    if span.instant:
+        return one(b)
+    if b and e:
+        if b.value and b.value == e.value:
+            return one(b)
+        return Markup("{} to {}").format(one(b), one(e))
+    if b:
+        rest = " (end not dated)" if span.has_end else ""
+        return Markup("from {}{}").format(one(b), rest)
+    if e:
+        return Markup("until {}").format(one(e))
+    return Markup("")
+
+
+def _date_of_value(g: _Graph, prop: str, node: Any, view: dict[str, Any]) -> None:
+    """Put the date of a time-valued ``node`` into its link ``view`` (shown beside it, or
+    instead of a label that only repeats the date as written)."""
+    if not _is_temporal(g, prop, node):
+        return
+    span = _span(g, node)
+    if not span.dated:
+        return
+    if span.instant and span.begin is not None and view["text"] == span.begin.value:
+        view["text"] = span.begin.text
+        return
+    view["date"] = _span_html(span)
+
+
+def _dates(page: _Page, triples: Sequence[Any], subject: Any) -> list[dict[str, Any]]:
+    """The dates a page shows at its top: the resource's own (an instant or interval), then
+    each time-valued property (``When`` for time:hasTime), then each date literal."""
+    g = page.g
+    ox = g.ox
+    rows: list[dict[str, Any]] = []
+    # the resource's own date, looked up only if it may be an instant or an interval
+    preds = {t.predicate.value for t in triples if t.subject == subject}
+    maybe_own = bool(preds & _OWN_TIME_PROPS) or any(
+        t.object.value.startswith(TIME)
+        for t in triples
+        if t.subject == subject and t.predicate.value == RDF_TYPE and hasattr(t.object, "value")
+    )
+    own = dates.span(g, subject) if maybe_own else dates.Span(None, None)
+    if own.dated:
+        rows.append({"name": "Date" if own.instant else "Interval", "html": _span_html(own)})
+    own_props = set(dates.DATE_PROPS) if own.instant and own.dated else set()
+    seen: set[tuple[str, Any]] = set()
+    for t in triples:
+        if t.subject != subject or t.predicate.value in own_props:
+            continue
+        p, o = t.predicate.value, t.object
+        if (p, o) in seen:
+            continue
+        seen.add((p, o))
+        html = None
+        if isinstance(o, ox.Literal):
+            if o.datatype.value in _DATE_TYPES:
+                d = dates.parse(o.value)
+                if d is not None:
+                    html = _span_html(dates.Span(d, None, instant=True))
+        elif p not in (TIME + "hasBeginning", TIME + "hasEnd") and _is_temporal(g, p, o):
+            span = _span(g, o)
+            if span.dated:
+                html = _span_html(span)
+        if html:
+            name = "When" if p == TIME + "hasTime" else page.link(t.predicate)["text"]
+            rows.append({"name": name[:1].upper() + name[1:], "html": html})
+    return rows
 
 
 def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list[dict[str, Any]]:
@@ -930,6 +1048,7 @@ def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list
         roles = g.objects(m, ORG + "role")
         interval = g.objects(m, ORG + "memberDuring")
         begin, end = g.when(interval[0]) if interval else (None, None)
+        span = _span(g, interval[0]) if interval else dates.Span(None, None)
         rows.append(
             {
                 "membership": page.link(m),
@@ -938,6 +1057,9 @@ def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list
                 "posts": [page.link(p) for p in g.objects(m, CICA + "post")],
                 "begin": begin or "",
                 "end": end or "",
+                "from": _span_html(dates.Span(span.begin, None, instant=True)),
+                "to": _span_html(dates.Span(span.end, None, instant=True)),
+                "span": span,
                 "sources": [page.link(s) for s in _cited(g, m)],
             }
         )
@@ -950,6 +1072,108 @@ def _memberships(page: _Page, iri: str, link_prop: str, other_prop: str) -> list
         )
     )
     return rows
+
+
+def _period(row: dict[str, Any], label: str) -> Any:
+    """A membership row as a :class:`cica_ld.charts.Period`, None without a dated beginning."""
+    from cica_ld import charts
+
+    span = row["span"]
+    b = span.begin
+    if b is None or b.start is None or b.end is None:
+        return None
+    end = None
+    e = span.end
+    if e is not None and e.start is not None and e.end is not None:
+        end = (e.start, e.end)
+    elif span.has_end:
+        end = None  # an end not dated: drawn as open, said in the text
+    return charts.Period(
+        label=label,
+        text=span.text(),
+        begin=(b.start, b.end),
+        end=end,
+        href=row["membership"]["href"],
+    )
+
+
+def _charts(page: _Page, iri: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The figures of an organisation's page (from its memberships, ``rows``): a chart of
+    memberships over time by role, and a timeline of the terms of each of its posts (an
+    org:Post the membership points at, or whose org:role it has, with org:postIn ``iri``)."""
+    from cica_ld import charts
+
+    g = page.g
+    ox = g.ox
+    post_roles = {}
+    for post in g.subjects(ORG + "postIn", iri):
+        for r in g.objects(post, ORG + "role"):
+            post_roles.setdefault(r, post)
+    series: dict[str, list[Any]] = {}
+    terms: dict[Any, list[Any]] = {}
+    undated = 0
+    for r in rows:
+        m = g.nn(r["membership"]["iri"])
+        post = None
+        for q in g.out(m):
+            if (
+                q.predicate.value != RDF_TYPE
+                and isinstance(q.object, ox.NamedNode)
+                and ORG + "Post" in g.types(q.object)
+            ):
+                post = q.object
+                break
+        if post is None:
+            for role in g.objects(m, ORG + "role"):
+                post = post_roles.get(role, post)
+        who = ", ".join(o["text"] for o in r["others"]) or r["membership"]["text"]
+        period = _period(r, who)
+        if post is not None:
+            if period is not None:
+                terms.setdefault(post, []).append(period)
+            continue
+        if period is None:
+            undated += 1
+            continue
+        role = ", ".join(x["text"] for x in r["roles"]) or "(no role)"
+        series.setdefault(role, []).append(period)
+    figures = []
+    name = g.label(iri) or compact(iri)
+    if sum(len(v) for v in series.values()) >= 2:
+        order = sorted(
+            series,
+            key=lambda k: (_ROLE_ORDER.index(k) if k in _ROLE_ORDER else len(_ROLE_ORDER), k),
+        )
+        title = f"Memberships of {name} over time"
+        figures.append(
+            {
+                "id": "chart-memberships",
+                "title": title,
+                "svg": charts.membership_chart(
+                    {k: series[k] for k in order},
+                    title=title,
+                    ident="chart-memberships",
+                    undated=undated,
+                ),
+                "caption": "Solid lines: memberships certainly held; lighter bands: held "
+                "at some time in that span (a date known only to a year, a month or a window)."
+                + (f" {undated} without a dated beginning are not counted." if undated else ""),
+            }
+        )
+    for n, post in enumerate(sorted(terms, key=_term_key)):
+        label = g.label(post.value) or compact(post.value)
+        ident = f"timeline-{n + 1}"
+        title = f"Terms of {label}"
+        figures.append(
+            {
+                "id": ident,
+                "title": title,
+                "svg": charts.timeline(terms[post], title=title, ident=ident),
+                "caption": "One bar per term; lighter parts: a beginning or end known only "
+                "to a year, a month or a window. Each bar links to the term's page.",
+            }
+        )
+    return figures
 
 
 _ISO_DATE = re.compile(r"\d{4}(?:-\d{2}){0,2}")
@@ -1332,6 +1556,7 @@ def render_resource_html(
     membership_nodes = [g.nn(r["membership"]["iri"]) for r in as_org + as_member]
     page_url = page.url(path + ".html")
     incoming = _incoming(page, iri)
+    figures = _charts(page, iri, as_org) if as_org else []
     return _render(
         "resource.html",
         head=_head(page, label, description=g.description(iri) or ""),
@@ -1339,6 +1564,8 @@ def render_resource_html(
         label=label,
         types=[page.link(g.nn(t)) for t in types],
         description=g.description(iri) or "",
+        dates=_dates(page, triples, subject),
+        figures=figures,
         members=_group_by_role(as_org),
         memberships=_group_by_role(as_member),
         properties=_property_rows(page, triples, subject),
@@ -1524,6 +1751,98 @@ def render_index_page_html(
     rel = f"index/{n}"
     html = html.replace(page.url("index.html"), page.url(rel + ".html"))
     return _rebase_html(html, rel)
+
+
+#: The global search-index.js assigns the index to (read by search.js).
+SEARCH_GLOBAL = "SITE_SEARCH_INDEX"
+_ALT_PROPS = (SKOS + "altLabel", SKOS + "prefLabel", RDFS + "label", FOAF + "name", SCHEMA + "name")
+
+
+def search_index(
+    store: pyoxigraph.Store,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+    vocabulary: pyoxigraph.Store | None = None,
+    docs: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The client-side search index: every resource with a page (and, with ``vocabulary``,
+    every term of the vocabulary page) as ``[label, href from the site root, kind, other
+    names]``, sorted by href; ``kind`` is the label of its class (the site's own first).
+    ``docs``: :func:`site_resources` of the store, if the caller has it."""
+    g = _Graph(store, base_iri)
+    page = _Page(path="index", g=g, base_url=base_iri, pages=pages, site=site)
+    has_vocabulary, has_shapes = page.has("ontology"), page.has("shapes")
+    items: dict[str, list[str]] = {}
+    docs = site_resources(store, base_iri) if docs is None else docs
+    for rel, iris in docs.items():
+        if site.reserved(rel, vocabulary=has_vocabulary, shapes=has_shapes) or (
+            pages is not None and rel not in pages
+        ):
+            continue
+        main = [i for i in iris if "#" not in i] or [base_iri + ("" if rel == "index" else rel)]
+        for iri in main:
+            href = page.href(iri)
+            if href is None or "://" in href:
+                continue
+            items[href] = _search_item(page, iri, href)
+    if vocabulary is not None and has_vocabulary:
+        vg = _Graph(vocabulary, base_iri)
+        vpage = _Page(path="index", g=vg, base_url=base_iri, pages=pages, site=site)
+        onto = base_iri + "ontology#"
+        for q in vocabulary.quads_for_pattern(None, g.nn(RDF_TYPE), None, None):
+            iri = getattr(q.subject, "value", "")
+            if iri.startswith(onto) and len(iri) > len(onto):
+                href = f"ontology.html#{_fragment(iri)}"
+                items.setdefault(href, _search_item(vpage, iri, href))
+    return {
+        "fields": ["label", "href", "kind", "names"],
+        "items": [items[h] for h in sorted(items)],
+    }
+
+
+def _search_item(page: _Page, iri: str, href: str) -> list[str]:
+    g = page.g
+    label = g.label(iri) or compact(iri)
+    # the site's own classes first (cica:State before org:FormalOrganization)
+    types = sorted(g.types(iri), key=lambda t: not t.startswith(g.base_iri))
+    kind = page.link(g.nn(types[0]))["text"] if types else ""
+    kind = kind[:1].upper() + kind[1:]
+    names = {
+        o.value
+        for p in _ALT_PROPS
+        for o in g.objects(iri, p)
+        if isinstance(o, g.ox.Literal) and o.value != label
+    }
+    return [label, href, kind, " ".join(sorted(names))]
+
+
+def search_files(index: dict[str, Any]) -> dict[str, bytes]:
+    """The files of the search: the index as JSON (``search-index.json``) and as a script
+    (``search-index.js``, so it loads from ``file://`` too), and ``search.js``."""
+    text = json.dumps(index, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    script = text.replace("<", "\\u003c")
+    return {
+        "search-index.json": (text + "\n").encode("utf-8"),
+        "search-index.js": f"window.{SEARCH_GLOBAL} = {script};\n".encode(),
+        "search.js": (TEMPLATES_DIR / "search.js").read_bytes(),
+    }
+
+
+def render_search_html(
+    store: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+    count: int = 0,
+) -> str:
+    """The search page (``search.html``): a box and the results, found by ``search.js`` in
+    ``search-index.js`` (``count``: the resources indexed)."""
+    page = _Page("search", _Graph(store, base_iri), normalize_base(base_url), pages, site)
+    return _render("search.html", head=_head(page, "Search"), count=count)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2693,8 +3012,16 @@ def build_site(
     files["index.html"] = render_index_html(
         store, base_url, base_iri=base_iri, pages=pages, site=site
     ).encode("utf-8")
-    not_found = _Page("404", _Graph(store, base_iri), base_url, pages=pages, site=site)
-    files["404.html"] = _render("404.html", head=_head(not_found, "Not found")).encode("utf-8")
+    index = search_index(
+        store, base_iri=base_iri, pages=pages, site=site, vocabulary=vocabulary, docs=docs
+    )
+    files.update(search_files(index))
+    files["search.html"] = render_search_html(
+        store, base_url, base_iri=base_iri, pages=pages, site=site, count=len(index["items"])
+    ).encode("utf-8")
+    files["404.html"] = render_not_found_html(
+        store, base_url, base_iri=base_iri, pages=pages, site=site
+    ).encode("utf-8")
     files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
     files[".htaccess"] = htaccess(urlsplit(base_url).path or "/").encode("utf-8")
     files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
@@ -2711,6 +3038,23 @@ def build_site(
         pages=tuple(sorted(pages)),
         skipped=tuple(sorted(skipped)),
     )
+
+
+def render_not_found_html(
+    store: pyoxigraph.Store,
+    base_url: str = BASE_IRI,
+    *,
+    base_iri: str = BASE_IRI,
+    pages: frozenset[str] | None = None,
+    site: SiteInfo = CICA_SITE,
+) -> str:
+    """The 404 page. A host serves it at any depth, so its links are from the site's root
+    path (``/`` or the path of ``base_url``), not relative."""
+    page = _Page("404", _Graph(store, base_iri), normalize_base(base_url), pages, site)
+    head = _head(page, "Not found")
+    head["root"] = urlsplit(page.base_url).path or "/"
+    css = (TEMPLATES_DIR / "style.css").read_text(encoding="utf-8")
+    return _render("404.html", head=head, css=css)
 
 
 def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:

@@ -1682,6 +1682,8 @@ class _Handlers:
 
             css = (Path(pub.__file__).parent / "templates" / "style.css").read_bytes()
             return Response(css, media_type="text/css; charset=utf-8")
+        if pub is not None and path in _SEARCH_FILES:
+            return self._search(request, path, pub)
         name, forced = _split_suffix(path)
         if forced is HTML and pub is None:
             return _text(404, "no HTML pages: the publishing module is not installed")
@@ -1718,7 +1720,7 @@ class _Handlers:
             more = self._incoming_query(request, iri)
             triples = describe(self.store, iri, hash_subjects=self.hashes.get(iri), more=more)
         if not triples and not _mentioned(self.store, iri):
-            return _text(404, f"no resource {iri} in this dataset")
+            return self._not_found(request, pub, f"no resource {iri} in this dataset")
         return self._resource(request, iri, triples, forced)
 
     def _incoming_query(self, request: Request, iri: str) -> str:
@@ -1759,6 +1761,50 @@ class _Handlers:
             self.cache.put(key, body)
         headers = {"Vary": "Accept", "Content-Location": f"/index/{n}{fmt.suffix}"}
         return _rdf_response(body, fmt, headers=headers)
+
+    def _not_found(self, request: Request, pub: Any, message: str) -> Response:
+        """404: the site's styled page for a browser (one that asks for HTML), else the
+        message as text."""
+        accept = request.headers.get("accept", "")
+        if pub is None or "text/html" not in accept:
+            return _text(404, message)
+        from starlette.responses import Response
+
+        html = pub.render_not_found_html(
+            self.store,
+            self._public(request),
+            base_iri=self.config.base_iri,
+            site=_site(self.config, pub),
+        )
+        return Response(
+            html,
+            status_code=404,
+            media_type="text/html; charset=utf-8",
+        )
+
+    def _search(self, request: Request, path: str, pub: Any) -> Response:
+        """The client-side search: its page, index (JSON and script) and script, as
+        ``publish`` writes them, built from the served data on first use."""
+        from starlette.responses import Response
+
+        public = self._public(request)
+        key = ("<search>", path, public)
+        body = self.cache.get(key)
+        if body is None:
+            site = _site(self.config, pub)
+            index = pub.search_index(self.store, base_iri=self.config.base_iri, site=site)
+            files = pub.search_files(index)
+            files["search.html"] = pub.render_search_html(
+                self.store,
+                public,
+                base_iri=self.config.base_iri,
+                site=site,
+                count=len(index["items"]),
+            ).encode("utf-8")
+            for name, data in files.items():
+                self.cache.put(("<search>", name, public), data)
+            body = files[path]
+        return Response(body, media_type=_SEARCH_FILES[path])
 
     def _choose_format(
         self, request: Request, forced: Format | None, offers: Sequence[Format], what: str
@@ -2294,6 +2340,15 @@ def site_for(
     if base_iri is not None:
         base_iri = pub.normalize_base(base_iri, option="--base-iri")
     return pub.user_site(store, data), base_iri or pub.infer_base_iri(store)
+
+
+#: The files of the client-side search (:func:`cica_ld.publish.search_files`): media types.
+_SEARCH_FILES = {
+    "search.html": "text/html; charset=utf-8",
+    "search-index.json": "application/json",
+    "search-index.js": "text/javascript; charset=utf-8",
+    "search.js": "text/javascript; charset=utf-8",
+}
 
 
 def _site(config: ServerConfig, pub: Any) -> Any:

@@ -115,6 +115,7 @@ def test_pages_only_for_the_users_resources_under_the_inferred_base(tmp_path: Pa
         "index/1.html",
         "dataset.html",
         "404.html",
+        "search.html",
     }
     # dataset/bus-stops is the user's (only a path equal to a site document is reserved)
     assert "dataset/bus-stops.html" in pages
@@ -170,7 +171,13 @@ def test_base_iri_title_and_name_options(tmp_path: Path) -> None:
     )
     pages = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
     assert pages == {
-        *("alice.html", "bob.html", "index.html", "index/1.html", "dataset.html", "404.html")
+        "alice.html",
+        "bob.html",
+        "index.html",
+        "index/1.html",
+        "dataset.html",
+        "404.html",
+        "search.html",
     }
     assert sorted(p.name for p in (site / "dumps").iterdir()) == [
         "team.jsonld",
