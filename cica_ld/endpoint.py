@@ -230,6 +230,7 @@ class EndpointResponse:
     status: int
     media_type: str
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -354,7 +355,11 @@ def request(
             hint=hint,
         )
     return EndpointResponse(
-        url=str(resp.url), status=resp.status_code, media_type=media_type, content=body
+        url=str(resp.url),
+        status=resp.status_code,
+        media_type=media_type,
+        content=body,
+        headers={k.lower(): v for k, v in resp.headers.items()},
     )
 
 
@@ -502,8 +507,10 @@ def sparql_query(
 ) -> EndpointResponse:
     """POST ``query`` URL-encoded (SPARQL 1.1 Protocol, ``query=...``) with ``Accept``;
     ``timeout`` is the deadline of the whole exchange. Parameters in ``url`` (such as
-    ``default-graph-uri``) go along."""
-    return request(
+    ``default-graph-uri``) go along. An answer the server says it cut short (Virtuoso's
+    ``X-SPARQL-MaxRows`` header, sent when ``ResultSetMaxRows`` truncated it) is refused:
+    partial results would pass for whole ones."""
+    response = request(
         "POST",
         url,
         data={"query": query},
@@ -511,6 +518,15 @@ def sparql_query(
         timeout=timeout,
         total=True,
     )
+    cut = response.headers.get("x-sparql-maxrows")
+    if cut is not None:
+        raise EndpointError(
+            f"{url} cut its answer at {cut} rows (X-SPARQL-MaxRows): the results are "
+            "incomplete, not used",
+            hint="raise the server's limit (Virtuoso: ResultSetMaxRows in the [SPARQL] section "
+            "of virtuoso.ini), or ask for fewer rows (LIMIT)",
+        )
+    return response
 
 
 _RESULT_TYPES = {
