@@ -118,6 +118,7 @@ class Bench:
             os.environ.update(old)
         status = "timeout" if r["timeout"] else ("ok" if r["rc"] in kw.get("ok", (0,)) else "error")
         job = {
+            "runner_rss_mb": round(vmhwm_mb(os.getpid()) or 0, 1),
             "section": section,
             "size": size,
             "tool": tool,
@@ -139,14 +140,13 @@ class Bench:
         return path
 
     def triples(self, path: Path) -> int:
-        import pyoxigraph as ox
-
-        cached = path.with_suffix(".count")
-        if cached.exists():
-            return int(cached.read_text())
-        n = len(set(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)))
-        cached.write_text(str(n))
-        return n
+        """The generator's own count (its manifest); each store's count is checked against it.
+        Not counted here: whatever this process holds, its children's peak RSS would include
+        (Linux carries the RSS at fork into a child's ru_maxrss)."""
+        manifest = path.with_suffix(".manifest.json")
+        if not manifest.exists():
+            manifest = path.resolve().with_suffix(".manifest.json")
+        return int(json.loads(manifest.read_text())["triples"])
 
     # -- Oxigraph ------------------------------------------------------------------------------
     def oxigraph(self, size: str, path: Path, expected: int, validate: bool) -> None:
@@ -269,15 +269,19 @@ class Bench:
         self.record(job)
 
 
-def render(doc: dict) -> str:
+def render(doc: dict, title: str = "") -> str:
     m = doc["machine"]
     lines = [
-        "# Load and validate at scale (issue 14)",
+        f"## {title}" if title else "# Load and validate at scale (issue 14)",
         "",
         f"Run on {m.get('cpu', '?')}, {m.get('nproc', '?')} cores, {m.get('memory_gb', '?')} GB "
         f"RAM, commit {m.get('git_commit', '?')}, {m.get('date_utc', '')}, shared machine (load "
         "average in the table). Command: "
         f"`{doc['command']}`, {doc['minutes']} min. Data: benchmarks/generate.py, seed 1, clean.",
+        "",
+        "Client peak RSS is the process's ru_maxrss (os.wait4), which on Linux includes the "
+        "runner's own RSS at fork (runner_rss_mb in the JSON, about 60-100 MB): a floor for "
+        "small clients.",
         "",
         "| section | size | tool | status | wall | CPU | client peak RSS | server peak RSS | "
         "triples in store / expected | results | load |",
@@ -311,8 +315,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=1800)
     p.add_argument("--validate-timeout", type=float, default=900)
     p.add_argument("--pyrudof-timeout", type=float, default=300)
+    p.add_argument(
+        "--render",
+        nargs="+",
+        metavar="JSON",
+        help="write load.md from these recorded runs (in order) and exit",
+    )
     p.add_argument("--virtuoso-buffers", type=int, default=250_000, help="8 kB pages (~2 GB)")
     args = p.parse_args(argv)
+    if args.render:
+        docs = [json.loads(Path(f).read_text()) for f in args.render]
+        text = "\n".join(
+            render(d, f"Run {i + 1}: {Path(f).name}")
+            for i, (d, f) in enumerate(zip(docs, args.render, strict=True))
+        )
+        (RESULTS / "load.md").write_text("# Load and validate at scale (issue 14)\n\n" + text)
+        return 0
     Path(args.data).mkdir(parents=True, exist_ok=True)
     bench = Bench(args)
     for size in args.sizes.split(","):
