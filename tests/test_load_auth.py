@@ -195,6 +195,9 @@ def test_password_in_the_environment_without_user_is_a_usage_error(
 
 
 def test_unknown_auth_scheme_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    res = cli("--endpoint", "http://127.0.0.1:9/s", "-d", str(data(tmp_path)), "--auth", "ntlm")
+    assert res.exit_code == 2
+    assert "unknown --auth 'ntlm'" in res.stderr
     monkeypatch.setenv("CICA_LD_PASSWORD", "x")
     res = cli(
         "--endpoint", "http://127.0.0.1:9/s", "-d", str(data(tmp_path)), "-u", "a", "--auth", "ntlm"

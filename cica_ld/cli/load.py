@@ -146,10 +146,14 @@ def resolve_credentials(endpoint: str, user: str | None, scheme: str) -> "Creden
     prompt on a terminal), or without --user those of the netrc entry for the host."""
     from urllib.parse import urlsplit
 
-    from cica_ld.endpoint import Credentials, check_url, netrc_credentials
+    from cica_ld.endpoint import AUTH_SCHEMES, Credentials, check_url, netrc_credentials
     from cica_ld.errors import UsageError
 
     check_url(endpoint)
+    if scheme not in AUTH_SCHEMES:
+        raise UsageError(
+            f"unknown --auth {scheme!r}", hint="use --auth " + ", --auth ".join(AUTH_SCHEMES)
+        )
     host = urlsplit(endpoint).hostname or ""
     password = os.environ.get(PASSWORD_ENV)
     if user is None:
