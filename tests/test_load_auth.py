@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from cica_ld import endpoint
 from cica_ld.cli import app
 
+pytestmark = pytest.mark.slow
 EX = "http://example.org/"
 
 

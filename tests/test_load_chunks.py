@@ -19,6 +19,7 @@ from cica_ld import graphstore
 from cica_ld.cli import app
 from cica_ld.errors import EndpointError
 
+pytestmark = pytest.mark.slow
 EX = "http://example.org/"
 
 
