@@ -11,6 +11,16 @@ the whole body: a server that drips its answer is cut off); an answer larger tha
 ``max_bytes`` (:data:`DEFAULT_MAX_BYTES` unless set, see :func:`limits`) is refused, read no
 further; a redirect is an error unless ``follow_redirects``.
 
+Queries are POSTed URL-encoded (``query=...``, the SPARQL 1.1 Protocol's "query via URL-encoded
+POST"): every store answers that form, while Virtuoso 7 never answers a direct
+``application/sparql-query`` POST (it waits for more of the body). Parameters in the endpoint URL
+(``?default-graph-uri=IRI``) are kept.
+
+Authentication (:class:`Credentials`): HTTP Basic or Digest (RFC 7616, what Virtuoso's
+``/sparql-graph-crud-auth`` asks for), chosen from the server's ``WWW-Authenticate`` challenge or
+forced. :func:`netrc_credentials` reads a netrc file. Many requests to one server share a
+connection (and a Digest nonce) through :func:`session`.
+
 Reuse it: :func:`request` for any call (streamed uploads included: ``content`` may be an
 iterable of bytes), :func:`sparql_query` for a query with a chosen ``Accept``, and
 :func:`select` / :func:`ask` / :func:`construct` for answers parsed into pyoxigraph objects.
@@ -23,7 +33,8 @@ import contextlib
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -57,6 +68,137 @@ class Limits:
 
 _limits = Limits()
 
+#: HTTP statuses worth trying again: the server was busy or failed for the moment.
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class HTTPStatusError(EndpointError):
+    """The server answered with an HTTP error status (``status``)."""
+
+    def __init__(self, message: str, *, status: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class TransportError(EndpointError):
+    """The server could not be reached, or did not answer in time (worth trying again)."""
+
+
+def retryable(error: EndpointError) -> bool:
+    """Whether ``error`` may pass if the request is sent again: no connection, a timeout, or a
+    status of :data:`RETRYABLE_STATUSES` (a 4xx such as 400 or 401 fails the same way again)."""
+    if isinstance(error, HTTPStatusError):
+        return error.status in RETRYABLE_STATUSES
+    return isinstance(error, TransportError)
+
+
+AUTH_SCHEMES = ("auto", "digest", "basic")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A user name and password for HTTP authentication. ``scheme``: ``auto`` (what the
+    server's 401 challenge asks for, Digest preferred), ``digest`` or ``basic``."""
+
+    user: str
+    password: str = field(repr=False)
+    scheme: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.scheme not in AUTH_SCHEMES:
+            raise UsageError(
+                f"unknown authentication scheme {self.scheme!r}",
+                hint="use --auth " + ", --auth ".join(AUTH_SCHEMES),
+            )
+
+
+def netrc_credentials(
+    path: str | Path, host: str, user: str | None = None
+) -> tuple[str, str] | None:
+    """The (login, password) a netrc file gives for ``host`` (or its ``default`` entry), None
+    when it has none (or names another login than ``user``), or the file does not exist. A
+    malformed file is a :class:`UsageError` naming it."""
+    import netrc
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        entry = netrc.netrc(str(path)).authenticators(host)
+    except (netrc.NetrcParseError, OSError) as exc:
+        raise UsageError(f"{path}: cannot read this netrc file: {exc}") from None
+    if entry is None:
+        return None
+    login, _account, password = entry
+    if password is None or (user is not None and login and login != user):
+        return None
+    return (login or user or ""), password
+
+
+def _httpx_auth(credentials: Credentials | None) -> Any:
+    import httpx
+
+    if credentials is None:
+        return None
+    if credentials.scheme == "digest":
+        return httpx.DigestAuth(credentials.user, credentials.password)
+    if credentials.scheme == "basic":
+        return httpx.BasicAuth(credentials.user, credentials.password)
+    return _AutoAuth(credentials.user, credentials.password)
+
+
+def _challenge_schemes(headers: Any) -> list[str]:
+    """The auth schemes the WWW-Authenticate headers of a 401 offer, lower case, in order."""
+    out = []
+    for value in headers.get_list("www-authenticate"):
+        value = re.sub(r'"(?:[^"\\]|\\.)*"', '""', value)  # commas inside quotes are no separators
+        for part in value.split(","):
+            m = re.match(r"\s*([A-Za-z][\w.+-]*)(?:\s|$)", part)
+            if m:
+                out.append(m.group(1).lower())
+    return out
+
+
+def _make_auto_auth() -> Any:
+    import httpx
+
+    class AutoAuth(httpx.Auth):
+        """Send the request as is; on a 401, answer the challenge the server made (Digest
+        if offered, else Basic), and keep that scheme for the next requests."""
+
+        def __init__(self, user: str, password: str) -> None:
+            self.digest = httpx.DigestAuth(user, password)
+            self.basic = httpx.BasicAuth(user, password)
+            self.chosen: Any = None
+
+        def auth_flow(self, request: Any) -> Any:
+            if self.chosen is not None:
+                yield from self.chosen.auth_flow(request)
+                return
+            response = yield request
+            if response.status_code != 401:
+                return
+            schemes = _challenge_schemes(response.headers)
+            if "digest" in schemes:
+                self.chosen = self.digest
+            elif "basic" in schemes:
+                self.chosen = self.basic
+            else:
+                return
+            yield from self.chosen.auth_flow(request)
+
+    return AutoAuth
+
+
+def _AutoAuth(user: str, password: str) -> Any:  # a class made lazily (httpx)
+    global _AUTO_AUTH
+    if _AUTO_AUTH is None:
+        _AUTO_AUTH = _make_auto_auth()
+    return _AUTO_AUTH(user, password)
+
+
+_AUTO_AUTH: Any = None
+
 
 @contextlib.contextmanager
 def limits(*, max_bytes: int | None = None, follow_redirects: bool | None = None) -> Iterator[None]:
@@ -88,6 +230,7 @@ class EndpointResponse:
     status: int
     media_type: str
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -115,17 +258,25 @@ def request(
     content: bytes | Iterable[bytes] | None = None,
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     total: bool = False,
     max_bytes: int | None = None,
     follow_redirects: bool | None = None,
+    auth: Credentials | None = None,
+    session: Session | None = None,
 ) -> EndpointResponse:
-    """Send one HTTP request; return the 2xx answer or raise :class:`EndpointError`.
+    """Send one HTTP request; return the 2xx answer or raise :class:`EndpointError`
+    (:class:`HTTPStatusError` for an HTTP error status, :class:`TransportError` when the
+    server cannot be reached or does not answer in time).
 
     ``timeout`` (seconds) bounds connecting and each wait for data, and with ``total`` the
     whole exchange. An answer of more than ``max_bytes`` is refused as soon as it is known
     (its Content-Length, or the bytes read so far); a redirect is refused unless
-    ``follow_redirects``. Both default to the current :func:`limits`.
+    ``follow_redirects``. Both default to the current :func:`limits`. ``data`` is sent as an
+    URL-encoded form. ``auth`` answers a 401 challenge (a body to send again must then be
+    bytes, not an iterable). With a ``session`` (see :func:`session`) the connection and the
+    credentials of the session are used.
     """
     import httpx
 
@@ -135,30 +286,54 @@ def request(
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
     deadline = time.monotonic() + timeout if total else None
     try:
-        with (
-            httpx.Client(
-                timeout=httpx.Timeout(timeout),
-                follow_redirects=follow,
-                transport=_transport(deadline),
-            ) as client,
-            client.stream(method, url, content=content, headers=all_headers, params=params) as resp,
-        ):
+        with contextlib.ExitStack() as stack:
+            if session is not None:
+                client = session.client
+            else:
+                client = stack.enter_context(
+                    httpx.Client(
+                        timeout=httpx.Timeout(timeout),
+                        transport=_transport(deadline),
+                    )
+                )
+            kwargs: dict[str, Any] = {"follow_redirects": follow, "timeout": timeout}
+            if auth is not None:
+                kwargs["auth"] = _httpx_auth(auth)
+            resp = stack.enter_context(
+                client.stream(
+                    method,
+                    url,
+                    content=content,
+                    data=data,
+                    headers=all_headers,
+                    params=params,
+                    **kwargs,
+                )
+            )
             if 300 <= resp.status_code < 400:
-                raise EndpointError(
+                raise HTTPStatusError(
                     f"{url} redirects (HTTP {resp.status_code}) to "
                     f"{resp.headers.get('location', '?')}: not followed",
+                    status=resp.status_code,
                     hint="add --follow-redirects to follow it, or use the URL it names",
                 )
             body = _read_capped(resp, url, cap, deadline, timeout)
     except httpx.TimeoutException:
         whole = " (the deadline of the whole request)" if total else ""
-        raise EndpointError(
+        raise TransportError(
             f"{url}: no answer within {timeout:g} s{whole}", hint="raise --timeout"
         ) from None
     except httpx.ConnectError as exc:
-        raise EndpointError(f"cannot connect to {url}: {_reason(exc)}") from None
+        raise TransportError(f"cannot connect to {url}: {_reason(exc)}") from None
     except httpx.TooManyRedirects as exc:
         raise EndpointError(f"{url}: {_reason(exc)}") from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise TransportError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
+    except httpx.StreamConsumed:
+        raise EndpointError(
+            f"{url} asked for credentials after a streamed body was sent: it cannot be sent again",
+            hint="send the data in chunks (cica-ld load does)",
+        ) from None
     except httpx.HTTPError as exc:
         raise EndpointError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
     except (httpx.InvalidURL, ValueError) as exc:  # a URL httpx refuses
@@ -166,13 +341,47 @@ def request(
     media_type = resp.headers.get("content-type", "").split(";")[0].strip().lower()
     if resp.status_code >= 400:
         message = server_message(body, media_type)
-        raise EndpointError(
+        hint = None
+        if resp.status_code == 401:
+            hint = (
+                "give --user (the password from $CICA_LD_PASSWORD, a netrc file or the prompt)"
+                if auth is None and (session is None or session.auth is None)
+                else "check the user name and password (and --auth)"
+            )
+        raise HTTPStatusError(
             f"{url} answered HTTP {resp.status_code} {resp.reason_phrase}"
-            + (f": {message}" if message else "")
+            + (f": {message}" if message else ""),
+            status=resp.status_code,
+            hint=hint,
         )
     return EndpointResponse(
-        url=str(resp.url), status=resp.status_code, media_type=media_type, content=body
+        url=str(resp.url),
+        status=resp.status_code,
+        media_type=media_type,
+        content=body,
+        headers={k.lower(): v for k, v in resp.headers.items()},
     )
+
+
+class Session:
+    """One HTTP connection pool (and set of credentials) for many requests to a server: pass
+    it as ``session=`` to :func:`request`. Made by :func:`session`."""
+
+    def __init__(self, client: Any, auth: Credentials | None) -> None:
+        self.client = client
+        self.auth = auth
+
+
+@contextlib.contextmanager
+def session(
+    *, timeout: float = DEFAULT_TIMEOUT, auth: Credentials | None = None
+) -> Iterator[Session]:
+    """A :class:`Session` for the block: kept-alive connections, and ``auth`` answered once
+    per server (a Digest nonce is reused), not once per request."""
+    import httpx
+
+    with httpx.Client(timeout=httpx.Timeout(timeout), auth=_httpx_auth(auth)) as client:
+        yield Session(client, auth)
 
 
 def _too_large(url: str, cap: int) -> EndpointError:
@@ -296,16 +505,28 @@ def server_message(content: bytes, media_type: str = "") -> str:
 def sparql_query(
     url: str, query: str, *, accept: str, timeout: float = DEFAULT_TIMEOUT
 ) -> EndpointResponse:
-    """POST ``query`` as ``application/sparql-query`` (SPARQL 1.1 Protocol) with ``Accept``;
-    ``timeout`` is the deadline of the whole exchange."""
-    return request(
+    """POST ``query`` URL-encoded (SPARQL 1.1 Protocol, ``query=...``) with ``Accept``;
+    ``timeout`` is the deadline of the whole exchange. Parameters in ``url`` (such as
+    ``default-graph-uri``) go along. An answer the server says it cut short (Virtuoso's
+    ``X-SPARQL-MaxRows`` header, sent when ``ResultSetMaxRows`` truncated it) is refused:
+    partial results would pass for whole ones."""
+    response = request(
         "POST",
         url,
-        content=query.encode("utf-8"),
-        headers={"Content-Type": f"{SPARQL_QUERY}; charset=utf-8", "Accept": accept},
+        data={"query": query},
+        headers={"Accept": accept},
         timeout=timeout,
         total=True,
     )
+    cut = response.headers.get("x-sparql-maxrows")
+    if cut is not None:
+        raise EndpointError(
+            f"{url} cut its answer at {cut} rows (X-SPARQL-MaxRows): the results are "
+            "incomplete, not used",
+            hint="raise the server's limit (Virtuoso: ResultSetMaxRows in the [SPARQL] section "
+            "of virtuoso.ini), or ask for fewer rows (LIMIT)",
+        )
+    return response
 
 
 _RESULT_TYPES = {

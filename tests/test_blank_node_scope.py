@@ -49,7 +49,7 @@ def test_validator_loader_keeps_labels_apart(tmp_path: Path, ext: str) -> None:
 @pytest.mark.parametrize("ext", sorted(FILES))
 def test_graph_store_upload_keeps_labels_apart(tmp_path: Path, ext: str) -> None:
     files = graphstore.check_files([(p, dataset.format_for(p)) for p in _write_pair(tmp_path, ext)])
-    body = b"".join(graphstore.ntriples_chunks(files))
+    body = b"".join(graphstore._serialize(c) for c in graphstore.chunks(files))
     triples = list(pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.N_TRIPLES))
     assert len(triples) == 2
     assert len(_subjects(triples)) == 2

@@ -158,8 +158,8 @@ def test_load_reads_jsonld_with_the_context_map(monkeypatch: pytest.MonkeyPatch)
     class Response:
         status = 204
 
-    def request(method: str, url: str, *, content: Any, **kwargs: Any) -> Response:
-        sent.append(b"".join(content))
+    def request(method: str, url: str, *, content: bytes, **kwargs: Any) -> Response:
+        sent.append(content)  # one chunk per request (the people graph is one chunk)
         return Response()
 
     monkeypatch.setattr("cica_ld.endpoint.request", request)

@@ -1,7 +1,10 @@
 """Validation of data that lives in a SPARQL store: ``cica_ld.shacl.validate_endpoint`` and
-``cica-ld validate --endpoint``, against a real ``oxigraph serve`` on loopback (no mocks).
+``cica-ld validate --endpoint``, against a real ``oxigraph serve`` and a real Virtuoso
+(``virtuoso-t``, skipped with a reason when absent) on loopback (no mocks).
 
-Data goes into the server through its Graph Store endpoint (``/store``); the engine reads it
+Data goes into the server through its Graph Store endpoint (Oxigraph's ``/store``, its default
+graph; Virtuoso's ``/sparql-graph-crud-auth`` with Digest authentication, a graph of the test's
+own, named to the queries by the endpoint URL's ``default-graph-uri``); the engine reads it
 back with SPARQL SELECT queries only. Results must equal those of the embedded engine on the
 same data, and the conforming repository data must conform.
 """
@@ -16,7 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, OxigraphServer, free_port
+from conftest import (
+    ROOT,
+    VIRTUOSO_PASSWORD,
+    VIRTUOSO_USER,
+    OxigraphServer,
+    VirtuosoServer,
+    free_port,
+)
 from typer.testing import CliRunner
 
 from cica_ld import dataset
@@ -38,6 +48,60 @@ def shapes_and_ontology():
     shapes = _store(dataset.bundled_files("shapes"))
     ontology = _store([p for p in dataset.bundled_files("ontology") if p.suffix == ".ttl"])
     return shapes, ontology
+
+
+class Remote:
+    """A store the tests put data into and validate through its SPARQL endpoint."""
+
+    def __init__(self, server: OxigraphServer | VirtuosoServer) -> None:
+        self.server = server
+        self.graph: str | None = None
+        if isinstance(server, VirtuosoServer):
+            import uuid
+
+            self.graph = f"http://example.org/graph/{uuid.uuid4()}"
+
+    @property
+    def query_url(self) -> str:
+        if isinstance(self.server, VirtuosoServer):
+            assert self.graph is not None
+            return self.server.query_url_for(self.graph)
+        return self.server.query_url
+
+    def put(self, files: list[Path]) -> None:
+        if isinstance(self.server, VirtuosoServer):
+            from cica_ld import graphstore
+            from cica_ld.endpoint import Credentials
+
+            graphstore.upload(
+                self.server.store_url,
+                [(f, dataset.format_for(f)) for f in files],
+                graph=self.graph,
+                replace=True,
+                auth=Credentials(VIRTUOSO_USER, VIRTUOSO_PASSWORD),
+            )
+        else:
+            put(self.server, files)
+
+
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def remote(request: pytest.FixtureRequest) -> Remote:
+    if request.param == "oxigraph":
+        return Remote(request.getfixturevalue("oxigraph_server"))
+    request.applymarker(VIRTUOSO_EXISTS)
+    return Remote(request.getfixturevalue("virtuoso_server"))
+
+
+#: Measured with Virtuoso 7.2.5 (Debian 12): the engine's sh:class checks put EXISTS inside
+#: BIND(COALESCE(...)), which Virtuoso refuses (HTTP 500, "Virtuoso 37000 Error SQ074"; it
+#: takes EXISTS only as a FILTER); on the generated broken data the queries run but report
+#: extra sh:in (InConstraintComponent) results for conforming values. Both are in the SHACL
+#: engine's queries (cica_ld/shacl/engine.py). Strict: the day they pass, this test says so.
+VIRTUOSO_EXISTS = pytest.mark.xfail(
+    strict=True,
+    reason="Virtuoso 7.2 refuses EXISTS inside BIND/COALESCE (SQ074) and answers the engine's "
+    "sh:in checks differently: the SHACL engine's queries need a Virtuoso-compatible form",
+)
 
 
 def put(server: OxigraphServer, files: list[Path]) -> None:
@@ -72,39 +136,37 @@ def broken(tmp_path: Path) -> tuple[Path, list[dict]]:
     return generated(str(tmp_path))
 
 
-def test_repository_data_conforms_at_the_endpoint(oxigraph_server: OxigraphServer) -> None:
-    put(oxigraph_server, dataset.bundled_files("data"))
+def test_repository_data_conforms_at_the_endpoint(remote: Remote) -> None:
+    remote.put(dataset.bundled_files("data"))
     shapes, ontology = shapes_and_ontology()
-    assert validate_endpoint(oxigraph_server.query_url, shapes, ontology) == []
+    assert validate_endpoint(remote.query_url, shapes, ontology) == []
 
 
 def test_broken_data_gives_the_same_results_as_the_embedded_store(
-    oxigraph_server: OxigraphServer, broken: tuple[Path, list[dict]]
+    remote: Remote, broken: tuple[Path, list[dict]]
 ) -> None:
     path, defects = broken
-    put(oxigraph_server, [path])
+    remote.put([path])
     shapes, ontology = shapes_and_ontology()
-    remote = {r.key() for r in validate_endpoint(oxigraph_server.query_url, shapes, ontology)}
+    there = {r.key() for r in validate_endpoint(remote.query_url, shapes, ontology)}
     local = {r.key() for r in validate(_store([path]), shapes, ontology)}
-    assert remote == local
+    assert there == local
     assert {(f"<{d['focus']}>", f"<{d['shape']}>") for d in defects} <= {
-        (k[0], k[1]) for k in remote
+        (k[0], k[1]) for k in there
     }
 
 
 def test_cli_validate_endpoint_exit_codes_and_json(
-    oxigraph_server: OxigraphServer, broken: tuple[Path, list[dict]]
+    remote: Remote, broken: tuple[Path, list[dict]]
 ) -> None:
     runner = CliRunner()
-    put(oxigraph_server, dataset.bundled_files("data"))
-    ok = runner.invoke(app, ["validate", "--endpoint", oxigraph_server.query_url])
+    remote.put(dataset.bundled_files("data"))
+    ok = runner.invoke(app, ["validate", "--endpoint", remote.query_url])
     assert ok.exit_code == 0, ok.output
 
     path, defects = broken
-    put(oxigraph_server, [path])
-    bad = runner.invoke(
-        app, ["validate", "--endpoint", oxigraph_server.query_url, "--format", "json"]
-    )
+    remote.put([path])
+    bad = runner.invoke(app, ["validate", "--endpoint", remote.query_url, "--format", "json"])
     assert bad.exit_code == 1, bad.output
     doc = json.loads(bad.stdout)
     text = json.dumps(doc)

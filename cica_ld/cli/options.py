@@ -80,6 +80,25 @@ ContextMapOpt = Annotated[
         show_default=False,
     ),
 ]
+UserOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--user",
+        "-u",
+        help="User name for a server that asks for one. The password is never an option: it "
+        "comes from $CICA_LD_PASSWORD, else the netrc file ($NETRC or ~/.netrc), else a hidden "
+        "prompt on a terminal.",
+        show_default=False,
+    ),
+]
+AuthOpt = Annotated[
+    str,
+    typer.Option(
+        "--auth",
+        help="HTTP authentication: auto (what the server's 401 asks for, Digest preferred), "
+        "digest or basic.",
+    ),
+]
 
 
 def endpoint_limits(max_response: float, follow_redirects: bool) -> AbstractContextManager[None]:
