@@ -1894,9 +1894,11 @@ def _query_problems(
 def empty_property_shapes(store: pyoxigraph.Store) -> list[tuple[str, str]]:
     """(shape, value) for every ``sh:property [ ]``: a value of sh:property that is a blank node
     with no triple at all about it. It is no shape (no sh:path, no constraint: it checks
-    nothing), and both engines ignore it (pySHACL does; the native engine skips it, see
-    :mod:`cica_ld.shacl.shapes`). A blank node with constraints but no sh:path stays an error:
-    it would silently check nothing of what its author wrote."""
+    nothing), and both engines ignore it (the native engine skips it, see
+    :mod:`cica_ld.shacl.shapes`; pySHACL 0.40.1 would fail on it, so the adapter leaves it out
+    of pySHACL's copy, see :func:`_drop_empty_property_shapes`). A blank node with
+    constraints but no sh:path stays an error: it would silently check nothing of what its
+    author wrote."""
     import pyoxigraph
 
     out = []

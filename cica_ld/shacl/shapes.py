@@ -395,8 +395,8 @@ class ShapesGraph:
                 except ShapesError as exc:
                     raise ShapesError(f"sh:{name}: {exc.detail}", shape=node) from None
                 sh.lists.setdefault(name, []).append(members)
-        # sh:property [ ] (a blank node with no triple about it) is no shape: ignored, as
-        # pySHACL does (cica_ld.validation.empty_property_shapes warns about it)
+        # sh:property [ ] (a blank node with no triple about it) is no shape: ignored
+        # (cica_ld.validation.empty_property_shapes warns about it)
         sh.properties = [p for p in g.objects(node, SH + "property") if not self._empty_blank(p)]
         for c in g.objects(node, SH + "sparql"):
             sh.sparql.append(self._sparql(c, node))
