@@ -136,7 +136,8 @@ class ReportWarning:
     """Something the run did not check (or an engine's warning), for stderr and the reports.
 
     ``kind``: ``empty-data``, ``empty-shapes``, ``no-targets``, ``untargeted-shapes``,
-    ``no-focus-nodes`` or ``engine``; ``shapes`` the readable names of the shapes concerned.
+    ``no-focus-nodes``, ``empty-property-shape`` or ``engine``; ``shapes`` the readable names
+    of the shapes concerned.
     """
 
     kind: str
@@ -540,7 +541,7 @@ def validate(
     )
     if progress is not None:
         progress.stage("checking the shapes graph")
-    check_shapes_graph(shapes_graph, rules=rules)
+    shapes_warnings = check_shapes_graph(shapes_graph, rules=rules)
     shapes_prefixes = FilePrefixes(shapes_graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(shapes_graph.specs))
@@ -628,7 +629,7 @@ def validate(
         prefixes=MappingProxyType(prefixes),
         seconds=time.perf_counter() - started,
         coverage=coverage,
-        warnings=(*warnings, *engine_warnings),
+        warnings=(*shapes_warnings, *warnings, *engine_warnings),
         fail_on_empty=fail_on_empty,
     )
 
@@ -1195,6 +1196,7 @@ def _run_pyshacl(
         for name, ns in (prefixes or {}).items():
             data_g.bind(name, ns, override=True, replace=True)
         shapes_g, shape_ids = _to_rdflib(shapes)
+        _drop_empty_property_shapes(shapes_g)
         onto_g = _to_rdflib(ontology)[0] if ontology is not None else None
         vocabulary = _vocabulary_terms(onto_g, data_g) if onto_g is not None else set()
         _conforms, report, _text = pyshacl.validate(
@@ -1233,6 +1235,18 @@ def _run_pyshacl(
             f"pySHACL could not validate: {_one_line(str(report))[:300]}", hint=_PYSHACL_HINT
         )
     return data_g, data_ids, shape_ids, report, vocabulary
+
+
+def _drop_empty_property_shapes(shapes_g: rdflib.Graph) -> None:
+    """Remove each ``sh:property [ ]`` (see :func:`empty_property_shapes`) from pySHACL's copy
+    of the shapes: pySHACL 0.40.1 loads them but fails (ReportableRuntimeError, "not a
+    well-formed SHACL PropertyShape") as soon as their shape has a focus node."""
+    import rdflib
+
+    prop = rdflib.URIRef(SH + "property")
+    for s, o in list(shapes_g.subject_objects(prop)):
+        if isinstance(o, rdflib.BNode) and next(shapes_g.predicate_objects(o), None) is None:
+            shapes_g.remove((s, prop, o))
 
 
 def _vocabulary_terms(onto_g: rdflib.Graph, data_g: rdflib.Graph) -> set[Any]:
@@ -1626,6 +1640,8 @@ def _shape_problems(
 
     Lit, BN, NN = pyoxigraph.Literal, pyoxigraph.BlankNode, pyoxigraph.NamedNode
     props = g.spo.get(shape, {})
+    if as_property and not props and shape.startswith("_:"):
+        return  # sh:property [ ]: no shape at all, ignored with a warning (see check_shapes_graph)
     types = {str(t) for t in g.values(shape, RDF + "type")}
     paths = g.values(shape, SH + "path")
     if len(paths) > 1:
@@ -1875,13 +1891,36 @@ def _query_problems(
         pass
 
 
-def check_shapes_graph(graph: LoadedGraph, *, rules: bool = False) -> None:
+def empty_property_shapes(store: pyoxigraph.Store) -> list[tuple[str, str]]:
+    """(shape, value) for every ``sh:property [ ]``: a value of sh:property that is a blank node
+    with no triple at all about it. It is no shape (no sh:path, no constraint: it checks
+    nothing), and both engines ignore it (the native engine skips it, see
+    :mod:`cica_ld.shacl.shapes`; pySHACL 0.40.1 would fail on it, so the adapter leaves it out
+    of pySHACL's copy, see :func:`_drop_empty_property_shapes`). A blank node with
+    constraints but no sh:path stays an error: it would silently check nothing of what its
+    author wrote."""
+    import pyoxigraph
+
+    out = []
+    for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(SH + "property"), None):
+        o = q.object
+        if (
+            isinstance(o, pyoxigraph.BlankNode)
+            and next(iter(store.quads_for_pattern(o, None, None)), None) is None
+        ):
+            out.append((str(q.subject), str(o)))
+    return sorted(set(out))
+
+
+def check_shapes_graph(graph: LoadedGraph, *, rules: bool = False) -> list[ReportWarning]:
     """Raise :class:`ShapesGraphError` if the shapes graph breaks a syntax rule of SHACL or uses
     a SHACL-AF feature that is not run (``rules``: whether sh:rule is), each problem located at
-    the shape it is about."""
+    the shape it is about. Returns the warnings about what is ignored: each empty
+    ``sh:property [ ]`` (:func:`empty_property_shapes`), located (file:line) where it is
+    written."""
     problems = shapes_graph_problems(graph.store, FilePrefixes(graph), rules=rules)
     if not problems:
-        return
+        return _empty_property_warnings(graph)
     prefixes = dict(WELL_KNOWN_PREFIXES)
     prefixes.update(file_prefixes(graph.specs))
     names = shape_names({s for s, _ in problems}, graph.store, prefixes)
@@ -1895,6 +1934,30 @@ def check_shapes_graph(graph: LoadedGraph, *, rules: bool = False) -> None:
     located = [(f"{names.get(s, s)}: {why}", where.get(s)) for s, why in problems]
     located.sort(key=lambda p: (p[1] is None, p[1] or Location(""), p[0]))
     raise ShapesGraphError(located)
+
+
+def _empty_property_warnings(graph: LoadedGraph) -> list[ReportWarning]:
+    empty = empty_property_shapes(graph.store)
+    if not empty:
+        return []
+    prefixes = dict(WELL_KNOWN_PREFIXES)
+    prefixes.update(file_prefixes(graph.specs))
+    names = shape_names({s for s, _ in empty}, graph.store, prefixes)
+    where = graph.locator().locate({t for pair in empty for t in pair})
+    out = []
+    for shape, value in empty:
+        loc = where.get(value) or where.get(shape)
+        at = f"{loc}: " if loc is not None else ""
+        name = names.get(shape, shape)
+        out.append(
+            ReportWarning(
+                "empty-property-shape",
+                f"{at}{name}: an empty sh:property [ ] (no sh:path, no constraint) checks "
+                "nothing: ignored",
+                (name,),
+            )
+        )
+    return out
 
 
 def _use_location(graph: LoadedGraph, anchor: str, prefix: str) -> str | None:
@@ -2061,6 +2124,13 @@ def _all_shapes(g: _Graph) -> list[str]:
                     found[str(m)] = None
     not_shapes = {str(o) for o in g.objects(SH + "parameter")}
     not_shapes |= set(g.subjects(SH + "parameter"))  # constraint components
+    # sh:property [ ]: ignored (see empty_property_shapes), unless something else makes it one
+    other_refs = {str(o) for p in _SHAPE_REFS if p != "property" for o in g.objects(SH + p)}
+    not_shapes |= {
+        str(o)
+        for o in g.objects(SH + "property")
+        if isinstance(o, pyoxigraph.BlankNode) and str(o) not in g.spo and str(o) not in other_refs
+    }
     return [s for s in found if s not in not_shapes]
 
 

@@ -45,17 +45,12 @@ def description_file(description: list[Any], tmp_path_factory: pytest.TempPathFa
 
 
 def _patched(name: str, folder: Path) -> Path:
-    """A vendored shapes file as the test reads it: its empty ``sh:property [ ]`` (no path, no
-    constraint: ill-formed SHACL that checks nothing, refused by cica-ld) left out, and the
-    DCAT-AP 3 datatype of dcat:byteSize (xsd:nonNegativeInteger, as releases/3.0.1's SHACL
-    has it) for the xsd:decimal these 2.1.1-era files still ask."""
+    """A vendored shapes file as the test reads it: as written (its empty ``sh:property [ ]``
+    too, which cica-ld ignores with a warning), but for the DCAT-AP 3 datatype of
+    dcat:byteSize (xsd:nonNegativeInteger, as releases/3.0.1's SHACL has it) for the
+    xsd:decimal these 2.1.1-era files still ask."""
     g = pyoxigraph.Store()
     g.load(path=str(DCAT_AP / name), format=pyoxigraph.RdfFormat.TURTLE)
-    prop = pyoxigraph.NamedNode(SH + "property")
-    for q in list(g.quads_for_pattern(None, prop, None, None)):
-        o = q.object
-        if isinstance(o, pyoxigraph.BlankNode) and not list(g.quads_for_pattern(o, None, None)):
-            g.remove(q)
     datatype = pyoxigraph.NamedNode(SH + "datatype")
     path = pyoxigraph.NamedNode(SH + "path")
     for q in list(g.quads_for_pattern(None, path, pyoxigraph.NamedNode(DCAT + "byteSize"))):
@@ -93,11 +88,15 @@ def test_mandatory_and_range_shapes_conform(
     )
     assert report.results == ()
     assert report.coverage is not None and report.coverage.focus_nodes >= 10
+    # the files' empty sh:property [ ] are read as written: ignored, each with a warning
+    empty = [w for w in report.warnings if w.kind == "empty-property-shape"]
+    assert empty and all("an empty sh:property [ ]" in w.message for w in empty)
 
 
 def test_pyshacl_itself_agrees(description_file: Path, shapes: dict[str, Path]) -> None:
     import pyshacl
     import rdflib
+    from pyshacl.errors import ReportableRuntimeError
 
     data = rdflib.Graph()
     for path in _data(description_file):
@@ -105,6 +104,14 @@ def test_pyshacl_itself_agrees(description_file: Path, shapes: dict[str, Path]) 
     sg = rdflib.Graph()
     for name in ("shapes", "range"):
         sg.parse(shapes[name], format="turtle")
+    # pySHACL 0.40.1 itself fails on the empty sh:property [ ] of a targeted shape (why
+    # cica-ld's adapter leaves them out of the shapes it gives pySHACL, with a warning)
+    with pytest.raises(ReportableRuntimeError, match="not a well-formed SHACL PropertyShape"):
+        pyshacl.validate(data, shacl_graph=sg, allow_warnings=False)
+    prop = rdflib.URIRef(SH + "property")
+    for s, o in list(sg.subject_objects(prop)):
+        if isinstance(o, rdflib.BNode) and not list(sg.predicate_objects(o)):
+            sg.remove((s, prop, o))
     conforms, _, text = pyshacl.validate(data, shacl_graph=sg, allow_warnings=False)
     assert conforms, text
 

@@ -352,6 +352,13 @@ class ShapesGraph:
             self._shapes[node] = found
         return found
 
+    def _empty_blank(self, node: str) -> bool:
+        """Whether ``node`` is a blank node with no triple about it (``[ ]``)."""
+        if not node.startswith("_:"):
+            return False
+        store = self.graph.store
+        return next(iter(store.quads_for_pattern(self.graph.term(node), None, None)), None) is None
+
     def _read(self, node: str) -> Shape:
         g = self.graph
         sh = Shape(node=node)
@@ -388,7 +395,9 @@ class ShapesGraph:
                 except ShapesError as exc:
                     raise ShapesError(f"sh:{name}: {exc.detail}", shape=node) from None
                 sh.lists.setdefault(name, []).append(members)
-        sh.properties = g.objects(node, SH + "property")
+        # sh:property [ ] (a blank node with no triple about it) is no shape: ignored
+        # (cica_ld.validation.empty_property_shapes warns about it)
+        sh.properties = [p for p in g.objects(node, SH + "property") if not self._empty_blank(p)]
         for c in g.objects(node, SH + "sparql"):
             sh.sparql.append(self._sparql(c, node))
         self._check(sh)
