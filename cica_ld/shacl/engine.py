@@ -688,11 +688,10 @@ class Engine:
         if name == "class":
             classes = [c for c in self.subclasses(value) if c.startswith("<")]
             if len(classes) == 1:
-                data = f"EXISTS {{ {v} {RDF_TYPE} {classes[0]} }}"
+                data = _exists(f"{v} {RDF_TYPE} {classes[0]}")
             else:
-                data = (
-                    f"EXISTS {{ {v} {RDF_TYPE} ?__cica_t . "
-                    f"FILTER(?__cica_t IN ({', '.join(classes)})) }}"
+                data = _exists(
+                    f"{v} {RDF_TYPE} ?__cica_t . FILTER(?__cica_t IN ({', '.join(classes)}))"
                 )
             extra = self._ontology_instances(classes)
             if extra:
@@ -724,7 +723,7 @@ class Engine:
             terms = [m for m in members if not m.startswith("_:")]
             if not terms:
                 return "false"
-            return "(" + " || ".join(f"sameTerm({v}, {t})" for t in terms) + ")"
+            return "(" + " || ".join(_same_term(v, t) for t in terms) + ")"
         if name == "languageIn":
             tags = [_string(literal_value(m)) for m in members]
             if not tags:
@@ -768,7 +767,7 @@ class Engine:
             for value in shape.params.get(name, []):
                 parts.append(self.value_expr(shape, name, value, v))
         for value in shape.params.get("hasValue", []):
-            parts.append(f"sameTerm({v}, {value})")
+            parts.append(_same_term(v, value))
         for name in ("node", "not"):
             skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
@@ -793,7 +792,7 @@ class Engine:
     def _closed_ok(self, shape: Shape, v: str) -> str:
         allowed = self._closed_allowed(shape)
         filt = f"FILTER(?__cica_cp NOT IN ({', '.join(allowed)}))" if allowed else ""
-        return f"NOT EXISTS {{ {v} ?__cica_cp ?__cica_co . {filt} }}"
+        return f"!{_exists(f'{v} ?__cica_cp ?__cica_co . {filt}')}"
 
     def _closed_allowed(self, shape: Shape) -> list[str]:
         allowed: set[str] = set()
@@ -1028,7 +1027,7 @@ class Engine:
                     checks.append((component(name), expr, tuple(members)))
         if not shape.is_property:
             for value in shape.params.get("hasValue", []):
-                checks.append(("hasValue-node", f"sameTerm(?value, {value})", value))
+                checks.append(("hasValue-node", _same_term("?value", value), value))
         return checks
 
     def _value_level(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
@@ -1038,7 +1037,8 @@ class Engine:
         binds = "\n".join(
             f"BIND(COALESCE({expr}, false) AS ?k{i})" for i, (_c, expr, _p) in enumerate(checks)
         )
-        failing = " || ".join(f"!?k{i}" for i in range(len(checks)))
+        # ``?k = false``, not ``!?k``: with FILTER(!?k), Virtuoso 7.2 projects ?k negated
+        failing = " || ".join(f"?k{i} = false" for i in range(len(checks)))
         names = [f"k{i}" for i in range(len(checks))]
         query = (
             f"SELECT DISTINCT ?this ?value {' '.join('?' + n for n in names)} WHERE {{\n"
@@ -1049,7 +1049,7 @@ class Engine:
             if f is None:
                 continue
             for i, ((comp, _expr, param), flag) in enumerate(zip(checks, row[2:], strict=True)):
-                if flag != TRUE:
+                if not _flag(flag):
                     if comp == "hasValue-node":
                         yield Hit(f, component("hasValue"), param=param)
                     else:
@@ -1494,6 +1494,29 @@ def _without(pattern: str, path: str | None) -> str:
 
 def _mentions(text: str, name: str) -> bool:
     return any(t.kind == "var" and t.var_name == name for t in sparql_text.tokenize(text))
+
+
+def _exists(pattern: str) -> str:
+    """``EXISTS { pattern }`` as an expression that may be an operand of ``||``/``&&``:
+    Virtuoso 7.2 refuses an EXISTS there (error SQ074) but takes it as the condition of IF."""
+    return f"IF(EXISTS {{ {pattern} }}, true, false)"
+
+
+def _same_term(v: str, term: str) -> str:
+    """True when ``v`` is the RDF term ``term``. For an IRI, ``=`` (RDFterm-equal: false, never
+    an error, against any other term): Virtuoso 7.2 has ``sameTerm(?v, <iri>)`` unbound
+    outside FILTER; for a literal, ``sameTerm`` (``=`` would compare values)."""
+    if term.startswith("<"):
+        return f"({v} = {term})"
+    return f"sameTerm({v}, {term})"
+
+
+def _flag(term: str | None) -> bool:
+    """A projected boolean flag: ``true`` (Virtuoso answers booleans as the integers 1/0)."""
+    return term == TRUE or term == _ONE
+
+
+_ONE = f'"1"^^<{XSD}integer>'
 
 
 def _string(value: str) -> str:
