@@ -1381,7 +1381,10 @@ class Engine:
             # repeated focus nodes only repeat solutions, unless the query aggregates
             pattern = focus.pattern if analysis.aggregates else focus.bag
             small = self.focus_size(focus) < SMALL_FOCUS
-            query = sparql_text.join_query(text, pattern, restrict_exists=small)
+            # a remote store may be Virtuoso: no FILTER reading outer variables in an OPTIONAL
+            query = sparql_text.join_query(
+                text, pattern, restrict_exists=small, lift_filters=self.backend.local
+            )
             rows = self._user_select(query, wanted)
         elif analysis.mode == "lateral" and self.backend.local:
             rows = self._user_select(sparql_text.lateral_query(text, focus.pattern), wanted)
@@ -1513,7 +1516,7 @@ def _same_term(v: str, term: str) -> str:
 
 def _flag(term: str | None) -> bool:
     """A projected boolean flag: ``true`` (Virtuoso answers booleans as the integers 1/0)."""
-    return term == TRUE or term == _ONE
+    return term in (TRUE, _ONE)
 
 
 _ONE = f'"1"^^<{XSD}integer>'
