@@ -88,20 +88,7 @@ class Remote:
 def remote(request: pytest.FixtureRequest) -> Remote:
     if request.param == "oxigraph":
         return Remote(request.getfixturevalue("oxigraph_server"))
-    request.applymarker(VIRTUOSO_EXISTS)
     return Remote(request.getfixturevalue("virtuoso_server"))
-
-
-#: Measured with Virtuoso 7.2.5 (Debian 12): the engine's sh:class checks put EXISTS inside
-#: BIND(COALESCE(...)), which Virtuoso refuses (HTTP 500, "Virtuoso 37000 Error SQ074"; it
-#: takes EXISTS only as a FILTER); on the generated broken data the queries run but report
-#: extra sh:in (InConstraintComponent) results for conforming values. Both are in the SHACL
-#: engine's queries (cica_ld/shacl/engine.py). Strict: the day they pass, this test says so.
-VIRTUOSO_EXISTS = pytest.mark.xfail(
-    strict=True,
-    reason="Virtuoso 7.2 refuses EXISTS inside BIND/COALESCE (SQ074) and answers the engine's "
-    "sh:in checks differently: the SHACL engine's queries need a Virtuoso-compatible form",
-)
 
 
 def put(server: OxigraphServer, files: list[Path]) -> None:
