@@ -723,7 +723,7 @@ class Engine:
             terms = [m for m in members if not m.startswith("_:")]
             if not terms:
                 return "false"
-            return "(" + " || ".join(_same_term(v, t) for t in terms) + ")"
+            return "(" + " || ".join(self.same_term(v, t) for t in terms) + ")"
         if name == "languageIn":
             tags = [_string(literal_value(m)) for m in members]
             if not tags:
@@ -731,6 +731,26 @@ class Engine:
             matches = " || ".join(f"langMatches(lang({v}), {t})" for t in tags)
             return f"COALESCE(isLiteral({v}) && ({matches}), false)"
         raise AssertionError(name)
+
+    def same_term(self, v: str, term: str) -> str:
+        """True when ``v`` is the RDF term ``term`` (an IRI or a literal in N-Triples syntax).
+
+        An IRI is compared with ``=`` (RDFterm-equal: for an IRI the same as sameTerm, and
+        false, never an error, against any other term): Virtuoso 7.2 leaves
+        ``sameTerm(?v, <iri>)`` unbound outside a FILTER. A literal is compared with sameTerm
+        in the embedded store; at an endpoint, a literal without a language tag is compared
+        by its datatype and lexical form (the same test), since Virtuoso's sameTerm is false
+        for a simple or typed literal and the identical constant."""
+        if term.startswith("<"):
+            return f"({v} = {term})"
+        if self.backend.local or not is_literal(term):
+            return f"sameTerm({v}, {term})"
+        lit = to_term(term)
+        if getattr(lit, "language", None):
+            return f"sameTerm({v}, {term})"
+        datatype = lit.datatype.value  # type: ignore[attr-defined]
+        lexical = _string(lit.value)  # type: ignore[attr-defined]
+        return f"(isLiteral({v}) && datatype({v}) = <{datatype}> && STR({v}) = {lexical})"
 
     def conforms_expr(self, node: str, v: str) -> str | None:
         """A SPARQL expression true when ``v`` conforms to the shape ``node``, if the shape is
@@ -767,7 +787,7 @@ class Engine:
             for value in shape.params.get(name, []):
                 parts.append(self.value_expr(shape, name, value, v))
         for value in shape.params.get("hasValue", []):
-            parts.append(_same_term(v, value))
+            parts.append(self.same_term(v, value))
         for name in ("node", "not"):
             skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
@@ -1027,7 +1047,7 @@ class Engine:
                     checks.append((component(name), expr, tuple(members)))
         if not shape.is_property:
             for value in shape.params.get("hasValue", []):
-                checks.append(("hasValue-node", _same_term("?value", value), value))
+                checks.append(("hasValue-node", self.same_term("?value", value), value))
         return checks
 
     def _value_level(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
@@ -1503,15 +1523,6 @@ def _exists(pattern: str) -> str:
     """``EXISTS { pattern }`` as an expression that may be an operand of ``||``/``&&``:
     Virtuoso 7.2 refuses an EXISTS there (error SQ074) but takes it as the condition of IF."""
     return f"IF(EXISTS {{ {pattern} }}, true, false)"
-
-
-def _same_term(v: str, term: str) -> str:
-    """True when ``v`` is the RDF term ``term``. For an IRI, ``=`` (RDFterm-equal: false, never
-    an error, against any other term): Virtuoso 7.2 has ``sameTerm(?v, <iri>)`` unbound
-    outside FILTER; for a literal, ``sameTerm`` (``=`` would compare values)."""
-    if term.startswith("<"):
-        return f"({v} = {term})"
-    return f"sameTerm({v}, {term})"
 
 
 def _flag(term: str | None) -> bool:
