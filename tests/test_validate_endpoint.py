@@ -213,7 +213,7 @@ def test_query_forms_stores_disagree_on_give_the_embedded_results(remote: Remote
 
 
 #: Why validation at an endpoint cannot see literals as written (measured: oxigraph serve
-#: 0.4 and Virtuoso 7.2.5); the embedded store keeps them as written (cica_ld/lexical.py).
+#: 0.5.13 and Virtuoso 7.2.5); the embedded store keeps them as written (cica_ld/lexical.py).
 CANONICAL = {
     "oxigraph": "oxigraph serve stores a literal as its value (oxigraph#526): "
     '"0200"^^xsd:integer is 200, 200.0 is "200"^^xsd:decimal, "1"^^xsd:boolean is true, so the '
