@@ -688,11 +688,10 @@ class Engine:
         if name == "class":
             classes = [c for c in self.subclasses(value) if c.startswith("<")]
             if len(classes) == 1:
-                data = f"EXISTS {{ {v} {RDF_TYPE} {classes[0]} }}"
+                data = _exists(f"{v} {RDF_TYPE} {classes[0]}")
             else:
-                data = (
-                    f"EXISTS {{ {v} {RDF_TYPE} ?__cica_t . "
-                    f"FILTER(?__cica_t IN ({', '.join(classes)})) }}"
+                data = _exists(
+                    f"{v} {RDF_TYPE} ?__cica_t . FILTER(?__cica_t IN ({', '.join(classes)}))"
                 )
             extra = self._ontology_instances(classes)
             if extra:
@@ -724,7 +723,7 @@ class Engine:
             terms = [m for m in members if not m.startswith("_:")]
             if not terms:
                 return "false"
-            return "(" + " || ".join(f"sameTerm({v}, {t})" for t in terms) + ")"
+            return "(" + " || ".join(self.same_term(v, t) for t in terms) + ")"
         if name == "languageIn":
             tags = [_string(literal_value(m)) for m in members]
             if not tags:
@@ -732,6 +731,26 @@ class Engine:
             matches = " || ".join(f"langMatches(lang({v}), {t})" for t in tags)
             return f"COALESCE(isLiteral({v}) && ({matches}), false)"
         raise AssertionError(name)
+
+    def same_term(self, v: str, term: str) -> str:
+        """True when ``v`` is the RDF term ``term`` (an IRI or a literal in N-Triples syntax).
+
+        An IRI is compared with ``=`` (RDFterm-equal: for an IRI the same as sameTerm, and
+        false, never an error, against any other term): Virtuoso 7.2 leaves
+        ``sameTerm(?v, <iri>)`` unbound outside a FILTER. A literal is compared with sameTerm
+        in the embedded store; at an endpoint, a literal without a language tag is compared
+        by its datatype and lexical form (the same test), since Virtuoso's sameTerm is false
+        for a simple or typed literal and the identical constant."""
+        if term.startswith("<"):
+            return f"({v} = {term})"
+        if self.backend.local or not is_literal(term):
+            return f"sameTerm({v}, {term})"
+        lit = to_term(term)
+        if getattr(lit, "language", None):
+            return f"sameTerm({v}, {term})"
+        datatype = lit.datatype.value  # type: ignore[attr-defined]
+        lexical = _string(lit.value)  # type: ignore[attr-defined]
+        return f"(isLiteral({v}) && datatype({v}) = <{datatype}> && STR({v}) = {lexical})"
 
     def conforms_expr(self, node: str, v: str) -> str | None:
         """A SPARQL expression true when ``v`` conforms to the shape ``node``, if the shape is
@@ -768,7 +787,7 @@ class Engine:
             for value in shape.params.get(name, []):
                 parts.append(self.value_expr(shape, name, value, v))
         for value in shape.params.get("hasValue", []):
-            parts.append(f"sameTerm({v}, {value})")
+            parts.append(self.same_term(v, value))
         for name in ("node", "not"):
             skipped = self._skipped(shape.node, name)
             for ref in shape.params.get(name, []):
@@ -793,7 +812,7 @@ class Engine:
     def _closed_ok(self, shape: Shape, v: str) -> str:
         allowed = self._closed_allowed(shape)
         filt = f"FILTER(?__cica_cp NOT IN ({', '.join(allowed)}))" if allowed else ""
-        return f"NOT EXISTS {{ {v} ?__cica_cp ?__cica_co . {filt} }}"
+        return f"!{_exists(f'{v} ?__cica_cp ?__cica_co . {filt}')}"
 
     def _closed_allowed(self, shape: Shape) -> list[str]:
         allowed: set[str] = set()
@@ -1028,7 +1047,7 @@ class Engine:
                     checks.append((component(name), expr, tuple(members)))
         if not shape.is_property:
             for value in shape.params.get("hasValue", []):
-                checks.append(("hasValue-node", f"sameTerm(?value, {value})", value))
+                checks.append(("hasValue-node", self.same_term("?value", value), value))
         return checks
 
     def _value_level(self, shape: Shape, focus: Focus) -> Iterator[Hit]:
@@ -1038,7 +1057,8 @@ class Engine:
         binds = "\n".join(
             f"BIND(COALESCE({expr}, false) AS ?k{i})" for i, (_c, expr, _p) in enumerate(checks)
         )
-        failing = " || ".join(f"!?k{i}" for i in range(len(checks)))
+        # ``?k = false``, not ``!?k``: with FILTER(!?k), Virtuoso 7.2 projects ?k negated
+        failing = " || ".join(f"?k{i} = false" for i in range(len(checks)))
         names = [f"k{i}" for i in range(len(checks))]
         query = (
             f"SELECT DISTINCT ?this ?value {' '.join('?' + n for n in names)} WHERE {{\n"
@@ -1049,7 +1069,7 @@ class Engine:
             if f is None:
                 continue
             for i, ((comp, _expr, param), flag) in enumerate(zip(checks, row[2:], strict=True)):
-                if flag != TRUE:
+                if not _flag(flag):
                     if comp == "hasValue-node":
                         yield Hit(f, component("hasValue"), param=param)
                     else:
@@ -1381,7 +1401,10 @@ class Engine:
             # repeated focus nodes only repeat solutions, unless the query aggregates
             pattern = focus.pattern if analysis.aggregates else focus.bag
             small = self.focus_size(focus) < SMALL_FOCUS
-            query = sparql_text.join_query(text, pattern, restrict_exists=small)
+            # a remote store may be Virtuoso: no FILTER reading outer variables in an OPTIONAL
+            query = sparql_text.join_query(
+                text, pattern, restrict_exists=small, lift_filters=self.backend.local
+            )
             rows = self._user_select(query, wanted)
         elif analysis.mode == "lateral" and self.backend.local:
             rows = self._user_select(sparql_text.lateral_query(text, focus.pattern), wanted)
@@ -1494,6 +1517,20 @@ def _without(pattern: str, path: str | None) -> str:
 
 def _mentions(text: str, name: str) -> bool:
     return any(t.kind == "var" and t.var_name == name for t in sparql_text.tokenize(text))
+
+
+def _exists(pattern: str) -> str:
+    """``EXISTS { pattern }`` as an expression that may be an operand of ``||``/``&&``:
+    Virtuoso 7.2 refuses an EXISTS there (error SQ074) but takes it as the condition of IF."""
+    return f"IF(EXISTS {{ {pattern} }}, true, false)"
+
+
+def _flag(term: str | None) -> bool:
+    """A projected boolean flag: ``true`` (Virtuoso answers booleans as the integers 1/0)."""
+    return term in (TRUE, _ONE)
+
+
+_ONE = f'"1"^^<{XSD}integer>'
 
 
 def _string(value: str) -> str:

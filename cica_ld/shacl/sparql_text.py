@@ -802,13 +802,19 @@ class _Fresh:
 
 
 def join_query(
-    text: str, focus_pattern: str, *, optimise: bool = True, restrict_exists: bool = False
+    text: str,
+    focus_pattern: str,
+    *,
+    optimise: bool = True,
+    restrict_exists: bool = False,
+    lift_filters: bool = True,
 ) -> str:
     """The query joined with the focus nodes: ``focus_pattern`` (a group pattern binding
     ``?this``) is placed first in the top-level group, ``$x`` is written ``?x``, ``?this`` is
     projected, and (``optimise``) the top-level group is rewritten by :func:`decorrelate`
     (``restrict_exists``: decorrelated EXISTS bodies that share ``?this`` are joined with the
-    focus pattern too; worth it when there are few focus nodes)."""
+    focus pattern too; worth it when there are few focus nodes; ``lift_filters``: see
+    :func:`decorrelate`)."""
     text = rename_variables(text)
     query, _tokens = parse(text)
     body = (
@@ -818,6 +824,7 @@ def join_query(
             tokenize(text),
             {"this"},
             focus=focus_pattern if restrict_exists else None,
+            lift_filters=lift_filters,
         )
         if optimise
         else None
@@ -858,12 +865,16 @@ def decorrelate(
     extra_bound: set[str],
     *,
     focus: str | None = None,
+    lift_filters: bool = True,
 ) -> str | None:
     """The body of ``group`` (without its braces) rewritten for a planner without statistics,
     or ``None`` when nothing changes. ``tokens``: all tokens of ``text``; ``extra_bound``:
     variables bound in every solution besides the group's own triples (``?this``); ``focus``:
     the pattern binding ``?this`` in every solution (repeated inside a decorrelated EXISTS body
-    that shares ``?this``, so the body is evaluated for the focus nodes only)."""
+    that shares ``?this``, so the body is evaluated for the focus nodes only);
+    ``lift_filters``: a NOT EXISTS body whose FILTERs read outer variables may become a left
+    join whose condition reads them (False keeps such a NOT EXISTS as written: Virtuoso 7.2
+    evaluates the FILTER of an OPTIONAL without the outer solution's variables)."""
     fresh = _Fresh(f"__cica_f{group.start}_")
     changed = False
     parts: list[str] = []
@@ -878,7 +889,9 @@ def decorrelate(
                 changed = True
                 continue
         if el.kind == "filter" and el.expr is not None and el.expr.exists:
-            new_text, opts, filters = _rewrite_filter(text, el, bound, tokens, fresh, focus)
+            new_text, opts, filters = _rewrite_filter(
+                text, el, bound, tokens, fresh, focus, lift_filters=lift_filters
+            )
             if new_text is not None:
                 changed = True
                 if new_text:
@@ -961,6 +974,8 @@ def _rewrite_filter(
     tokens: list[Token],
     fresh: _Fresh,
     focus: str | None = None,
+    *,
+    lift_filters: bool = True,
 ) -> tuple[str | None, list[str], list[str]]:
     """Decorrelate the EXISTS forms of a top-level FILTER.
 
@@ -981,7 +996,9 @@ def _rewrite_filter(
             and _strip_brackets(text, c_start, c_end) == (c_exists[0].start, c_exists[0].end)
         )
         if whole:
-            rewritten = _not_exists_as_left_join(text, c_exists[0], tokens, fresh, focus)
+            rewritten = _not_exists_as_left_join(
+                text, c_exists[0], tokens, fresh, focus, lift_filters=lift_filters
+            )
             if rewritten is not None:
                 opt, flag = rewritten
                 opts.append(opt)
@@ -992,7 +1009,9 @@ def _rewrite_filter(
         piece = text[c_start:c_end]
         replacements: list[tuple[int, int, str]] = []
         for ex in c_exists:
-            flagged = _exists_as_flag(text, ex, bound, tokens, fresh, focus)
+            flagged = _exists_as_flag(
+                text, ex, bound, tokens, fresh, focus, lift_filters=lift_filters
+            )
             if flagged is None:
                 continue
             opt, flag = flagged
@@ -1082,7 +1101,13 @@ def _pattern_count(group: Group) -> int:
 
 
 def _not_exists_as_left_join(
-    text: str, ex: Exists, tokens: list[Token], fresh: _Fresh, focus: str | None = None
+    text: str,
+    ex: Exists,
+    tokens: list[Token],
+    fresh: _Fresh,
+    focus: str | None = None,
+    *,
+    lift_filters: bool = True,
 ) -> tuple[str, str] | None:
     """``FILTER NOT EXISTS { P }`` as ``OPTIONAL { { SELECT DISTINCT ... (1 AS ?flag) WHERE
     { P' } } FILTER(lifted) }`` + ``FILTER(!BOUND(?flag))``.
@@ -1117,7 +1142,7 @@ def _not_exists_as_left_join(
         if el.kind == "subselect":
             return None
         rest.append(el)
-    if not rest:
+    if not rest or (lifted and not lift_filters):
         return None
     lifted_vars: set[str] = set()
     for el in lifted:
@@ -1135,7 +1160,7 @@ def _not_exists_as_left_join(
         # only the focus nodes can match: evaluate the body for them alone
         inner_body = f"{focus}\n{inner_body}"
     else:
-        better = decorrelate(text, inner_group, tokens, set())
+        better = decorrelate(text, inner_group, tokens, set(), lift_filters=lift_filters)
         if better is not None:
             inner_body = better
     proj = " ".join(f"?{v}" for v in projected)
@@ -1155,6 +1180,8 @@ def _exists_as_flag(
     tokens: list[Token],
     fresh: _Fresh,
     focus: str | None = None,
+    *,
+    lift_filters: bool = True,
 ) -> tuple[str, str] | None:
     """``[NOT] EXISTS { P }`` inside a FILTER expression as ``[!]BOUND(?flag)`` with
     ``OPTIONAL { SELECT DISTINCT <shared> (1 AS ?flag) WHERE { P } }`` appended to the group.
@@ -1177,7 +1204,7 @@ def _exists_as_flag(
     if focus is not None and "this" in shared:
         inner_body = f"{focus}\n{text[body.start + 1 : body.end - 1]}"
     else:
-        inner_body = decorrelate(text, body, tokens, set())
+        inner_body = decorrelate(text, body, tokens, set(), lift_filters=lift_filters)
         if inner_body is None:
             inner_body = text[body.start + 1 : body.end - 1]
     proj = " ".join(f"?{v}" for v in sorted(shared))
