@@ -1394,17 +1394,7 @@ def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
 
     def role(m: Any, link: str, other_prop: str, other_link: str) -> None:
         describe(m)
-        for r in g.objects(m, ORG + "role"):
-            name = g.label(r.value) if isinstance(r, pyoxigraph.NamedNode) else None
-            if name:
-                add(m, "roleName", lit(name))
-        interval = g.objects(m, ORG + "memberDuring")
-        if interval:
-            begin, end = g.when(interval[0])
-            if begin and not begin.startswith(("between", "by", "from")):
-                add(m, "startDate", lit(begin))
-            if end and not end.startswith(("between", "by", "from")):
-                add(m, "endDate", lit(end))
+        _role_details(g, add, lit, m)
         for other in g.objects(m, other_prop):
             add(m, other_link, other)
             describe(other)
