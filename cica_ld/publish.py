@@ -2828,6 +2828,21 @@ class PublishResult:
     kept: tuple[str, ...] = ()
 
 
+def _version_docs(store: pyoxigraph.Store | None, base_iri: str, folder: str) -> list[str]:
+    """The site paths under ``folder`` of the ``owl:versionIRI``s ``store`` states."""
+    import pyoxigraph
+
+    if store is None:
+        return []
+    return sorted(
+        rel
+        for q in store.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
+        if isinstance(q.object, pyoxigraph.NamedNode)
+        for rel in [resource_path(q.object.value, base_iri)]
+        if rel is not None and rel.startswith(folder)
+    )
+
+
 def build_site(
     store: pyoxigraph.Store,
     *,
@@ -2867,30 +2882,10 @@ def build_site(
     files: dict[str, bytes] = {}
     docs = site_resources(store, base_iri)
     special = {"index", "ontology", "shapes", "dataset"}
-    # the vocabulary's version IRI (ontology/0.1.0) gets the vocabulary documents too
-    version_docs = sorted(
-        rel
-        for q in (
-            vocabulary.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
-            if vocabulary is not None
-            else ()
-        )
-        if isinstance(q.object, pyoxigraph.NamedNode)
-        for rel in [resource_path(q.object.value, base_iri)]
-        if rel is not None and rel.startswith("ontology/")
-    )
-    # so does the shapes' version IRI (shapes/0.1.0) get the shapes documents
-    shape_version_docs = sorted(
-        rel
-        for q in (
-            shapes.quads_for_pattern(None, pyoxigraph.NamedNode(OWL + "versionIRI"), None, None)
-            if shapes is not None
-            else ()
-        )
-        if isinstance(q.object, pyoxigraph.NamedNode)
-        for rel in [resource_path(q.object.value, base_iri)]
-        if rel is not None and rel.startswith("shapes/")
-    )
+    # the version IRIs (ontology/0.1.0, shapes/0.1.0) get the vocabulary's and the shapes'
+    # documents too
+    version_docs = _version_docs(vocabulary, base_iri, "ontology/")
+    shape_version_docs = _version_docs(shapes, base_iri, "shapes/")
     index_docs = index_documents(store, base_iri, site=site)
     has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
