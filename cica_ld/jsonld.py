@@ -78,6 +78,12 @@ def bundled_documents() -> dict[str, dict[str, Any]]:
     return {CONTEXT_URL: ctx, "http://" + CONTEXT_URL.removeprefix("https://"): ctx}
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_documents_read_only() -> dict[str, dict[str, Any]]:
+    """:func:`bundled_documents` parsed once, for callers that only read them."""
+    return bundled_documents()
+
+
 def served_documents(
     context_map: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -1098,7 +1104,7 @@ def _keyword_aliases(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ids, types = ["@id"], ["@type"]
     ctx = doc.get("@context") if isinstance(doc, dict) else None
-    served = bundled_documents() if documents is None else documents
+    served = _bundled_documents_read_only() if documents is None else documents
     for c in ctx if isinstance(ctx, list) else [ctx]:
         if isinstance(c, str) and isinstance(served.get(c), dict):
             c = served[c].get("@context")
