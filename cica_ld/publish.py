@@ -756,10 +756,13 @@ def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> li
 
 
 def _serialize(triples: Sequence[Any], fmt: str, *, site: SiteInfo | None = None) -> bytes:
+    return export_document(_quads(triples), fmt, site=site)
+
+
+def _quads(triples: Sequence[Any]) -> list[Any]:
     import pyoxigraph
 
-    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return export_document(quads, fmt, site=site)
+    return [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
 
 
 def export_document(
@@ -3048,8 +3051,9 @@ def resource_files(
         store,
         document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
     )
+    quads = _quads(triples)
     for suffix, fmt in RESOURCE_DOCS.items():
-        out.append((f"{rel}{suffix}", _serialize(triples, fmt, site=site)))
+        out.append((f"{rel}{suffix}", export_document(quads, fmt, site=site)))
     return out
 
 

@@ -167,7 +167,11 @@ def publish_streamed(
     real, given = folder.real, folder.given
     items = plan.resource_items()
     if jobs is None:
-        jobs = default_jobs() if len(items) >= MIN_PARALLEL else 1
+        from cica_ld import limits
+
+        # CICA_LD_MAX_MEMORY bounds one process's memory: with it, the pages render here
+        small = len(items) < MIN_PARALLEL or limits.current().memory is not None
+        jobs = 1 if small else default_jobs()
     jobs = max(1, min(jobs, -(-len(items) // chunk)))
     if "fork" not in multiprocessing.get_all_start_methods():
         jobs = 1
