@@ -238,7 +238,8 @@ class RefusingLoader:
     """
 
     def __init__(self, documents: Mapping[str, dict[str, Any]] | None = None) -> None:
-        self.documents = dict(bundled_documents() if documents is None else documents)
+        # served as deep copies (below): the bundled ones can be the shared parsed copy
+        self.documents = dict(_bundled_documents_read_only() if documents is None else documents)
         self.refused: list[str] = []
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -651,15 +651,16 @@ def index_documents(
     *,
     site: SiteInfo = CICA_SITE,
     page_size: int | None = None,
+    docs: Mapping[str, list[str]] | None = None,
 ) -> list[list[str]]:
     """The resources the root document lists, in pages of ``page_size``: every IRI under
     ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
     the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted.
     It reads the whole store (seconds at a million triples): compute it once and pass it as
     ``listing`` to :func:`index_graph`, :func:`index_page_graph` and
-    :func:`render_index_page_html`."""
+    :func:`render_index_page_html`. ``docs``: :func:`site_resources` if already found."""
     page_size = INDEX_PAGE_SIZE if page_size is None else page_size
-    docs = site_resources(store, base_iri)
+    docs = site_resources(store, base_iri) if docs is None else docs
     vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
     listed = sorted(
         base_iri + rel
@@ -1492,8 +1493,24 @@ def script_json(doc: Any) -> str:
     """JSON text that can sit inside ``<script>``: ``<``, ``>`` and ``&`` escaped."""
     from cica_ld.jsonld import canonical_order
 
-    text = json.dumps(canonical_order(doc), indent=1, ensure_ascii=False)
+    text = _indent_1(canonical_order(doc))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+_INDENT = re.compile(r"^((?:  )+)", re.MULTILINE)
+
+
+def _indent_1(doc: Any) -> str:
+    """``json.dumps(doc, indent=1, ensure_ascii=False)``, written by orjson: its 2-space
+    indented text with each line's indent halved (a JSON string holds no raw newline, so
+    every line break is the layout's)."""
+    import orjson
+
+    try:
+        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:  # what orjson does not write (an integer past 64 bits): json does
+        return json.dumps(doc, indent=1, ensure_ascii=False)
+    return _INDENT.sub(lambda m: " " * (len(m.group(1)) // 2), text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1644,14 +1661,16 @@ def render_index_html(
     description: str | None = None,
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
+    docs: Mapping[str, list[str]] | None = None,
 ) -> str:
     """The index page: every resource with a page, grouped by class (``title`` and
-    ``description``: the site's unless given)."""
+    ``description``: the site's unless given; ``docs``: :func:`site_resources` if already
+    found)."""
     title = site.title if title is None else title
     description = site.description if description is None else description
     g = _Graph(store, base_iri)
     page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
-    docs = site_resources(store, base_iri)
+    docs = site_resources(store, base_iri) if docs is None else docs
     has_vocabulary, has_shapes = page.has("ontology"), page.has("shapes")
     entries: dict[str, list[dict[str, Any]]] = {}
     for rel, iris in docs.items():
@@ -2980,7 +2999,7 @@ def plan_site(
     # documents too
     version_docs = _version_docs(vocabulary, base_iri, "ontology/")
     shape_version_docs = _version_docs(shapes, base_iri, "shapes/")
-    index_docs = index_documents(store, base_iri, site=site)
+    index_docs = index_documents(store, base_iri, site=site, docs=docs)
     has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
         rel: iris
@@ -3146,9 +3165,9 @@ def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
     # index and the files around it
     yield (
         "index.html",
-        render_index_html(store, base_url, base_iri=base_iri, pages=pages, site=site).encode(
-            "utf-8"
-        ),
+        render_index_html(
+            store, base_url, base_iri=base_iri, pages=pages, site=site, docs=docs
+        ).encode("utf-8"),
     )
     index = search_index(
         store, base_iri=base_iri, pages=pages, site=site, vocabulary=vocabulary, docs=docs
