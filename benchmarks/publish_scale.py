@@ -150,15 +150,28 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--no-record", action="store_true")
     ap.add_argument("--note", default="", help="what else ran on the machine")
+    ap.add_argument(
+        "--checkout",
+        type=Path,
+        default=None,
+        help="run the cica-ld of this copy of the repository (python -m cica_ld with it first "
+        "on PYTHONPATH; e.g. a `git archive` of the commit measured), not the installed one",
+    )
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="publish-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     cli = [str(Path(sys.executable).with_name("cica-ld"))]
-    if not Path(cli[0]).exists():
+    if not Path(cli[0]).exists() or args.checkout is not None:
         cli = [sys.executable, "-m", "cica_ld"]
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    if args.checkout is not None:
+        os.environ["PYTHONPATH"] = str(args.checkout.resolve())
+    commit = (args.checkout / "COMMIT").read_text().strip() if args.checkout else ""
+    commit = (
+        commit
+        or subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+    )
     runs = []
     for size in args.sizes.split(","):
         data = work / f"gen-{size}.ttl"

@@ -1137,10 +1137,23 @@ def _order(
         }
     if isinstance(value, list):
         items = [_order(v, None, ordered, id_keys, first) for v in value]
-        if key in ordered:
+        if key in ordered or len(items) < 2:
             return items
+        ids = [_id_of(v, id_keys) for v in items]
+        if None not in ids and len(set(ids)) == len(ids):
+            # node objects with distinct ids: the id decides (as in _sort_key), no JSON text
+            return [v for _, v in sorted(zip(ids, items, strict=True), key=lambda p: p[0])]
         return sorted(items, key=lambda v: _sort_key(v, id_keys))
     return value
+
+
+def _id_of(value: Any, id_keys: tuple[str, ...]) -> str | None:
+    """The id :func:`_sort_key` sorts a node object by (None: not one with an id)."""
+    if isinstance(value, dict):
+        for k in id_keys:
+            if isinstance(value.get(k), str):
+                return value[k]
+    return None
 
 
 def _sort_key(value: Any, id_keys: tuple[str, ...]) -> tuple[int, str, str]:
