@@ -10,7 +10,7 @@ it), published under the CICA base IRI as ``run.py``'s publish job does. Each ru
 
 - wall time; CPU time (user + system of the process and of its worker processes, which it
   waits for: ``os.wait4``);
-- peak memory of the process tree, sampled every 0.1 s: the sum of the processes' resident
+- peak memory of the process tree, sampled every 0.5 s: the sum of the processes' resident
   sets (RSS: pages the workers share with the parent copy-on-write are counted once per
   process, so this overstates what the tree uses) and the sum of their proportional sets
   (PSS: a shared page split between the processes sharing it); and ``ru_maxrss`` of the
@@ -93,7 +93,7 @@ class Sampler(threading.Thread):
             pss = sum(_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids) / 1024
             self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
             self.procs = max(self.procs, len(pids))
-            self.stop.wait(0.1)
+            self.stop.wait(0.5)
 
 
 def measure(cmd: list[str], timeout: float) -> dict:
