@@ -651,6 +651,23 @@ def _label_triples(store: pyoxigraph.Store, s: Any) -> list[pyoxigraph.Triple]:
 
 #: Resources listed by each of the site's index documents (``index/1``, ``index/2``, ...).
 INDEX_PAGE_SIZE = 1000
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _hydra_collection(base_iri: str, pages: Sequence[Sequence[str]]) -> list[Any]:
+    """The Hydra collection of the resources the index documents list, ``<base>#resources``:
+    a ``hydra:Collection`` with its ``hydra:totalItems``."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    coll = nn(base_iri + "#resources")
+    total = pyoxigraph.Literal(
+        str(sum(len(p) for p in pages)), datatype=nn(XSD + "nonNegativeInteger")
+    )
+    return [
+        pyoxigraph.Triple(coll, nn(RDF_TYPE), nn(HYDRA + "Collection")),
+        pyoxigraph.Triple(coll, nn(HYDRA + "totalItems"), total),
+    ]
 
 
 def index_documents(
@@ -688,7 +705,9 @@ def index_graph(
     """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
     to the dataset description so that a crawler reaches every resource: the dataset
     ``rdfs:seeAlso`` each index document ``<base>index/N`` (see :func:`index_page_graph`),
-    and the vocabulary and shapes documents when the site has them."""
+    and the vocabulary and shapes documents when the site has them; and, for Hydra clients,
+    the collection of those resources (:func:`_hydra_collection`) with its first page as
+    ``hydra:view``."""
     import pyoxigraph
 
     nn = pyoxigraph.NamedNode
@@ -702,6 +721,10 @@ def index_graph(
     )
     for n in range(1, len(pages) + 1):
         out.append(pyoxigraph.Triple(ds, see, nn(f"{base_iri}index/{n}")))
+    out.extend(_hydra_collection(base_iri, pages))
+    if pages:
+        first = nn(f"{base_iri}index/1")
+        out.append(pyoxigraph.Triple(nn(base_iri + "#resources"), nn(HYDRA + "view"), first))
     for name in sorted(site.documented):
         out.append(pyoxigraph.Triple(ds, see, nn(base_iri + name)))
     return sorted(set(out), key=_triple_key)
@@ -718,7 +741,10 @@ def index_page_graph(
 ) -> list[pyoxigraph.Triple] | None:
     """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
     ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
-    :func:`_label_triples`); None past the last page."""
+    :func:`_label_triples`); and in Hydra's terms, a ``hydra:PartialCollectionView`` of the
+    collection (:func:`_hydra_collection`) whose ``hydra:member`` are those resources, with
+    ``hydra:first``, ``hydra:last``, ``hydra:previous`` and ``hydra:next`` to the other index
+    documents. None past the last page."""
     import pyoxigraph
 
     pages = (
@@ -732,8 +758,17 @@ def index_page_graph(
     doc = nn(f"{base_iri}index/{n}")
     see = nn(RDFS + "seeAlso")
     out = [pyoxigraph.Triple(doc, nn(DCT + "isPartOf"), nn(base_iri + "dataset"))]
+    coll = nn(base_iri + "#resources")
+    out.extend(_hydra_collection(base_iri, pages))
+    out.append(pyoxigraph.Triple(coll, nn(HYDRA + "view"), doc))
+    out.append(pyoxigraph.Triple(doc, nn(RDF_TYPE), nn(HYDRA + "PartialCollectionView")))
+    links = {"first": 1, "last": len(pages), "previous": n - 1, "next": n + 1}
+    for rel, m in links.items():
+        if 1 <= m <= len(pages):
+            out.append(pyoxigraph.Triple(doc, nn(HYDRA + rel), nn(f"{base_iri}index/{m}")))
     for iri in pages[n - 1]:
         out.append(pyoxigraph.Triple(doc, see, nn(iri)))
+        out.append(pyoxigraph.Triple(coll, nn(HYDRA + "member"), nn(iri)))
         out.extend(_label_triples(store, nn(iri)))
     return sorted(set(out), key=_triple_key)
 
