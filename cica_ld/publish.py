@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cica_ld import __version__, dates, io, vocabularies
+from cica_ld.dcat_ap import AVAILABILITY, PUBLISHER_TYPE, Publication
 from cica_ld.errors import InputError, UsageError
 from cica_ld.jsonld import BASE_IRI
 
@@ -117,6 +118,16 @@ DEFAULT_DESCRIPTION = (
 #: What the CICA site says about its dataset (schema.org keywords and creator).
 CICA_KEYWORDS = ("CICA", "Asia", "intergovernmental organisation", "W3C ORG", "linked data")
 CICA_CREATOR = "cica-ld developers"
+#: What the project, as the CICA site's publisher, states of its dataset for DCAT-AP (its own
+#: statements, not CICA facts; ``publish --availability`` and ``--publisher-type`` replace
+#: them): the dumps' planned availability is EXPERIMENTAL (the EU table's "available for an
+#: experimental period": the vocabulary is at version 0.1.0 and the dumps change with every
+#: release), and the publisher, the "cica-ld developers", are private individuals (ADMS
+#: PrivateIndividual(s): no company, authority or registered organisation publishes it).
+CICA_PUBLICATION = Publication(
+    availability=AVAILABILITY + "EXPERIMENTAL",
+    publisher_type=PUBLISHER_TYPE + "PrivateIndividual(s)",
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,10 @@ class SiteInfo:
     #: The documentation pages the site has of its own: ``ontology`` (the vocabulary) and
     #: ``shapes`` (:func:`build_site` sets them from what it is given).
     documented: frozenset[str] = frozenset()
+    #: What the publisher states beyond the data (DCAT-AP dates, availability, types,
+    #: geometry of the spatial coverage): the publish options, on the CICA site over
+    #: :data:`CICA_PUBLICATION`.
+    publication: Publication = field(default_factory=Publication)
 
     def dumps(self) -> dict[str, str]:
         """The dump files: name -> export format."""
@@ -187,6 +202,7 @@ CICA_SITE = SiteInfo(
     language="en",
     description_language="en",
     documented=frozenset({"ontology", "shapes"}),
+    publication=CICA_PUBLICATION,
 )
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_~][A-Za-z0-9._~-]*$")
@@ -643,6 +659,23 @@ def _label_triples(store: pyoxigraph.Store, s: Any) -> list[pyoxigraph.Triple]:
 
 #: Resources listed by each of the site's index documents (``index/1``, ``index/2``, ...).
 INDEX_PAGE_SIZE = 1000
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _hydra_collection(base_iri: str, pages: Sequence[Sequence[str]]) -> list[Any]:
+    """The Hydra collection of the resources the index documents list, ``<base>#resources``:
+    a ``hydra:Collection`` with its ``hydra:totalItems``."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    coll = nn(base_iri + "#resources")
+    total = pyoxigraph.Literal(
+        str(sum(len(p) for p in pages)), datatype=nn(XSD + "nonNegativeInteger")
+    )
+    return [
+        pyoxigraph.Triple(coll, nn(RDF_TYPE), nn(HYDRA + "Collection")),
+        pyoxigraph.Triple(coll, nn(HYDRA + "totalItems"), total),
+    ]
 
 
 def index_documents(
@@ -681,7 +714,9 @@ def index_graph(
     """What the root document (the base IRI: ``index.ttl``, ``/`` of ``cica-ld serve``) adds
     to the dataset description so that a crawler reaches every resource: the dataset
     ``rdfs:seeAlso`` each index document ``<base>index/N`` (see :func:`index_page_graph`),
-    and the vocabulary and shapes documents when the site has them."""
+    and the vocabulary and shapes documents when the site has them; and, for Hydra clients,
+    the collection of those resources (:func:`_hydra_collection`) with its first page as
+    ``hydra:view``."""
     import pyoxigraph
 
     nn = pyoxigraph.NamedNode
@@ -695,6 +730,10 @@ def index_graph(
     )
     for n in range(1, len(pages) + 1):
         out.append(pyoxigraph.Triple(ds, see, nn(f"{base_iri}index/{n}")))
+    out.extend(_hydra_collection(base_iri, pages))
+    if pages:
+        first = nn(f"{base_iri}index/1")
+        out.append(pyoxigraph.Triple(nn(base_iri + "#resources"), nn(HYDRA + "view"), first))
     for name in sorted(site.documented):
         out.append(pyoxigraph.Triple(ds, see, nn(base_iri + name)))
     return sorted(set(out), key=_triple_key)
@@ -711,7 +750,10 @@ def index_page_graph(
 ) -> list[pyoxigraph.Triple] | None:
     """Index document ``<base>index/N`` (N from 1): it is ``dcterms:isPartOf`` the dataset,
     ``rdfs:seeAlso`` each resource of its page, with the resource's labels as written (see
-    :func:`_label_triples`); None past the last page."""
+    :func:`_label_triples`); and in Hydra's terms, a ``hydra:PartialCollectionView`` of the
+    collection (:func:`_hydra_collection`) whose ``hydra:member`` are those resources, with
+    ``hydra:first``, ``hydra:last``, ``hydra:previous`` and ``hydra:next`` to the other index
+    documents. None past the last page."""
     import pyoxigraph
 
     pages = (
@@ -725,8 +767,17 @@ def index_page_graph(
     doc = nn(f"{base_iri}index/{n}")
     see = nn(RDFS + "seeAlso")
     out = [pyoxigraph.Triple(doc, nn(DCT + "isPartOf"), nn(base_iri + "dataset"))]
+    coll = nn(base_iri + "#resources")
+    out.extend(_hydra_collection(base_iri, pages))
+    out.append(pyoxigraph.Triple(coll, nn(HYDRA + "view"), doc))
+    out.append(pyoxigraph.Triple(doc, nn(RDF_TYPE), nn(HYDRA + "PartialCollectionView")))
+    links = {"first": 1, "last": len(pages), "previous": n - 1, "next": n + 1}
+    for rel, m in links.items():
+        if 1 <= m <= len(pages):
+            out.append(pyoxigraph.Triple(doc, nn(HYDRA + rel), nn(f"{base_iri}index/{m}")))
     for iri in pages[n - 1]:
         out.append(pyoxigraph.Triple(doc, see, nn(iri)))
+        out.append(pyoxigraph.Triple(coll, nn(HYDRA + "member"), nn(iri)))
         out.extend(_label_triples(store, nn(iri)))
     return sorted(set(out), key=_triple_key)
 
@@ -2349,6 +2400,7 @@ def dataset_description(
     if site.cica:
         add(ds, DCT + "conformsTo", nn(base_iri + "ontology"))
     add(ds, DCAT + "landingPage", nn(base_url + "index.html"))
+    add(nn(base_url + "index.html"), RDF_TYPE, nn(FOAF + "Document"))
     add(ds, FOAF + "homepage", nn(base_url + "index.html"))
     add(ds, VOID + "uriSpace", text(base_iri, None))
     add(ds, VOID + "triples", num(triples))
@@ -2404,9 +2456,164 @@ def dataset_description(
             )
         if license_iri:
             add(node, DCT + "license", nn(license_iri))
+        if site.publication.availability:
+            add(node, DCATAP + "availability", nn(site.publication.availability))
     if site.cica:
         _dcat_ap(add, text, store, ds, base_iri, base_url, license_iri, site)
+        declared: Any = nn(base_iri + "ontology")  # the vocabulary header: the dataset's dates
+        publisher = nn(base_iri + "dataset#publisher")
+        spatial = [nn(p) for p in CICA_SPATIAL]
+        catalog = nn(base_iri + "dataset#catalog")
+    else:
+        own = _dataset_node(_Graph(store))
+        declared = nn(own) if own else None
+        spatial = _own_dcat_ap(add, store, ds, declared, [site.publisher, license_iri])
+        publisher = nn(site.publisher) if site.publisher else None
+        catalog = None
+    _publisher_statements(
+        add, store, site.publication, ds, catalog, declared, publisher, license_iri, spatial
+    )
     return sorted(set(out), key=_triple_key)
+
+
+DCATAP = "http://data.europa.eu/r5r/"
+#: What a site of the user's data repeats in its description of what the data states of its
+#: own dataset node (:func:`user_site`'s): DCAT-AP's recommended properties of a dataset.
+_OWN_DCAT_AP = (
+    DCAT + "contactPoint",
+    DCAT + "keyword",
+    DCAT + "theme",
+    DCT + "spatial",
+    DCT + "temporal",
+    DCT + "language",
+)
+
+
+def _own_dcat_ap(
+    add: Any, store: pyoxigraph.Store, ds: Any, node: Any, described: Sequence[str | None]
+) -> list[Any]:
+    """What the user's data states of its dataset ``node`` (:data:`_OWN_DCAT_AP`), stated of
+    ``ds``, with what the data says of those values, of the publisher and of the licence
+    (``described``): their own triples, and those of the blank nodes they lead to. Returns the
+    spatial coverage (``dct:spatial`` values)."""
+    import pyoxigraph
+
+    nn = pyoxigraph.NamedNode
+    todo: list[Any] = [nn(i) for i in described if i]
+    spatial: list[Any] = []
+    for prop in _OWN_DCAT_AP if node is not None else ():
+        for q in store.quads_for_pattern(node, nn(prop), None, None):
+            add(ds, prop, q.object)
+            if not isinstance(q.object, pyoxigraph.Literal):
+                todo.append(q.object)
+            if prop == DCT + "spatial" and q.object not in spatial:
+                spatial.append(q.object)
+    seen: set[Any] = set()
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        for q in store.quads_for_pattern(s, None, None, None):
+            add(s, q.predicate.value, q.object)
+            if isinstance(q.object, pyoxigraph.BlankNode):
+                todo.append(q.object)
+    return spatial
+
+
+def _declared_date(store: pyoxigraph.Store, node: Any, props: Sequence[str]) -> Any:
+    """The first ``xsd:date`` or ``xsd:dateTime`` the data states of ``node`` by one of
+    ``props`` (in that order; the earliest of several), as written; None without one."""
+    import pyoxigraph
+
+    for prop in props if node is not None else ():
+        found = [
+            q.object
+            for q in store.quads_for_pattern(node, pyoxigraph.NamedNode(prop), None, None)
+            if isinstance(q.object, pyoxigraph.Literal)
+            and q.object.datatype.value in (XSD + "date", XSD + "dateTime")
+        ]
+        if found:
+            return min(found, key=lambda o: o.value)
+    return None
+
+
+def _publisher_statements(
+    add: Any,
+    store: pyoxigraph.Store,
+    pub: Publication,
+    ds: Any,
+    catalog: Any,
+    declared: Any,
+    publisher: Any,
+    license_iri: str | None,
+    spatial: Sequence[Any],
+) -> None:
+    """The DCAT-AP properties the publisher states (``pub``, the publish options) or the data
+    declares of itself (``declared``: the vocabulary header on the CICA site, the data's
+    dataset node on a site of the user's data): the issue and modification dates of the
+    dataset and the catalogue (``--issued``, else the data's ``dcterms:issued``, else its
+    ``dcterms:created``; ``--modified``, else ``dcterms:modified``), the publisher's and the
+    licence's type (``--license-type``, else the type the licence's own text states,
+    :data:`cica_ld.dcat_ap.KNOWN_LICENCE_TYPES`), and the geometry of the spatial coverage
+    (``--spatial-bbox``, ``--spatial-centroid``: of the one ``dct:spatial``, or of a
+    ``dataset#spatial-coverage`` location when the dataset states none). A
+    :class:`UsageError` when an option has nothing to describe."""
+    import pyoxigraph
+
+    from cica_ld import dcat_ap
+
+    nn = pyoxigraph.NamedNode
+
+    def date(value: str | None) -> Any:
+        if value is None:
+            return None
+        dt = XSD + ("dateTime" if dcat_ap.is_datetime(value) else "date")
+        return pyoxigraph.Literal(value, datatype=nn(dt))
+
+    issued = date(pub.issued) or _declared_date(store, declared, (DCT + "issued", DCT + "created"))
+    modified = date(pub.modified) or _declared_date(store, declared, (DCT + "modified",))
+    for node in (ds, catalog):
+        if node is not None and issued is not None:
+            add(node, DCT + "issued", issued)
+        if node is not None and modified is not None:
+            add(node, DCT + "modified", modified)
+    if pub.publisher_type:
+        if publisher is None:
+            raise UsageError(
+                "--publisher-type: the dataset has no publisher to describe (state the "
+                "dct:publisher of the dataset node in the data)"
+            )
+        add(publisher, RDF_TYPE, nn(FOAF + "Agent"))
+        add(publisher, DCT + "type", nn(pub.publisher_type))
+    if pub.license_type and not license_iri:
+        raise UsageError(
+            "--license-type: the dataset has no licence to describe (state the dct:license "
+            "of the dataset node in the data)"
+        )
+    types = pub.license_type or dcat_ap.KNOWN_LICENCE_TYPES.get(license_iri or "", ())
+    for t in types:
+        add(nn(license_iri or ""), RDF_TYPE, nn(DCT + "LicenseDocument"))
+        add(nn(license_iri or ""), DCT + "type", nn(t))
+    if pub.bbox is None and pub.centroid is None:
+        return
+    if len(spatial) > 1:
+        names = ", ".join(str(s) for s in spatial)
+        raise UsageError(
+            f"--spatial-bbox/--spatial-centroid: the dataset has {len(spatial)} spatial "
+            f"coverages ({names}); they describe one"
+        )
+    if spatial:
+        place = spatial[0]
+    else:
+        place = nn(ds.value + "#spatial-coverage")
+        add(ds, DCT + "spatial", place)
+    add(place, RDF_TYPE, nn(DCT + "Location"))
+    wkt = nn(dcat_ap.WKT_LITERAL)
+    if pub.bbox is not None:
+        add(place, DCAT + "bbox", pyoxigraph.Literal(pub.bbox, datatype=wkt))
+    if pub.centroid is not None:
+        add(place, DCAT + "centroid", pyoxigraph.Literal(pub.centroid, datatype=wkt))
 
 
 def _dcat_ap(
@@ -3606,16 +3813,20 @@ def publish(
     progress: Progress | None = None,
     context_map: Mapping[str, Any] | None = None,
     force: bool = False,
+    publication: Mapping[str, Any] | None = None,
     jobs: int | None = None,
     chunk: int | None = None,
 ) -> PublishResult:
     """Load the data, build the site, write it to ``out`` as it is rendered (worker processes
     render the resource pages: ``jobs`` of them, ``chunk`` pages a task; see
     :func:`cica_ld.streaming.publish_streamed`; the same files as :func:`build_site` and
-    :func:`write_site`). ``progress`` is told the stages;
-    ``context_map`` serves remote JSON-LD contexts of the files from local copies; ``force``
-    writes into a non-empty folder that no publish wrote (see :func:`write_site`). ``out`` is
-    checked first (:func:`check_out`): it never is, holds or lies inside an input.
+    :func:`write_site`). ``publication``: the publisher's
+    DCAT-AP statements the options give (:func:`cica_ld.dcat_ap.publication`'s fields), over
+    the site's (:data:`CICA_PUBLICATION` on the CICA site, none on a site of the user's data).
+    ``progress`` is told the stages; ``context_map`` serves remote JSON-LD contexts of the
+    files from local copies; ``force`` writes into a non-empty folder that no publish wrote
+    (see :func:`write_site`). ``out`` is checked first (:func:`check_out`): it never is,
+    holds or lies inside an input.
 
     Without ``data``: the embedded CICA dataset's site (its vocabulary and shapes
     documented, the CICA base IRI, title, context and dump names). With ``data``: a site of
@@ -3678,6 +3889,9 @@ def publish(
         info = dataclasses.replace(
             CICA_SITE, title=title or CICA_SITE.title, name=name or "cica-ld"
         )
+    if publication:
+        stated = dataclasses.replace(info.publication, **publication)
+        info = dataclasses.replace(info, publication=stated)
     if progress is not None:
         progress.stage("building the site")
     plan = plan_site(

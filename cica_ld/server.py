@@ -1792,7 +1792,11 @@ class _Handlers:
         body = self.cache.get(key)
         if body is None:
             site = _site(self.config, pub)
-            index = pub.search_index(self.store, base_iri=self.config.base_iri, site=site)
+            # every resource the site has a page of, the vocabulary's terms too (publish's)
+            vocabulary = _bundled_store("ontology") if "ontology" in site.documented else None
+            index = pub.search_index(
+                self.store, base_iri=self.config.base_iri, site=site, vocabulary=vocabulary
+            )
             files = pub.search_files(index)
             files["search.html"] = pub.render_search_html(
                 self.store,

@@ -233,6 +233,65 @@ def crawl(
     return Crawl(done - set(failed) - other, failed, other)
 
 
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+@dataclass
+class HydraWalk:
+    members: list[str]  # the hydra:member of the collection, page after page
+    views: list[str]  # the pages read, in the order hydra:next gave them
+    total: int  # the collection's hydra:totalItems
+    links: dict[str, dict[str, str]]  # page -> {first, last, previous, next} -> page
+
+
+def hydra_walk(fetch: Callable[[str], Answer], root: str) -> HydraWalk:
+    """A Hydra client: read the root document, take the ``hydra:Collection`` it describes and
+    its ``hydra:view``, then read page after page by ``hydra:next`` only, collecting the
+    collection's ``hydra:member``s and each page's navigation links."""
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+    def read(iri: str) -> list[pyoxigraph.Triple]:
+        answer = fetch(iri)
+        assert answer.status == 200, (iri, answer.status)
+        media = answer.header("content-type").split(";")[0].strip()
+        return list(pyoxigraph.parse(answer.body, format=RDF_MEDIA[media], base_iri=iri))
+
+    top = read(root)
+    (coll,) = {
+        t.subject
+        for t in top
+        if t.predicate.value == rdf_type and t.object.value == HYDRA + "Collection"
+    }
+    (total,) = {
+        int(t.object.value)
+        for t in top
+        if t.subject == coll and t.predicate.value == HYDRA + "totalItems"
+    }
+    (page,) = {
+        t.object.value for t in top if t.subject == coll and t.predicate.value == HYDRA + "view"
+    }
+    walk = HydraWalk([], [], total, {})
+    while page is not None:
+        assert page not in walk.views, f"hydra:next loops back to {page}"
+        walk.views.append(page)
+        triples = read(page)
+        walk.members += [
+            t.object.value
+            for t in triples
+            if t.subject == coll and t.predicate.value == HYDRA + "member"
+        ]
+        links = {
+            t.predicate.value[len(HYDRA) :]: t.object.value
+            for t in triples
+            if t.subject.value == page
+            and t.predicate.value.startswith(HYDRA)
+            and t.predicate.value != HYDRA + "member"
+        }
+        walk.links[page] = links
+        page = links.get("next")
+    return walk
+
+
 def resources(store: pyoxigraph.Store, base_iri: str) -> set[str]:
     """Every document IRI the data has under ``base_iri`` (IRIs used as subject or object, a
     hash IRI counted as its document)."""

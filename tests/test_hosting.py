@@ -19,7 +19,17 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from _hosts import Answer, apache, crawl, get, nginx, resources, serve, served_root
+from _hosts import (
+    Answer,
+    apache,
+    crawl,
+    get,
+    hydra_walk,
+    nginx,
+    resources,
+    serve,
+    served_root,
+)
 from _publish_support import canonical
 from conftest import free_port
 from typer.testing import CliRunner
@@ -255,6 +265,24 @@ def test_a_crawler_through_w3id_and_apache_reaches_every_resource(hosts: Hosts) 
         got = crawl(_over(base, BASE), start, BASE)
         assert want - got.documents == set(), start
         assert got.failed == {}, start
+
+
+@pytest.mark.parametrize("host", ["serve", "w3id"])
+def test_a_hydra_client_reaches_every_listed_resource(hosts: Hosts, host: str) -> None:
+    """A Hydra client (hydra:Collection, hydra:view, hydra:next, hydra:member only) from the
+    root, against serve and the published folder behind w3id's rules in Apache: the members
+    are every resource of the data but the vocabulary (its own document, linked from the
+    root), each once, as many as hydra:totalItems says."""
+    base = hosts.serve if host == "serve" else _host_url(hosts, host)
+    store = dataset.load().store
+    walk = hydra_walk(_over(base, BASE), BASE)
+    assert walk.views == [BASE + "index/1"]
+    assert walk.links[BASE + "index/1"] == {"first": BASE + "index/1", "last": BASE + "index/1"}
+    assert len(walk.members) == len(set(walk.members)) == walk.total
+    assert resources(store, BASE) - set(walk.members) == {
+        BASE + "ontology",
+        BASE + "ontology/0.1.0",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph
 import pytest
-from _hosts import Answer, crawl, resources
+from _hosts import Answer, crawl, hydra_walk, resources
 from _publish_support import canonical
 
 from cica_ld import publish, server
@@ -22,6 +22,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
 SCHEMA = "https://schema.org/"
 nn = pyoxigraph.NamedNode
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +164,40 @@ def test_paged_index_documents_reach_every_resource(
             )
             <= 3
         )
+
+
+def test_a_hydra_client_pages_through_the_index_documents(
+    store: pyoxigraph.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside rdfs:seeAlso and dcterms:isPartOf, the index documents are Hydra partial
+    collection views: from the root's collection and its hydra:view, hydra:next alone walks
+    every page, each with hydra:first/last/previous, and the members are every listed
+    resource, each once, as many as hydra:totalItems says."""
+    monkeypatch.setattr(publish, "INDEX_PAGE_SIZE", 3)
+    site = publish.user_site(store, [LIBRARY])
+    files = publish.build_site(store, base_iri=B, base_url=B, site=site).files
+    listing = [i for page in publish.index_documents(store, B, site=site) for i in page]
+    assert len(listing) == 10
+    walk = hydra_walk(_site_fetch(files), B)
+    pages = [B + f"index/{n}" for n in (1, 2, 3, 4)]
+    assert walk.views == pages
+    assert walk.members == listing and walk.total == 10
+    for n, page in enumerate(pages):
+        want = {"first": pages[0], "last": pages[-1]}
+        if n > 0:
+            want["previous"] = pages[n - 1]
+        if n < len(pages) - 1:
+            want["next"] = pages[n + 1]
+        assert walk.links[page] == want, page
+        typed = pyoxigraph.parse(files[f"index/{n + 1}.ttl"], format=pyoxigraph.RdfFormat.TURTLE)
+        view = nn(publish.HYDRA + "PartialCollectionView")
+        assert pyoxigraph.Quad(nn(page), nn(RDF_TYPE), view) in list(typed)
+    # serve answers the same pages
+    app = server.create_app(store, base_iri=B, workers=0, site=site)
+    r = server.fetch(app, "/index/2", accept="text/turtle")
+    served = pyoxigraph.parse(r.body, format=pyoxigraph.RdfFormat.TURTLE)
+    published = pyoxigraph.parse(files["index/2.ttl"], format=pyoxigraph.RdfFormat.TURTLE)
+    assert canonical(served) == canonical(published)
 
 
 def test_index_documents_served_and_published_agree(store: pyoxigraph.Store) -> None:

@@ -418,3 +418,19 @@ def test_serve_sends_the_styled_404_to_browsers_and_text_to_others() -> None:
         assert "no resource http://example.org/club/nobody" in other.text
     finally:
         client.close()
+
+
+def test_serve_searches_every_resource_of_the_cica_site_vocabulary_terms_too(
+    cica_site: Path,
+) -> None:
+    """serve's index is publish's, item for item: every resource page and every term of the
+    vocabulary page (serve once left the terms out)."""
+    result = CliRunner().invoke(app, ["serve", "--workers", "0", "--get", "/search-index.json"])
+    assert result.exit_code == 0, result.output
+    served = json.loads(result.stdout_bytes)
+    published = _index(cica_site)
+    assert served == published
+    hrefs = {item[1] for item in served["items"]}
+    terms = {h for h in hrefs if h.startswith("ontology.html#")}
+    assert "ontology.html#State" in terms and len(terms) > 20
+    assert "id/kazakhstan.html" in hrefs

@@ -63,6 +63,76 @@ def publish_cmd(
         ),
     ] = None,
     context_map: ContextMapOpt = None,
+    issued: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--issued",
+            help="DCAT-AP: the date the dataset and its catalogue were issued (YYYY-MM-DD or "
+            "YYYY-MM-DDThh:mm:ssZ); default: the dcterms:issued, else dcterms:created, the data "
+            "states of its dataset (without --data: the CICA vocabulary header's).",
+            show_default=False,
+        ),
+    ] = None,
+    modified: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--modified",
+            help="DCAT-AP: the date they were last modified; default: the data's "
+            "dcterms:modified of its dataset (without --data: the vocabulary header's).",
+            show_default=False,
+        ),
+    ] = None,
+    availability: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--availability",
+            help="DCAT-AP: the planned availability of the dumps, a value of the EU table "
+            "http://publications.europa.eu/resource/authority/planned-availability/ "
+            "(available, experimental, stable, temporary) or its IRI (or one of "
+            "http://data.europa.eu/r5r/availability/); default: without --data experimental "
+            "(the project's statement), with --data none.",
+            show_default=False,
+        ),
+    ] = None,
+    publisher_type: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--publisher-type",
+            help="DCAT-AP: the publisher's type, a value of http://purl.org/adms/publishertype/ "
+            "(e.g. NonProfitOrganisation, LocalAuthority) or its IRI; with --data the data must "
+            "name the publisher (dct:publisher of its dataset); default: without --data "
+            "PrivateIndividual(s) (the project's statement), with --data none.",
+            show_default=False,
+        ),
+    ] = None,
+    license_type: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "--license-type",
+            help="DCAT-AP: the licence's type, a value of http://purl.org/adms/licencetype/ "
+            "(e.g. Attribution, ShareAlike-Compatible) or its IRI; repeatable; default: the "
+            "type the licence's text states for the licences cica-ld knows (MIT: Attribution).",
+            show_default=False,
+        ),
+    ] = None,
+    spatial_bbox: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--spatial-bbox",
+            help="DCAT-AP: the bounding box of the dataset's spatial coverage, a WKT polygon in "
+            "WGS 84, longitude first: 'POLYGON((w s, e s, e n, w n, w s))'; of the one "
+            "dct:spatial the dataset has (without --data: Asia), else of a new location.",
+            show_default=False,
+        ),
+    ] = None,
+    spatial_centroid: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--spatial-centroid",
+            help="DCAT-AP: the centroid of the spatial coverage, a WKT point 'POINT(lon lat)'.",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -93,8 +163,17 @@ def publish_cmd(
 
     Example: cica-ld publish --data catalogue.ttl --base-iri https://data.example.org/ --out site
     """
-    from cica_ld import limits, publish
+    from cica_ld import dcat_ap, limits, publish
 
+    stated = dcat_ap.publication(
+        issued=issued,
+        modified=modified,
+        availability=availability,
+        publisher_type=publisher_type,
+        license_type=license_type or (),
+        bbox=spatial_bbox,
+        centroid=spatial_centroid,
+    )
     with limits.guard("publish"), cli_progress() as progress:
         result = publish.publish(
             out,
@@ -107,6 +186,7 @@ def publish_cmd(
             progress=progress,
             context_map=read_context_map(context_map),
             force=force,
+            publication=stated,
             jobs=jobs,
         )
     typer.echo(
