@@ -510,11 +510,22 @@ def _oxigraph_serialize(quads: list[Any], fmt: str, prefixes: Mapping[str, str])
         raise InputError(f"cannot write {fmt}: {exc}") from None
 
 
+#: (prefixes) -> IRI -> the prefix whose namespace starts it (None: none does): what
+#: :func:`_used_prefixes` found before (a publish asks it for every document). Bounded.
+_PREFIX_OF: dict[tuple[tuple[str, str], ...], dict[str, str | None]] = {}
+_PREFIX_CACHE_LIMIT = 200_000
+
+
 def _used_prefixes(quads: Iterable[Any], prefixes: Mapping[str, str]) -> dict[str, str]:
     """The prefixes whose namespace starts at least one IRI of the quads."""
-    namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+    key = tuple(prefixes.items())
+    known = _PREFIX_OF.get(key)
+    if known is None or len(known) > _PREFIX_CACHE_LIMIT:
+        if len(_PREFIX_OF) > 16:
+            _PREFIX_OF.clear()
+        known = _PREFIX_OF[key] = {}
+    namespaces: list[tuple[str, str]] | None = None
     used: dict[str, str] = {}
-    seen: set[str] = set()
     for q in quads:
         for t in (
             q.subject,
@@ -524,13 +535,16 @@ def _used_prefixes(quads: Iterable[Any], prefixes: Mapping[str, str]) -> dict[st
             getattr(q.object, "datatype", None),
         ):
             value = getattr(t, "value", None)
-            if t is None or value is None or t.__class__.__name__ != "NamedNode" or value in seen:
+            if t is None or value is None or t.__class__.__name__ != "NamedNode":
                 continue
-            seen.add(value)
-            for p, ns in namespaces:
-                if value.startswith(ns):
-                    used[p] = ns
-                    break
+            if value in known:
+                p = known[value]
+            else:
+                if namespaces is None:
+                    namespaces = sorted(prefixes.items(), key=lambda kv: -len(kv[1]))
+                p = known[value] = next((p for p, ns in namespaces if value.startswith(ns)), None)
+            if p is not None:
+                used[p] = prefixes[p]
     return {p: used[p] for p in sorted(used)}
 
 

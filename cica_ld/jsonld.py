@@ -78,6 +78,12 @@ def bundled_documents() -> dict[str, dict[str, Any]]:
     return {CONTEXT_URL: ctx, "http://" + CONTEXT_URL.removeprefix("https://"): ctx}
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_documents_read_only() -> dict[str, dict[str, Any]]:
+    """:func:`bundled_documents` parsed once, for callers that only read them."""
+    return bundled_documents()
+
+
 def served_documents(
     context_map: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -232,7 +238,8 @@ class RefusingLoader:
     """
 
     def __init__(self, documents: Mapping[str, dict[str, Any]] | None = None) -> None:
-        self.documents = dict(bundled_documents() if documents is None else documents)
+        # served as deep copies (below): the bundled ones can be the shared parsed copy
+        self.documents = dict(_bundled_documents_read_only() if documents is None else documents)
         self.refused: list[str] = []
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -1098,7 +1105,7 @@ def _keyword_aliases(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ids, types = ["@id"], ["@type"]
     ctx = doc.get("@context") if isinstance(doc, dict) else None
-    served = bundled_documents() if documents is None else documents
+    served = _bundled_documents_read_only() if documents is None else documents
     for c in ctx if isinstance(ctx, list) else [ctx]:
         if isinstance(c, str) and isinstance(served.get(c), dict):
             c = served[c].get("@context")
@@ -1130,10 +1137,23 @@ def _order(
         }
     if isinstance(value, list):
         items = [_order(v, None, ordered, id_keys, first) for v in value]
-        if key in ordered:
+        if key in ordered or len(items) < 2:
             return items
+        ids = [_id_of(v, id_keys) for v in items]
+        if None not in ids and len(set(ids)) == len(ids):
+            # node objects with distinct ids: the id decides (as in _sort_key), no JSON text
+            return [v for _, v in sorted(zip(ids, items, strict=True), key=lambda p: p[0])]
         return sorted(items, key=lambda v: _sort_key(v, id_keys))
     return value
+
+
+def _id_of(value: Any, id_keys: tuple[str, ...]) -> str | None:
+    """The id :func:`_sort_key` sorts a node object by (None: not one with an id)."""
+    if isinstance(value, dict):
+        for k in id_keys:
+            if isinstance(value.get(k), str):
+                return value[k]
+    return None
 
 
 def _sort_key(value: Any, id_keys: tuple[str, ...]) -> tuple[int, str, str]:
@@ -1153,8 +1173,13 @@ def dumps(
 ) -> bytes:
     """Deterministic JSON text: :func:`canonical_order`, 2-space indent, UTF-8."""
     ordered_doc = canonical_order(doc, ordered=ordered, documents=documents)
-    text = json.dumps(ordered_doc, indent=2, ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+    import orjson  # the same text as json.dumps(indent=2, ensure_ascii=False), ~10x faster
+
+    try:
+        return orjson.dumps(ordered_doc, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # what orjson does not write (an integer past 64 bits): json does
+        text = json.dumps(ordered_doc, indent=2, ensure_ascii=False)
+        return (text + "\n").encode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -424,6 +424,14 @@ class _Graph:
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
 
+    def bound_caches(self, limit: int) -> None:
+        """Empty the caches once they hold more than ``limit`` nodes (memory stays bounded
+        when one graph renders many pages)."""
+        if len(self._labels) + len(self._spans) + len(self._temporal) > limit:
+            self._labels.clear()
+            self._spans.clear()
+            self._temporal.clear()
+
     def objects(self, s: Any, p: str) -> list[Any]:
         subject = self.nn(s) if isinstance(s, str) else s
         return sorted(
@@ -676,15 +684,16 @@ def index_documents(
     *,
     site: SiteInfo = CICA_SITE,
     page_size: int | None = None,
+    docs: Mapping[str, list[str]] | None = None,
 ) -> list[list[str]]:
     """The resources the root document lists, in pages of ``page_size``: every IRI under
     ``base_iri`` with a document of its own (as :func:`site_resources` finds them, without
     the site's own documents and hash IRIs, whose document is listed by its own IRI), sorted.
     It reads the whole store (seconds at a million triples): compute it once and pass it as
     ``listing`` to :func:`index_graph`, :func:`index_page_graph` and
-    :func:`render_index_page_html`."""
+    :func:`render_index_page_html`. ``docs``: :func:`site_resources` if already found."""
     page_size = INDEX_PAGE_SIZE if page_size is None else page_size
-    docs = site_resources(store, base_iri)
+    docs = site_resources(store, base_iri) if docs is None else docs
     vocabulary, shapes = "ontology" in site.documented, "shapes" in site.documented
     listed = sorted(
         base_iri + rel
@@ -799,10 +808,13 @@ def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> li
 
 
 def _serialize(triples: Sequence[Any], fmt: str, *, site: SiteInfo | None = None) -> bytes:
+    return export_document(_quads(triples), fmt, site=site)
+
+
+def _quads(triples: Sequence[Any]) -> list[Any]:
     import pyoxigraph
 
-    quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
-    return export_document(quads, fmt, site=site)
+    return [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
 
 
 def export_document(
@@ -884,7 +896,7 @@ class _Page:
             frag = _fragment(iri)
             target = "index.html" if rel == "index" else f"{rel}.html"
             here = posixpath.dirname(self.path) or "."
-            return posixpath.relpath(target, here) + (f"#{frag}" if frag else "")
+            return _relpath(target, here) + (f"#{frag}" if frag else "")
         if iri.startswith(("http://", "https://")):
             return iri
         return None
@@ -914,6 +926,11 @@ class _Page:
             href = term.value if term.datatype.value == XSD + "anyURI" else None
             return {"text": term.value, "href": href, "iri": "", "note": note}
         return {"text": str(term), "href": None, "iri": "", "note": ""}
+
+
+@functools.lru_cache(maxsize=4096)
+def _relpath(target: str, here: str) -> str:
+    return posixpath.relpath(target, here)
 
 
 def compact(iri: str) -> str:
@@ -1527,8 +1544,24 @@ def script_json(doc: Any) -> str:
     """JSON text that can sit inside ``<script>``: ``<``, ``>`` and ``&`` escaped."""
     from cica_ld.jsonld import canonical_order
 
-    text = json.dumps(canonical_order(doc), indent=1, ensure_ascii=False)
+    text = _indent_1(canonical_order(doc))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+_INDENT = re.compile(r"^((?:  )+)", re.MULTILINE)
+
+
+def _indent_1(doc: Any) -> str:
+    """``json.dumps(doc, indent=1, ensure_ascii=False)``, written by orjson: its 2-space
+    indented text with each line's indent halved (a JSON string holds no raw newline, so
+    every line break is the layout's)."""
+    import orjson
+
+    try:
+        text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:  # what orjson does not write (an integer past 64 bits): json does
+        return json.dumps(doc, indent=1, ensure_ascii=False)
+    return _INDENT.sub(lambda m: " " * (len(m.group(1)) // 2), text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1580,13 +1613,16 @@ def render_resource_html(
     base_iri: str = BASE_IRI,
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
+    g: _Graph | None = None,
 ) -> str:
     """The HTML page of one resource (``pages``: the site paths that have pages, for links;
-    None means every IRI under the base has one, as when ``cica-ld serve`` answers)."""
+    None means every IRI under the base has one, as when ``cica-ld serve`` answers). ``g``: a
+    :class:`_Graph` of ``store`` and ``base_iri`` to reuse (its label cache), else a new one."""
     path = resource_path(iri, base_iri)
     if path is None:
         raise InputError(f"{iri} is not under the base IRI {base_iri}")
-    g = _Graph(store, base_iri)
+    if g is None or g.store is not store or g.base_iri != base_iri:
+        g = _Graph(store, base_iri)
     page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages, site=site)
     triples = resource_graph(store, iri)
     subject = g.nn(iri)
@@ -1676,14 +1712,16 @@ def render_index_html(
     description: str | None = None,
     pages: frozenset[str] | None = None,
     site: SiteInfo = CICA_SITE,
+    docs: Mapping[str, list[str]] | None = None,
 ) -> str:
     """The index page: every resource with a page, grouped by class (``title`` and
-    ``description``: the site's unless given)."""
+    ``description``: the site's unless given; ``docs``: :func:`site_resources` if already
+    found)."""
     title = site.title if title is None else title
     description = site.description if description is None else description
     g = _Graph(store, base_iri)
     page = _Page(path="index", g=g, base_url=normalize_base(base_url), pages=pages, site=site)
-    docs = site_resources(store, base_iri)
+    docs = site_resources(store, base_iri) if docs is None else docs
     has_vocabulary, has_shapes = page.has("ontology"), page.has("shapes")
     entries: dict[str, list[dict[str, Any]]] = {}
     for rel, iris in docs.items():
@@ -3067,10 +3105,86 @@ def build_site(
     ``ontology.html`` and ``shapes`` (if given) in ``shapes.html``. ``site`` says what the site
     says about itself (:data:`CICA_SITE`, or :func:`user_site` for the user's data: no CICA
     context, names or keywords); ``title`` and ``description`` override the site's.
-    ``progress`` counts the resources rendered."""
-    import pyoxigraph
+    ``progress`` counts the resources rendered.
 
-    from cica_ld import export, jsonld
+    The whole site is built in memory (what the tests and small sites want);
+    :func:`cica_ld.streaming.publish_streamed` writes the same files as it renders them, in
+    worker processes, for sites of any size."""
+    plan = plan_site(
+        store,
+        vocabulary=vocabulary,
+        shapes=shapes,
+        base_url=base_url,
+        base_iri=base_iri,
+        title=title,
+        description=description,
+        site=site,
+    )
+    return site_of(plan, progress)
+
+
+def site_of(plan: SitePlan, progress: Progress | None = None) -> Site:
+    """The site of ``plan`` in memory (:func:`build_site`)."""
+    files: dict[str, bytes] = {}
+    if progress is not None:
+        progress.stage("rendering resource pages", total=len(plan.resource_docs))
+    g = _Graph(plan.store, plan.base_iri)
+    for rel, iris in plan.resource_items():
+        if progress is not None:
+            progress.advance()
+        files.update(resource_files(plan, rel, iris, g=g))
+        g.bound_caches(GRAPH_CACHE_LIMIT)
+    html = [f"{rel}.html" for rel in plan.resource_docs]
+    for rel, content in site_files(plan, html):
+        files[rel] = content
+    return Site(
+        files=dict(sorted(files.items())),
+        pages=tuple(sorted(plan.pages)),
+        skipped=tuple(sorted(plan.skipped)),
+    )
+
+
+#: A :class:`_Graph` that renders many pages empties its caches past this many nodes.
+GRAPH_CACHE_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """What every file of a site is rendered from (:func:`plan_site`): the stores (blank
+    node labels made stable), the site's bases and self-description, its paths."""
+
+    store: Any
+    vocabulary: Any
+    shapes: Any
+    base_url: str
+    base_iri: str
+    site: SiteInfo
+    docs: dict[str, list[str]]  # site path -> the IRIs its document describes
+    resource_docs: dict[str, list[str]]  # those that get a resource page
+    pages: frozenset[str]
+    skipped: frozenset[str]
+    version_docs: list[str]
+    shape_version_docs: list[str]
+    index_docs: list[list[str]]
+
+    def resource_items(self) -> list[tuple[str, list[str]]]:
+        """The resource pages to render, ``(path, IRIs)``, sorted by path."""
+        return sorted(self.resource_docs.items())
+
+
+def plan_site(
+    store: pyoxigraph.Store,
+    *,
+    vocabulary: pyoxigraph.Store | None = None,
+    shapes: pyoxigraph.Store | None = None,
+    base_url: str = BASE_IRI,
+    base_iri: str = BASE_IRI,
+    title: str | None = None,
+    description: str | None = None,
+    site: SiteInfo = CICA_SITE,
+) -> SitePlan:
+    """The :class:`SitePlan` of :func:`build_site` (same arguments)."""
+    import pyoxigraph
 
     base_url = normalize_base(base_url)
     site = dataclasses.replace(
@@ -3086,14 +3200,13 @@ def build_site(
     store = _stable_store(store)
     vocabulary = _stable_store(vocabulary) if vocabulary is not None else None
     shapes = _stable_store(shapes) if shapes is not None else None
-    files: dict[str, bytes] = {}
     docs = site_resources(store, base_iri)
     special = {"index", "ontology", "shapes", "dataset"}
     # the version IRIs (ontology/0.1.0, shapes/0.1.0) get the vocabulary's and the shapes'
     # documents too
     version_docs = _version_docs(vocabulary, base_iri, "ontology/")
     shape_version_docs = _version_docs(shapes, base_iri, "shapes/")
-    index_docs = index_documents(store, base_iri, site=site)
+    index_docs = index_documents(store, base_iri, site=site, docs=docs)
     has_vocabulary, has_shapes = vocabulary is not None, shapes is not None
     resource_docs = {
         rel: iris
@@ -3123,28 +3236,79 @@ def build_site(
         + (["ontology"] if vocabulary is not None else [])
         + (["shapes"] if shapes is not None else [])
     )
+    return SitePlan(
+        store=store,
+        vocabulary=vocabulary,
+        shapes=shapes,
+        base_url=base_url,
+        base_iri=base_iri,
+        site=site,
+        docs=docs,
+        resource_docs=resource_docs,
+        pages=pages,
+        skipped=frozenset(skipped),
+        version_docs=version_docs,
+        shape_version_docs=shape_version_docs,
+        index_docs=index_docs,
+    )
 
-    # per-resource pages and documents
-    if progress is not None:
-        progress.stage("rendering resource pages", total=len(resource_docs))
-    for rel, iris in sorted(resource_docs.items()):
-        if progress is not None:
-            progress.advance()
-        main = [i for i in iris if "#" not in i]
-        iri = main[0] if main else base_iri + rel
-        if "#" in "".join(iris) and not main:
-            iri = iris[0]
-        files[f"{rel}.html"] = render_resource_html(
-            store, iri, base_url, base_iri=base_iri, pages=pages, site=site
-        ).encode("utf-8")
-        # links past MAX_INCOMING: in the N-Triples dump
-        triples = with_reference_labels(
-            store,
-            document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
+
+def resource_files(
+    plan: SitePlan, rel: str, iris: Sequence[str], *, g: _Graph | None = None
+) -> list[tuple[str, bytes]]:
+    """The files of the resource page ``rel`` describing ``iris``: the HTML page and its
+    documents (:data:`RESOURCE_DOCS`). ``g`` (a :class:`_Graph` of ``plan.store``) lends its
+    label cache across pages."""
+    store, base_iri, site = plan.store, plan.base_iri, plan.site
+    main = [i for i in iris if "#" not in i]
+    iri = main[0] if main else base_iri + rel
+    if "#" in "".join(iris) and not main:
+        iri = iris[0]
+    out = [
+        (
+            f"{rel}.html",
+            render_resource_html(
+                store, iri, plan.base_url, base_iri=base_iri, pages=plan.pages, site=site, g=g
+            ).encode("utf-8"),
         )
-        for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"{rel}{suffix}"] = _serialize(triples, fmt, site=site)
+    ]
+    # links past MAX_INCOMING: in the N-Triples dump
+    triples = with_reference_labels(
+        store,
+        document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
+    )
+    quads = _quads(triples)
+    for suffix, fmt in RESOURCE_DOCS.items():
+        out.append((f"{rel}{suffix}", export_document(quads, fmt, site=site)))
+    return out
 
+
+def site_files(plan: SitePlan, resource_html: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+    """Every file of the site but the resource pages' (:func:`resource_files`), one at a time
+    (a dump is held only while it is written). ``resource_html``: the resource pages' file
+    names (the sitemap lists them)."""
+    html_pages = list(resource_html)
+    for rel, content in _site_files(plan):
+        if rel.endswith(".html") and rel != "404.html":
+            html_pages.append(rel)
+        yield rel, content
+    base_url = plan.base_url
+    yield (
+        "sitemap.xml",
+        sitemap(base_url + ("" if p == "index.html" else p) for p in sorted(html_pages)).encode(
+            "utf-8"
+        ),
+    )
+    yield "robots.txt", f"User-agent: *\nAllow: /\nSitemap: {base_url}sitemap.xml\n".encode()
+
+
+def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
+    from cica_ld import export, jsonld
+
+    store, vocabulary, shapes = plan.store, plan.vocabulary, plan.shapes
+    base_url, base_iri, site, pages = plan.base_url, plan.base_iri, plan.site, plan.pages
+    version_docs, shape_version_docs = plan.version_docs, plan.shape_version_docs
+    index_docs, docs = plan.index_docs, plan.docs
     # vocabulary, shapes, context
     if vocabulary is not None:
         vocab_quads = export.all_quads(vocabulary)
@@ -3153,9 +3317,9 @@ def build_site(
         )
         for rel in ["ontology", *version_docs]:
             html = vocab_html if rel == "ontology" else _rebase_html(vocab_html, rel)
-            files[f"{rel}.html"] = html.encode("utf-8")
+            yield f"{rel}.html", html.encode("utf-8")
             for suffix, fmt in VOCAB_DOCS.items():
-                files[f"{rel}{suffix}"] = export_document(vocab_quads, fmt, site=site)
+                yield f"{rel}{suffix}", export_document(vocab_quads, fmt, site=site)
     if shapes is not None:
         shapes_html = render_shapes_html(
             shapes, base_url, base_iri=base_iri, pages=pages, site=site
@@ -3163,73 +3327,79 @@ def build_site(
         shape_quads = export.all_quads(shapes)
         for rel in ["shapes", *shape_version_docs]:
             html = shapes_html if rel == "shapes" else _rebase_html(shapes_html, rel)
-            files[f"{rel}.html"] = html.encode("utf-8")
+            yield f"{rel}.html", html.encode("utf-8")
             for suffix, fmt in RESOURCE_DOCS.items():
-                files[f"{rel}{suffix}"] = export_document(shape_quads, fmt, site=site)
+                yield f"{rel}{suffix}", export_document(shape_quads, fmt, site=site)
     if site.cica:
-        files["context.jsonld"] = jsonld.context_path().read_bytes()
+        yield "context.jsonld", jsonld.context_path().read_bytes()
 
     # dumps and the dataset description
     data_quads = export.all_quads(store)
     distributions = []
     for name, fmt in site.dumps().items():
         payload = export_document(data_quads, fmt, site=site, whole=True)
-        files[f"dumps/{name}"] = payload
         distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
+        yield f"dumps/{name}", payload
+        del payload
+    del data_quads
     desc = dataset_description(
         store, base_url, base_iri=base_iri, distributions=distributions, site=site
     )
     for suffix, fmt in RESOURCE_DOCS.items():
-        files[f"dataset{suffix}"] = _serialize(desc, fmt, site=site)
-    files["dataset.html"] = render_dataset_html(
-        desc, base_url, base_iri=base_iri, pages=pages, site=site
-    ).encode("utf-8")
+        yield f"dataset{suffix}", _serialize(desc, fmt, site=site)
+    yield (
+        "dataset.html",
+        render_dataset_html(desc, base_url, base_iri=base_iri, pages=pages, site=site).encode(
+            "utf-8"
+        ),
+    )
     # the root document (the base IRI) and the index documents: what a crawler starts from
     root = sorted(
         set(desc) | set(index_graph(store, base_iri, site=site, listing=index_docs)),
         key=_triple_key,
     )
     for suffix, fmt in RESOURCE_DOCS.items():
-        files[f"index{suffix}"] = _serialize(root, fmt, site=site)
+        yield f"index{suffix}", _serialize(root, fmt, site=site)
     for n in range(1, len(index_docs) + 1):
         listing = index_page_graph(store, base_iri, n, site=site, listing=index_docs) or []
         for suffix, fmt in RESOURCE_DOCS.items():
-            files[f"index/{n}{suffix}"] = _serialize(listing, fmt, site=site)
+            yield f"index/{n}{suffix}", _serialize(listing, fmt, site=site)
         html = render_index_page_html(
             store, n, base_url, base_iri=base_iri, pages=pages, site=site, listing=index_docs
         )
-        files[f"index/{n}.html"] = (html or "").encode("utf-8")
+        yield f"index/{n}.html", (html or "").encode("utf-8")
 
     # index and the files around it
-    files["index.html"] = render_index_html(
-        store, base_url, base_iri=base_iri, pages=pages, site=site
-    ).encode("utf-8")
+    yield (
+        "index.html",
+        render_index_html(
+            store, base_url, base_iri=base_iri, pages=pages, site=site, docs=docs
+        ).encode("utf-8"),
+    )
     index = search_index(
         store, base_iri=base_iri, pages=pages, site=site, vocabulary=vocabulary, docs=docs
     )
-    files.update(search_files(index))
-    files["search.html"] = render_search_html(
-        store, base_url, base_iri=base_iri, pages=pages, site=site, count=len(index["items"])
-    ).encode("utf-8")
-    files["404.html"] = render_not_found_html(
-        store, base_url, base_iri=base_iri, pages=pages, site=site
-    ).encode("utf-8")
-    files["style.css"] = (TEMPLATES_DIR / "style.css").read_bytes()
-    files[".htaccess"] = htaccess(urlsplit(base_url).path or "/").encode("utf-8")
-    files["nginx.conf"] = nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
-    if base_url != base_iri and base_iri.startswith("https://w3id.org/"):
-        files["w3id.htaccess"] = w3id_htaccess(base_iri, base_url).encode("utf-8")
-    files[".nojekyll"] = b""
-    html_pages = sorted(p for p in files if p.endswith(".html") and p != "404.html")
-    files["sitemap.xml"] = sitemap(
-        base_url + ("" if p == "index.html" else p) for p in html_pages
-    ).encode("utf-8")
-    files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {base_url}sitemap.xml\n".encode()
-    return Site(
-        files=dict(sorted(files.items())),
-        pages=tuple(sorted(pages)),
-        skipped=tuple(sorted(skipped)),
+    count = len(index["items"])
+    yield from search_files(index).items()
+    del index
+    yield (
+        "search.html",
+        render_search_html(
+            store, base_url, base_iri=base_iri, pages=pages, site=site, count=count
+        ).encode("utf-8"),
     )
+    yield (
+        "404.html",
+        render_not_found_html(store, base_url, base_iri=base_iri, pages=pages, site=site).encode(
+            "utf-8"
+        ),
+    )
+    yield "style.css", (TEMPLATES_DIR / "style.css").read_bytes()
+    yield ".htaccess", htaccess(urlsplit(base_url).path or "/").encode("utf-8")
+    yield "nginx.conf", nginx_conf(urlsplit(base_url).path or "/").encode("utf-8")
+    if base_url != base_iri and base_iri.startswith("https://w3id.org/"):
+        yield "w3id.htaccess", w3id_htaccess(base_iri, base_url).encode("utf-8")
+    yield ".nojekyll", b""
 
 
 def render_not_found_html(
@@ -3430,11 +3600,16 @@ def _unchanged(path: Path, record: tuple[int, str] | None) -> bool:
 
 
 def _manifest(files: Mapping[str, bytes]) -> bytes:
+    return _manifest_of({rel: (len(b), _sha256(b)) for rel, b in files.items()})
+
+
+def _manifest_of(files: Mapping[str, tuple[int, str]]) -> bytes:
+    """The manifest of the files (path -> size and SHA-256) a publish wrote."""
     doc = {
         "generator": f"cica-ld {__version__} publish",
         "comment": "the files cica-ld publish wrote here; a new run replaces or deletes only "
         "these (and only if unchanged)",
-        "files": {rel: {"bytes": len(b), "sha256": _sha256(b)} for rel, b in files.items()},
+        "files": {rel: {"bytes": n, "sha256": digest} for rel, (n, digest) in files.items()},
     }
     return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
@@ -3585,9 +3760,20 @@ def _commit(
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(real / rel, dest)
             moved.append((real / rel, dest))
+        whole: dict[str, bool] = {}  # top folder -> moved in one piece (not at ``real``)
         for rel in [*files, SITE_MARKER]:
             if rel in same:
                 continue
+            top, sep, _ = rel.partition("/")
+            if sep:
+                if top not in whole:
+                    dest = real / top
+                    whole[top] = not (dest.exists() or dest.is_symlink())
+                    if whole[top]:  # a new folder: moved whole (no file of it is `same`)
+                        os.replace(staging / "new" / top, dest)
+                        moved.append((staging / "new" / top, dest))
+                if whole[top]:
+                    continue
             dest = real / rel
             for parent in reversed(dest.parents):
                 if parent != real and real in parent.parents and not parent.is_dir():
@@ -3628,8 +3814,13 @@ def publish(
     context_map: Mapping[str, Any] | None = None,
     force: bool = False,
     publication: Mapping[str, Any] | None = None,
+    jobs: int | None = None,
+    chunk: int | None = None,
 ) -> PublishResult:
-    """Load the data, build the site, write it to ``out``. ``publication``: the publisher's
+    """Load the data, build the site, write it to ``out`` as it is rendered (worker processes
+    render the resource pages: ``jobs`` of them, ``chunk`` pages a task; see
+    :func:`cica_ld.streaming.publish_streamed`; the same files as :func:`build_site` and
+    :func:`write_site`). ``publication``: the publisher's
     DCAT-AP statements the options give (:func:`cica_ld.dcat_ap.publication`'s fields), over
     the site's (:data:`CICA_PUBLICATION` on the CICA site, none on a site of the user's data).
     ``progress`` is told the stages; ``context_map`` serves remote JSON-LD contexts of the
@@ -3703,13 +3894,16 @@ def publish(
         info = dataclasses.replace(info, publication=stated)
     if progress is not None:
         progress.stage("building the site")
-    site = build_site(
+    plan = plan_site(
         store,
         vocabulary=vocab if vocab is not None or mine else pyoxigraph.Store(),
         shapes=shape_store,
         base_url=base_url or base_iri,
         base_iri=base_iri,
         site=info,
-        progress=progress,
     )
-    return write_site(site, out, progress=progress, force=force, inputs=inputs)
+    from cica_ld.streaming import publish_streamed
+
+    return publish_streamed(
+        plan, out, progress=progress, force=force, inputs=inputs, jobs=jobs, chunk=chunk
+    )

@@ -141,6 +141,17 @@ def publish_cmd(
             "one where a site file goes is refused).",
         ),
     ] = False,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Worker processes rendering the resource pages; default: the cores available "
+            "(1 for a site of fewer than 400 pages, or when CICA_LD_MAX_MEMORY is set: the "
+            "bound applies to one process).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a static linked-data site: a page and Turtle/JSON-LD/N-Triples documents for every
     resource under the base IRI, a DCAT/VoID dataset description, full dumps,
@@ -176,6 +187,7 @@ def publish_cmd(
             context_map=read_context_map(context_map),
             force=force,
             publication=stated,
+            jobs=jobs,
         )
     typer.echo(
         f"wrote {result.files} files ({result.pages} HTML pages, {result.bytes} bytes) to "

@@ -1,0 +1,261 @@
+"""``cica-ld publish`` at scale: the site written as it is rendered, resource pages in worker
+processes.
+
+:func:`cica_ld.publish.build_site` holds the whole site in memory (a dict of every file), which
+is what tests and small sites want; at a million triples that is ~700k files and several GB.
+:func:`publish_streamed` renders the same files (the same functions: :func:`plan_site`,
+:func:`resource_files`, :func:`site_files`) and writes each into the staging folder as soon as it
+is rendered, keeping only its size and SHA-256 for the manifest. The resource pages, nearly all
+of the work, are rendered by ``jobs`` worker processes forked from this one (they share the
+store copy-on-write, each renders chunks of the sorted resource list and writes their files
+itself) while this process writes the rest of the site (dumps, index, search). Then, as
+:func:`cica_ld.publish.write_site` does, the staged files replace the previous site's with
+signals held back, and a failure or a signal leaves the previous site as it was.
+
+Memory: the store, the plan (site paths), and per file a size and digest; of the pages, only
+those of the chunk a process is rendering (:data:`CHUNK` resources) are held at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cica_ld import io
+from cica_ld.errors import InputError
+
+if TYPE_CHECKING:
+    from cica_ld.progress import Progress
+    from cica_ld.publish import PublishResult, SitePlan
+
+#: Resources one worker task renders (a task's pages are the most a worker holds at once).
+CHUNK = 64
+#: Below this many resource pages publish renders them in its own process (forking costs more).
+MIN_PARALLEL = 400
+
+_PLAN: SitePlan | None = None  # the plan the forked workers render from (set before forking)
+
+
+def default_jobs() -> int:
+    """Worker processes for the resource pages: the cores this process may use (at least 1),
+    1 where processes cannot be forked (the workers share the store by forking)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores)
+
+
+class _Writer:
+    """Writes files under the staging folder ``root`` and keeps their size and SHA-256."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.made: set[str] = set()
+
+    def write(self, rel: str, content: bytes) -> tuple[int, str]:
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self.made:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self.made.add(folder)
+        with open(self.root / rel, "wb") as f:
+            f.write(content)
+        return len(content), hashlib.sha256(content).hexdigest()
+
+
+def _render(
+    plan: SitePlan, items: Sequence[tuple[str, Sequence[str]]], writer: _Writer, g: Any
+) -> list[tuple[str, int, str]]:
+    from cica_ld.publish import GRAPH_CACHE_LIMIT, resource_files
+
+    out = []
+    for rel, iris in items:
+        for name, content in resource_files(plan, rel, iris, g=g):
+            out.append((name, *writer.write(name, content)))
+        g.bound_caches(GRAPH_CACHE_LIMIT)
+    return out
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker() -> None:
+    # the parent handles the signals (and terminates the workers); a worker just stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _work(task: tuple[int, str, list[tuple[str, list[str]]]]) -> tuple[int, Any]:
+    """A worker's task: render chunk ``n`` into the staging folder. An error is reported as
+    such (the parent renders the chunk again itself to raise it as it is)."""
+    from cica_ld.publish import _Graph
+
+    n, root, items = task
+    plan = _PLAN
+    assert plan is not None
+    try:
+        if "writer" not in _WORKER or _WORKER["writer"].root != Path(root):
+            _WORKER["writer"] = _Writer(Path(root))
+            _WORKER["g"] = _Graph(plan.store, plan.base_iri)
+        return n, _render(plan, items, _WORKER["writer"], _WORKER["g"])
+    except Exception:  # re-raised by the parent: it renders the chunk again
+        return n, None
+
+
+def _chunks(
+    items: Sequence[tuple[str, list[str]]], size: int
+) -> Iterator[tuple[int, list[tuple[str, list[str]]]]]:
+    for n, i in enumerate(range(0, len(items), size)):
+        yield n, list(items[i : i + size])
+
+
+class _Staged(Mapping[str, bytes]):
+    """The staged files as :func:`cica_ld.publish._plan` and ``_commit`` read them: path ->
+    content (read from the staging folder only where a file is already at that path)."""
+
+    def __init__(self, records: Mapping[str, tuple[int, str]], root: Path) -> None:
+        self.records = records
+        self.root = root
+
+    def __getitem__(self, rel: str) -> bytes:
+        if rel not in self.records:
+            raise KeyError(rel)
+        return (self.root / rel).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self.records
+
+
+def publish_streamed(
+    plan: SitePlan,
+    out: str | Path,
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
+    inputs: Iterable[str | Path] = (),
+    jobs: int | None = None,
+    chunk: int | None = None,
+) -> PublishResult:
+    """Render the site of ``plan`` into the folder ``out`` as :func:`cica_ld.publish.write_site`
+    writes :func:`cica_ld.publish.build_site`'s (the same files, the same rules for the files
+    already there), each file written as it is rendered. ``jobs``: worker processes for the
+    resource pages (default :func:`default_jobs`; 1 renders them in this process, as do sites
+    of fewer than :data:`MIN_PARALLEL` pages when ``jobs`` is not given); ``chunk``: resources
+    per worker task."""
+    from cica_ld import publish as pub
+
+    chunk = CHUNK if chunk is None else max(1, chunk)
+    folder = pub.check_out(out, force=force, inputs=inputs)
+    real, given = folder.real, folder.given
+    items = plan.resource_items()
+    if jobs is None:
+        from cica_ld import limits
+
+        # CICA_LD_MAX_MEMORY bounds one process's memory: with it, the pages render here
+        small = len(items) < MIN_PARALLEL or limits.current().memory is not None
+        jobs = 1 if small else default_jobs()
+    jobs = max(1, min(jobs, -(-len(items) // chunk)))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1
+    created = not folder.exists
+    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
+    try:
+        if created:
+            real.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=f"{pub.SITE_MARKER}.", suffix=".tmp", dir=real))
+    except OSError as exc:
+        io.release_signals(held)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    pool: Any = None
+    try:
+        io.release_signals(held)
+        try:
+            new = staging / "new"
+            new.mkdir()
+            writer = _Writer(new)
+            records: dict[str, tuple[int, str]] = {}
+            if progress is not None:
+                progress.stage("rendering resource pages", total=len(items))
+            g = pub._Graph(plan.store, plan.base_iri)
+            if jobs > 1:
+                global _PLAN
+                _PLAN = plan
+                try:
+                    pool = multiprocessing.get_context("fork").Pool(jobs, _init_worker)
+                finally:
+                    _PLAN = None
+                tasks = [(n, str(new), part) for n, part in _chunks(items, chunk)]
+                results = pool.imap_unordered(_work, tasks)
+            for name, content in pub.site_files(plan, (f"{rel}.html" for rel, _ in items)):
+                records[name] = writer.write(name, content)
+                del content
+            if jobs > 1:
+                for n, done in results:
+                    if done is None:  # the worker failed: the same error, raised here
+                        _render(plan, tasks[n][2], writer, g)
+                        raise InputError(f"a worker process failed to render chunk {n}")
+                    for name, size, digest in done:
+                        records[name] = (size, digest)
+                    if progress is not None:
+                        progress.advance(len(tasks[n][2]))
+                pool.close()
+                pool.join()
+                pool = None
+            else:
+                for _n, part in _chunks(items, chunk):
+                    for name, size, digest in _render(plan, part, writer, g):
+                        records[name] = (size, digest)
+                    if progress is not None:
+                        progress.advance(len(part))
+            staged = _Staged(dict(sorted(records.items())), new)
+            site = pub.Site(files=staged, pages=tuple(sorted(plan.pages)), skipped=())
+            replace, same, stale, kept = pub._plan(site, folder)
+            if progress is not None:
+                progress.stage("writing files", total=len(staged))
+            (staging / pub.SITE_MARKER).write_bytes(
+                pub._manifest_of({r: v for r, v in staged.records.items() if r not in same})
+            )
+            with io.signals_held():
+                pub._commit(real, staging, replace=replace, stale=stale, files=staged, same=same)
+            if progress is not None:
+                progress.advance(len(staged))
+        except OSError as exc:
+            raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        with io.signals_held(), contextlib.suppress(OSError):  # a signal now would leave it
+            shutil.rmtree(staging)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()  # only if nothing got in (a failed first publish)
+    return pub.PublishResult(
+        out=given,
+        files=len(staged),
+        bytes=sum(size for size, _ in staged.records.values()),
+        pages=sum(1 for p in staged.records if p.endswith(".html")),
+        skipped=tuple(sorted(plan.skipped)),
+        kept=kept,
+    )
