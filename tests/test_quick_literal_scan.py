@@ -19,7 +19,9 @@ PREFIXES = (
 
 def _thorough_keeps(text: str, fmt: str) -> bool:
     media = dataset.MEDIA_TYPES[fmt]
-    quads = list(pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.from_media_type(media)))
+    quads = list(
+        pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.from_media_type(media))
+    )
     return not store_forms(literals_of(quads))
 
 
