@@ -89,6 +89,7 @@ class Bench:
 
     def record(self, job: dict) -> dict:
         job["load1"] = round(os.getloadavg()[0], 2)
+        job["loadavg"] = [round(x, 2) for x in os.getloadavg()]
         self.jobs.append(job)
         print(json.dumps(job), flush=True)
         self.save()
@@ -98,12 +99,13 @@ class Bench:
         doc = {
             "machine": run.machine(),
             "command": "python benchmarks/load.py " + " ".join(sys.argv[1:]),
+            "defects": self.args.defects,
             "minutes": round((time.time() - self.started) / 60, 1),
             "jobs": self.jobs,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.out.write_text(json.dumps(doc, indent=2) + "\n")
-        (RESULTS / "load.md").write_text(render(doc))
+        (RESULTS / self.args.md).write_text(render(doc))
 
     def measure(self, section: str, size: str, tool: str, cmd: list, **kw: Any) -> dict:
         env = kw.pop("env", None)
@@ -133,11 +135,63 @@ class Bench:
         return job
 
     def data(self, size: str) -> Path:
-        path = Path(self.args.data) / f"gen-{size.lower()}.ttl"
+        rate = self.args.defects
+        name = f"gen-{size.lower()}" + (f"-defects{rate:g}" if rate else "")
+        path = Path(self.args.data) / f"{name}.ttl"
         if not path.exists():
             gen = _module("cica_bench_generate", ROOT / "benchmarks" / "generate.py")
-            gen.write(path, SIZES[size], seed=1)
+            gen.write(path, SIZES[size], seed=1, defect_rate=rate)
         return path
+
+    # -- validate --endpoint on stores loaded by their own bulk loaders ----------------------
+    def bulk_validate(self, size: str, path: Path, expected: int) -> None:
+        """Each store filled by its bulk loader (the anchor job), then `validate --endpoint`
+        against it: the HTTP load of 10M takes far longer than the validation measured."""
+        if "oxigraph" in self.args.validate_stores:
+            folder = self.work / f"oxigraph-bulk-{size}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            cmd = [conftest.oxigraph_binary(), "load", "--location", folder / "oxigraph-db"]
+            cmd += ["--file", path]
+            self.record(self.measure("load", size, "oxigraph load (bulk loader, anchor)", cmd))
+            server = conftest.start_oxigraph(folder, union_default_graph=False)
+            try:
+                self.jobs[-1]["triples_in_store"] = count(server.query_url)
+                self.jobs[-1]["triples_expected"] = expected
+                self.validate_endpoint(size, "oxigraph serve", server.query_url)
+                self.jobs[-1]["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
+                self.save()
+            finally:
+                conftest.stop_oxigraph(server)
+                shutil.rmtree(folder, ignore_errors=True)
+        if "virtuoso" in self.args.validate_stores and conftest.virtuoso_binary() is not None:
+            ini = {"buffers": self.args.virtuoso_buffers, "extra_dirs": str(path.parent)}
+            folder = self.work / f"virtuoso-bulk-{size}"
+            shutil.rmtree(folder, ignore_errors=True)
+            server = conftest.start_virtuoso(folder, **ini)
+            try:
+                script = folder / "bulk.sql"
+                script.write_text(
+                    f"ld_dir('{path.parent}', '{path.name}', '{GRAPH}');\n"
+                    "rdf_loader_run();\ncheckpoint;\n"
+                )
+                isql = shutil.which("isql-vt") or "isql-vt"
+                cmd = [
+                    "sh", "-c",
+                    f'"{isql}" 127.0.0.1:{server.sql_port} {conftest.VIRTUOSO_USER} '
+                    f'{conftest.VIRTUOSO_PASSWORD} < "{script}"',
+                ]  # fmt: skip
+                job = self.measure("load", size, "virtuoso ld_dir + rdf_loader_run (anchor)", cmd)
+                job["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
+                job["triples_in_store"] = count(server.query_url, GRAPH)
+                job["triples_expected"] = expected
+                self.record(job)
+                self.validate_endpoint(size, "virtuoso", server.query_url_for(GRAPH))
+                self.jobs[-1]["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
+                self.save()
+            finally:
+                conftest.stop_virtuoso(server)
+                shutil.rmtree(folder, ignore_errors=True)
 
     def triples(self, path: Path) -> int:
         """The generator's own count (its manifest); each store's count is checked against it.
@@ -242,6 +296,9 @@ class Bench:
         )  # fmt: skip
         if job["status"] == "ok":
             job["results"] = len(run.rows_from_cica_json(out))
+            embedded = self.work / f"v-{size}-embedded.json"
+            if embedded.exists():  # the same results as the embedded validation?
+                job["same_as_embedded"] = _same_rows(out, embedded)
         self.record(job)
 
     def validate_embedded(self, size: str, path: Path) -> None:
@@ -269,6 +326,15 @@ class Bench:
         self.record(job)
 
 
+def _same_rows(a: Path, b: Path) -> bool:
+    """Whether two cica-ld JSON reports hold the same results (focus, shape, component, path,
+    value), as multisets."""
+    from collections import Counter
+
+    rows = (run.rows_from_cica_json(p) for p in (a, b))
+    return Counter(map(repr, next(rows))) == Counter(map(repr, next(rows)))
+
+
 def render(doc: dict, title: str = "") -> str:
     m = doc["machine"]
     lines = [
@@ -277,7 +343,8 @@ def render(doc: dict, title: str = "") -> str:
         f"Run on {m.get('cpu', '?')}, {m.get('nproc', '?')} cores, {m.get('memory_gb', '?')} GB "
         f"RAM, commit {m.get('git_commit', '?')}, {m.get('date_utc', '')}, shared machine (load "
         "average in the table). Command: "
-        f"`{doc['command']}`, {doc['minutes']} min. Data: benchmarks/generate.py, seed 1, clean.",
+        f"`{doc['command']}`, {doc['minutes']} min. Data: benchmarks/generate.py, seed 1, "
+        + (f"{doc['defects']:g} defect rate." if doc.get("defects") else "clean."),
         "",
         "Client peak RSS is the process's ru_maxrss (os.wait4), which on Linux includes the "
         "runner's own RSS at fork (runner_rss_mb in the JSON, about 60-100 MB): a floor for "
@@ -295,6 +362,8 @@ def render(doc: dict, title: str = "") -> str:
         status = j["status"] + (f" ({j['note'][:160]})" if j.get("note") else "")
         if "met" in j:
             status += f"; target {j['target']}: {'met' if j['met'] else 'missed'}"
+        if "same_as_embedded" in j:
+            status += "; same results as embedded" if j["same_as_embedded"] else "; DIFFERENT"
         lines.append(
             f"| {j['section']} | {j['size']} | {j['tool']} | {status} | {j.get('wall_s', '-')} s "
             f"| {j.get('cpu_s', '-')} s | {j.get('peak_rss_mb', '-')} MB | "
@@ -322,6 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         help="write load.md from these recorded runs (in order) and exit",
     )
     p.add_argument("--virtuoso-buffers", type=int, default=250_000, help="8 kB pages (~2 GB)")
+    p.add_argument("--md", default="load.md", help="the markdown file in benchmarks/results/")
+    p.add_argument("--defects", type=float, default=0.0, help="defect rate of the data (0)")
+    p.add_argument(
+        "--validate-only",
+        action="store_true",
+        help="only the validate jobs at --validate-at: embedded, pyrudof, and --endpoint on "
+        "stores filled by their bulk loaders (no cica-ld load jobs)",
+    )
     args = p.parse_args(argv)
     if args.render:
         docs = [json.loads(Path(f).read_text()) for f in args.render]
@@ -333,6 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     Path(args.data).mkdir(parents=True, exist_ok=True)
     bench = Bench(args)
+    if args.validate_only:
+        size = args.validate_at
+        path = bench.data(size)
+        bench.validate_embedded(size, path)
+        bench.bulk_validate(size, path, bench.triples(path))
+        print(f"results: {bench.out} and {RESULTS / args.md}")
+        return 0
     for size in args.sizes.split(","):
         path = bench.data(size)
         expected = bench.triples(path)

@@ -512,6 +512,29 @@ class _Scan:
     changed: dict[pyoxigraph.Literal, pyoxigraph.Literal] = field(default_factory=dict)
     #: every distinct literal of the file (kept only while loading)
     seen: set[pyoxigraph.Literal] = field(default_factory=set, repr=False)
+    #: found from the bytes (:func:`_quick_scan`): nothing changed, ``seen`` not read
+    quick: bool = False
+
+
+def _quick_scan(path: Path, fmt: str) -> _Scan | None:
+    """The scan of a file whose literals the store keeps as written, found from its bytes
+    (:func:`cica_ld.lexical.keeps_every_literal`, no parse); None when that cannot be told
+    this way (the file is then parsed: :func:`_scan_literals`)."""
+    import mmap
+
+    from cica_ld.lexical import keeps_every_literal
+
+    if fmt not in ("turtle", "trig", "ntriples", "nquads"):
+        return None
+    try:
+        with open(path, "rb") as fh:
+            if not fh.seekable() or path.stat().st_size == 0:
+                return None
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                keeps = keeps_every_literal(data, fmt)  # type: ignore[arg-type]
+                return _Scan(quick=True) if keeps else None
+    except (OSError, ValueError):  # the loader reports the file's error
+        return None
 
 
 def _scan_literals(quads: Iterable[pyoxigraph.Quad]) -> _Scan:
@@ -580,7 +603,9 @@ def load_files(
     def scan_all() -> None:
         for i, (p, fmt, base) in enumerate(specs):
             try:
-                scans[i] = _scan_literals(_file_quads(p, fmt, base, context_map))
+                scans[i] = _quick_scan(p, fmt) or _scan_literals(
+                    _file_quads(p, fmt, base, context_map)
+                )
             except Exception:  # the loader reports the file's error
                 return
 
@@ -603,6 +628,10 @@ def load_files(
     changed = [s.changed if s is not None else {} for s in scans]
     if not any(changed):
         return FilesLoaded(sources)
+    for i, (p, fmt, base) in enumerate(specs):
+        scan = scans[i]
+        if scan is not None and scan.quick:  # its literals are compared with the others': read
+            scans[i] = _scan_literals(_file_quads(p, fmt, base, context_map))
     if literals == "values":
         lexicon = Lexicon()
         for scan in scans:

@@ -24,6 +24,7 @@ Which literals the store changes is asked of pyoxigraph itself (a scratch store)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -437,3 +438,124 @@ def exact_store(quads: Iterable[Any]) -> Any:
     keeps every literal, else an :class:`AsWrittenStore` over surrogates."""
     store, surrogates = surrogate_store(quads)
     return AsWrittenStore(store) if surrogates else store
+
+
+# ---------------------------------------------------------------------------------------------
+# A fast check that no literal of a Turtle, TriG, N-Triples or N-Quads text would be changed by
+# the store, read from the bytes with regular expressions (no Python object per triple).
+
+#: The datatype after ``^^``: an IRI (group 1) or a prefixed name (2: prefix, 3: local part),
+#: then where a term may end.
+_DATATYPE = re.compile(
+    rb"""(?:<([^<>"{}|^`\\\x00-\x20]*)>|([A-Za-z][\w.\-]*)?:((?:[\w\-]|\.(?=[\w\-]))*))"""
+    rb"""(?=[\s,;.)\]}#]|\Z)"""
+)
+_HATS = re.compile(rb"\^\^")
+#: Bytes where a token may begin or end become 0x01, those of a number stay, all else ``a``:
+#: in the translated text, every number Turtle may write bare is ``\x01`` then its text.
+_NUMBER_VIEW = bytes(
+    1 if c in b" \t\r\n,()[]<>{}\"';#|" else c if c in b"0123456789+-.eE" else ord("a")
+    for c in range(256)
+)
+_BARE = re.compile(rb"\x01([-+.\d][-+.\deE]*)")
+_TURTLE_NUMBER = re.compile(rb"[+-]?(?:\d+\.\d*[eE][+-]?\d+|\.?\d+[eE][+-]?\d+|\d*\.\d+|\d+)")
+_PREFIX_DECL = re.compile(rb"(?i:@?prefix)\s+([A-Za-z][\w.\-]*)?:\s*<([^<>\s]*)>")
+_BASE_WORD = re.compile(rb"base\s")
+_PREFIX_WORD = re.compile(rb"prefix\s")
+_CHUNK = 8 << 20
+
+
+def _chunks(data: bytes) -> Iterator[bytes]:
+    """``data`` in pieces of about 8 MiB cut after a line end (no short literal, number or
+    ``^^`` spans one), so other threads get the interpreter between pieces."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start + _CHUNK)
+        end = len(data) if end < 0 else end + 1
+        yield data[start:end]
+        start = end
+
+
+def _typed_in(chunk: bytes, out: set[tuple[bytes, bytes | None, bytes | None, bytes]]) -> bool:
+    """Add the typed literals of ``chunk`` to ``out`` as (lexical form, IRI or None, prefix,
+    local part); False if some ``^^`` is not the end of a short literal without escapes."""
+    for m in _HATS.finditer(chunk):
+        at = m.start()
+        quote = chunk[at - 1 : at]
+        if quote not in (b'"', b"'"):
+            return False
+        opening = chunk.rfind(quote, 0, at - 1)
+        if opening < 0 or chunk[opening - 1 : opening] in (b'"', b"'", b"\\"):
+            return False  # a long literal (or an escape): not read here
+        lexical = chunk[opening + 1 : at - 1]
+        if b"\\" in lexical or b"\n" in lexical or b"\r" in lexical:
+            return False
+        d = _DATATYPE.match(chunk, at + 2)
+        if d is None:
+            return False
+        out.add((lexical, d.group(1), d.group(2), d.group(3) or b""))
+    return True
+
+
+def keeps_every_literal(data: bytes, fmt: str) -> bool:
+    """True when a pyoxigraph store keeps every literal of ``data`` (an RDF text in ``fmt``:
+    ``turtle``, ``trig``, ``ntriples`` or ``nquads``) as written; False when some literal
+    may be changed, or the text holds syntax this check does not read (a ``^^`` it cannot
+    place, a long or escaped typed literal, ``@base``, a prefix declared twice): then the
+    caller reads the literals the thorough way (parsing every triple).
+
+    Sound by construction: every ``^^`` of the text must end a short typed literal without
+    escapes (:func:`_typed_in`; a string or comment holding ``^^`` fails the check or adds a
+    candidate),
+    and every number Turtle may write bare is a candidate (numbers inside strings and names
+    only add candidates); the candidates with an XML Schema datatype are given to a scratch
+    store (:func:`store_forms`), which is what says whether the store changes them.
+    """
+    import pyoxigraph
+
+    if fmt not in ("turtle", "trig", "ntriples", "nquads"):
+        return False
+    bare = fmt in ("turtle", "trig")
+    typed: set[tuple[bytes, bytes | None, bytes | None, bytes]] = set()
+    numbers: set[bytes] = set()
+    prefixes: dict[bytes, bytes] = {}
+    for chunk in _chunks(data):
+        if bare:
+            lower = chunk.lower()
+            if _BASE_WORD.search(lower):
+                return False  # (or the word in a string: read the thorough way)
+            for w in _PREFIX_WORD.finditer(lower):
+                start = w.start() - 1 if lower[w.start() - 1 : w.start()] == b"@" else w.start()
+                decl = _PREFIX_DECL.match(chunk, start)
+                if decl is not None and prefixes.setdefault(decl[1] or b"", decl[2]) != decl[2]:
+                    return False
+            numbers.update(_BARE.findall(chunk.translate(_NUMBER_VIEW)))
+        if not _typed_in(chunk, typed):
+            return False
+    candidates: list[pyoxigraph.Literal] = []
+    try:
+        for lexical, iri, prefix, local in typed:
+            if iri is None:
+                ns = prefixes.get(prefix or b"") if bare else None
+                if ns is None:
+                    return False
+                iri = ns + local
+            datatype = iri.decode("utf-8")
+            if ":" not in datatype:  # a relative IRI: resolved against a base, not read here
+                return False
+            if datatype.startswith(XSD) and datatype != _XSD_STRING:
+                candidates.append(
+                    pyoxigraph.Literal(
+                        lexical.decode("utf-8"), datatype=pyoxigraph.NamedNode(datatype)
+                    )
+                )
+        for found in numbers:
+            m = _TURTLE_NUMBER.match(found)  # the number a token of this text begins with
+            if m is None:
+                continue
+            text = m.group().decode("ascii")
+            kind = "double" if "e" in text.lower() else "decimal" if "." in text else "integer"
+            candidates.append(pyoxigraph.Literal(text, datatype=pyoxigraph.NamedNode(XSD + kind)))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return not store_forms(candidates)

@@ -825,6 +825,7 @@ def join_query(
             {"this"},
             focus=focus_pattern if restrict_exists else None,
             lift_filters=lift_filters,
+            outer_focus=focus_pattern,
         )
         if optimise
         else None
@@ -866,6 +867,7 @@ def decorrelate(
     *,
     focus: str | None = None,
     lift_filters: bool = True,
+    outer_focus: str | None = None,
 ) -> str | None:
     """The body of ``group`` (without its braces) rewritten for a planner without statistics,
     or ``None`` when nothing changes. ``tokens``: all tokens of ``text``; ``extra_bound``:
@@ -874,10 +876,14 @@ def decorrelate(
     that shares ``?this``, so the body is evaluated for the focus nodes only);
     ``lift_filters``: a NOT EXISTS body whose FILTERs read outer variables may become a left
     join whose condition reads them (False keeps such a NOT EXISTS as written: Virtuoso 7.2
-    evaluates the FILTER of an OPTIONAL without the outer solution's variables)."""
+    evaluates the FILTER of an OPTIONAL without the outer solution's variables); with
+    ``outer_focus`` (the pattern the query's top-level ``group`` is joined with), such a NOT
+    EXISTS becomes a left join on the solutions that have a match, found by a copy of the
+    group, with no FILTER in the OPTIONAL (:func:`_not_exists_by_copy`)."""
     fresh = _Fresh(f"__cica_f{group.start}_")
     changed = False
     parts: list[str] = []
+    binds: list[str] = []
     appended: list[str] = []
     extra_filters: list[str] = []
     bound = certainly_bound(group) | extra_bound
@@ -889,20 +895,26 @@ def decorrelate(
                 changed = True
                 continue
         if el.kind == "filter" and el.expr is not None and el.expr.exists:
+            copy = (group, el, outer_focus) if outer_focus is not None else None
             new_text, opts, filters = _rewrite_filter(
-                text, el, bound, tokens, fresh, focus, lift_filters=lift_filters
+                text, el, bound, tokens, fresh, focus, lift_filters=lift_filters, copy=copy
             )
             if new_text is not None:
                 changed = True
                 if new_text:
                     parts.append(new_text)
-                appended.extend(opts)
+                for opt in opts:  # a copy-form left join first binds its keys
+                    if isinstance(opt, tuple):
+                        binds.extend(opt[0])
+                        appended.append(opt[1])
+                    else:
+                        appended.append(opt)
                 extra_filters.extend(filters)
                 continue
         parts.append(text[el.start : el.end] + (" ." if el.kind == "triples" else ""))
     if not changed:
         return None
-    return "\n".join(parts + appended + extra_filters)
+    return "\n".join(parts + binds + appended + extra_filters)
 
 
 def _outer_vars(tokens: list[Token], ex: Exists) -> set[str]:
@@ -976,16 +988,19 @@ def _rewrite_filter(
     focus: str | None = None,
     *,
     lift_filters: bool = True,
-) -> tuple[str | None, list[str], list[str]]:
+    copy: tuple[Group, Element, str] | None = None,
+) -> tuple[str | None, list, list[str]]:
     """Decorrelate the EXISTS forms of a top-level FILTER.
 
     Returns (the FILTER's new text or '' if nothing is left, OPTIONAL patterns to append to the
-    group, FILTERs to append), or (None, [], []) when the filter is kept as it is.
+    group, each a text or (BINDs that must precede it, its text), FILTERs to append), or
+    (None, [], []) when the filter is kept as it is. ``copy``: (the group, this FILTER, the
+    focus pattern), for :func:`_not_exists_by_copy`.
     """
     expr = el.expr
     assert expr is not None
     conjuncts = _top_conjuncts(text, expr)
-    opts: list[str] = []
+    opts: list = []
     filters: list[str] = []
     kept: list[str] = []
     changed = False
@@ -997,11 +1012,11 @@ def _rewrite_filter(
         )
         if whole:
             rewritten = _not_exists_as_left_join(
-                text, c_exists[0], tokens, fresh, focus, lift_filters=lift_filters
+                text, c_exists[0], tokens, fresh, focus, lift_filters=lift_filters, copy=copy
             )
             if rewritten is not None:
-                opt, flag = rewritten
-                opts.append(opt)
+                opt, flag = rewritten[0], rewritten[-1]
+                opts.append(opt if len(rewritten) == 2 else (rewritten[1], opt))
                 filters.append(f"FILTER(!BOUND(?{flag}))")
                 changed = True
                 continue
@@ -1108,7 +1123,8 @@ def _not_exists_as_left_join(
     focus: str | None = None,
     *,
     lift_filters: bool = True,
-) -> tuple[str, str] | None:
+    copy: tuple[Group, Element, str] | None = None,
+) -> tuple[str, str] | tuple[str, list[str], str] | None:
     """``FILTER NOT EXISTS { P }`` as ``OPTIONAL { { SELECT DISTINCT ... (1 AS ?flag) WHERE
     { P' } } FILTER(lifted) }`` + ``FILTER(!BOUND(?flag))``.
 
@@ -1142,8 +1158,12 @@ def _not_exists_as_left_join(
         if el.kind == "subselect":
             return None
         rest.append(el)
-    if not rest or (lifted and not lift_filters):
+    if not rest:
         return None
+    if lifted and not lift_filters:
+        if copy is None:
+            return None
+        return _not_exists_by_copy(text, body, rest, lifted, shared, tokens, fresh, focus, copy)
     lifted_vars: set[str] = set()
     for el in lifted:
         assert el.expr is not None
@@ -1171,6 +1191,89 @@ def _not_exists_as_left_join(
         f"{cond} }}"
     )
     return opt, flag
+
+
+#: Functions whose value differs between two evaluations of the same pattern: a pattern using
+#: them cannot be evaluated twice for the same solutions (:func:`_not_exists_by_copy`).
+_FRESH_VALUES = frozenset({"BNODE", "RAND", "UUID", "STRUUID"})
+
+
+def _not_exists_by_copy(
+    text: str,
+    body: Group,
+    rest: list[Element],
+    lifted: list[Element],
+    shared: set[str],
+    tokens: list[Token],
+    fresh: _Fresh,
+    focus: str | None,
+    copy: tuple[Group, Element, str],
+) -> tuple[str, list[str], str] | None:
+    """``FILTER NOT EXISTS { P }`` whose FILTERs read outer variables, with no FILTER in an
+    OPTIONAL (some stores, Virtuoso 7.2 among them, evaluate such a FILTER without the outer
+    solution's variables, and Oxigraph evaluates the NOT EXISTS once per solution, which is
+    slow at scale): a copy of the group finds the outer solutions that have a match,
+
+        BIND keys                                       (on the group's solutions)
+        OPTIONAL { SELECT DISTINCT keys (1 AS ?flag) WHERE {
+            { focus + the group's patterns } BIND keys { P' } FILTER(lifted) } }
+        FILTER(!BOUND(?flag))
+
+    Why it is the same: NOT EXISTS of a solution ``mu`` depends only on the values ``mu`` gives
+    the variables ``P`` shares with the rest of the query (``shared``). The copy has every
+    solution of the group among its own (the same patterns and the same focus pattern; the
+    FILTERs of the group are left out, which only adds solutions), and joining it with ``P'``
+    (``P`` without the lifted FILTERs) then applying them is the left join with a condition
+    of :func:`_not_exists_as_left_join`: so the sub-SELECT's keys are exactly those of the
+    solutions with a match. Each shared variable is a key as itself where the group's
+    triples bind it in every solution, else as the pair ``(BOUND(?v), COALESCE(?v, false))``,
+    which is the same for two solutions exactly when both leave ``?v`` unbound or both bind
+    it to the same term; so the join on the keys pairs ``mu`` with its own keys only. Refused
+    (None) where a second evaluation could differ: blank node labels (a label names one node
+    per basic graph pattern) and BNODE, RAND, UUID, STRUUID in the copied patterns.
+    """
+    group, this_filter, outer_focus = copy
+    elements = [el for el in group.elements if el.kind != "filter" and el is not this_filter]
+    original = "\n".join(text[el.start : el.end] for el in elements)
+    for tok in tokenize(original):
+        if tok.kind == "bnode" or (tok.kind == "name" and tok.upper in _FRESH_VALUES):
+            return None
+    always = certainly_bound(group) | {"this"}  # the focus pattern binds ?this
+    flag = fresh()
+    binds: list[str] = []
+    keys: list[str] = []
+    for i, v in enumerate(sorted(shared)):
+        if v in always:
+            keys.append(f"?{v}")
+            continue
+        bound_key, value_key = f"?{flag}_b{i}", f"?{flag}_v{i}"
+        binds.append(f"BIND(BOUND(?{v}) AS {bound_key})")
+        binds.append(f"BIND(COALESCE(?{v}, false) AS {value_key})")
+        keys += [bound_key, value_key]
+    # both evaluated as the query's own group is: triples blocks split into stars
+    copied = "\n".join(
+        (_split_stars(text, el) if el.kind == "triples" else None)
+        or text[el.start : el.end] + (" ." if el.kind == "triples" else "")
+        for el in elements
+    )
+    inner_body = "\n".join(
+        text[el.start : el.end] + (" ." if el.kind == "triples" else "") for el in rest
+    )
+    if focus is not None and "this" in shared:
+        inner_body = f"{focus}\n{inner_body}"
+    else:
+        better = decorrelate(
+            text, Group(body.start, body.end, rest), tokens, set(), lift_filters=False
+        )
+        if better is not None:
+            inner_body = better
+    condition = " && ".join(f"({_filter_expr_text(text, el)})" for el in lifted)
+    opt = (
+        f"OPTIONAL {{ {{ SELECT DISTINCT {' '.join(keys)} (1 AS ?{flag}) WHERE {{\n"
+        f"{{ {outer_focus}\n{copied}\n}}\n" + "\n".join(binds) + f"\n{{ {inner_body}\n}}\n"
+        f"FILTER({condition})\n}} }} }}"
+    )
+    return opt, binds, flag
 
 
 def _exists_as_flag(

@@ -1,0 +1,113 @@
+"""The fast check that a file's literals are all kept by the store
+(:func:`cica_ld.lexical.keeps_every_literal`): whenever it says so, the thorough scan (parse
+every triple, ask a scratch store) agrees, and loading gives the same store either way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from cica_ld import dataset
+from cica_ld.lexical import keeps_every_literal, literals_of, store_forms
+
+PREFIXES = (
+    "@prefix ex: <http://example.org/> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+)
+
+
+def _thorough_keeps(text: str, fmt: str) -> bool:
+    media = dataset.MEDIA_TYPES[fmt]
+    quads = list(
+        pyoxigraph.parse(text.encode(), format=pyoxigraph.RdfFormat.from_media_type(media))
+    )
+    return not store_forms(literals_of(quads))
+
+
+# (body, whether the store keeps every literal): each a way a literal is written
+TURTLE_CASES = [
+    ('ex:a ex:p "2001-02-03"^^xsd:date ; ex:q "6"^^xsd:decimal .', True),
+    ('ex:a ex:p "a title"@en , "plain" ; ex:n "Summit 12" .', True),
+    ("ex:a ex:p 42 , -7 , 1.5 , 1.0E3 , true .", None),  # what pyoxigraph says
+    ("ex:a ex:p 007 .", False),
+    ("ex:a ex:p +5 .", False),
+    ("ex:a ex:p 1.50 .", False),
+    ("ex:a ex:p (1 2 007) .", False),
+    ('ex:a ex:p "x",007 .', False),
+    ('ex:a ex:p "007"^^xsd:integer .', False),
+    ("ex:a ex:p '007'^^xsd:integer .", False),
+    ('ex:a ex:p "5"^^<http://www.w3.org/2001/XMLSchema#int> .', False),
+    ('ex:a ex:p "1"^^xsd:boolean .', False),
+    ('ex:a ex:p """007"""^^xsd:integer .', False),  # a long literal: not read here
+    ('ex:a ex:p "0\\u00307"^^xsd:integer .', False),  # an escape: not read here
+    ('ex:a ex:p "say \\"7\\"^^xsd:int" .', False),  # ^^ in a string: not placed
+    ('ex:a ex:p "7"^^ex:code , "7"^^xsd:string .', True),  # kept
+    # text in a string that would be a changed number if bare: the thorough scan decides
+    ('ex:a ex:p "007"^^ex:code .', False),
+    ('ex:a ex:p "code 007" .', False),
+    ('ex:a ex:p "x" . # a comment "007"^^xsd:integer\n', False),
+    ('ex:a ex:p "007"^^xsd:integer.', False),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), TURTLE_CASES)
+def test_turtle(body: str, expected: bool | None) -> None:
+    text = PREFIXES + body + "\n"
+    fast = keeps_every_literal(text.encode(), "turtle")
+    thorough = _thorough_keeps(text, "turtle")
+    if fast:  # never wrong when it says the store keeps everything
+        assert thorough
+    if expected is not None:
+        assert fast is expected
+    else:
+        assert fast is thorough
+
+
+def test_prefix_declared_twice_or_a_base_is_left_to_the_thorough_scan() -> None:
+    body = 'ex:a ex:p "2001-02-03"^^xsd:date .\n'
+    again = PREFIXES + "@prefix xsd: <http://example.org/other#> .\n" + body
+    assert not keeps_every_literal(again.encode(), "turtle")
+    based = "@base <http://example.org/> .\n" + PREFIXES + body
+    assert not keeps_every_literal(based.encode(), "turtle")
+    sparql = "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\nPREFIX ex: <http://example.org/>\n"
+    assert keeps_every_literal((sparql + body).encode(), "turtle")
+
+
+def test_ntriples_and_formats_not_read() -> None:
+    good = '<http://e/a> <http://e/p> "12"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    bad = good.replace('"12"', '"012"')
+    assert keeps_every_literal(good.encode(), "ntriples")
+    assert not keeps_every_literal(bad.encode(), "ntriples")
+    assert not keeps_every_literal(good.encode(), "rdfxml")  # always the thorough way
+    assert not keeps_every_literal(good.encode(), "jsonld")
+
+
+def test_long_file_read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A non-canonical literal after the first piece is found."""
+    from cica_ld import lexical
+
+    monkeypatch.setattr(lexical, "_CHUNK", 64)
+    lines = [f'ex:s{i} ex:p "{2000 + i}-01-01"^^xsd:date .' for i in range(50)]
+    text = PREFIXES + "\n".join(lines) + "\n"
+    assert keeps_every_literal(text.encode(), "turtle")
+    assert not keeps_every_literal((text + "ex:z ex:p 007 .\n").encode(), "turtle")
+
+
+@pytest.mark.parametrize("canonical", [True, False])
+def test_load_is_the_same_with_the_fast_scan(tmp_path: Path, canonical: bool) -> None:
+    """Loading for validation (exact literals) gives the thorough path's store: surrogates
+    only where the store would change a literal."""
+    value = "7" if canonical else "007"
+    path = tmp_path / "data.ttl"
+    path.write_text(PREFIXES + f'ex:a ex:p {value} ; ex:d "2001-02-03"^^xsd:date .\n')
+    store = pyoxigraph.Store()
+    outcome = dataset.load_files(store, [(path, "turtle", None)], literals="exact")
+    assert outcome.as_written == (0 if canonical else 1)
+    objects = {str(q.object) for q in store}
+    if canonical:
+        assert '"7"^^<http://www.w3.org/2001/XMLSchema#integer>' in objects
+    else:
+        assert '"007"^^<urn:x-cica-ld:as-written:http://www.w3.org/2001/XMLSchema#integer>' in (
+            objects
+        )
