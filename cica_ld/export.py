@@ -626,3 +626,82 @@ def turtle(quads: list[Any], prefixes: Mapping[str, str], *, trig: bool = False)
     if trig and graph is not None:
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _subject_quads(plan: _DefaultGraphPlan) -> Iterator[list[Any]]:
+    """Each subject's quads in :func:`cica_ld.jsonld.quad_sort_key` order, subjects in that
+    order too: the order :func:`export` sorts the whole graph in, one subject at a time."""
+
+    def key(q: Any) -> tuple[int, str, str]:
+        return (0 if q.predicate.value == _RDF_TYPE else 1, q.predicate.value, str(q.object))
+
+    for subject in sorted(plan.subjects, key=str):
+        yield sorted(plan.quads(subject), key=key)
+
+
+def store_prefixes(store: Any, prefixes: Mapping[str, str]) -> dict[str, str]:
+    """:func:`_used_prefixes` of every quad of ``store``, read as a stream."""
+    return _used_prefixes(store.quads_for_pattern(None, None, None, None), prefixes)
+
+
+def turtle_chunks(store: Any, prefixes: Mapping[str, str] | None = None) -> Iterator[bytes]:
+    """The bytes :func:`export` gives for ``store`` in Turtle, as chunks, written subject by
+    subject (the whole graph is never held). A store :func:`export_chunks` would not stream
+    (named graphs, RDF 1.2 terms) is exported in memory, as one chunk."""
+    from cica_ld.progress import NO_PROGRESS
+
+    pref = dict(PREFIXES if prefixes is None else prefixes)
+    plan = _default_graph_plan(store, NO_PROGRESS)
+    if plan is None or not plan.subjects:
+        yield export(store, "turtle", prefixes=pref)
+        return
+    used = store_prefixes(store, pref)
+    w = _TermWriter(used)
+    head = "\n".join(f"@prefix {p}: <{ns}> ." for p, ns in used.items())
+    parts = [head]  # "\n".join of every line, as turtle() writes: a subject's, "\n" first
+    started = bool(head)
+    size = 0
+    for quads in _subject_quads(plan):
+        lines = ["", w.term(quads[0].subject)]
+        predicate = None
+        for q in quads:
+            obj = w.term(q.object)
+            if q.predicate == predicate:
+                lines[-1] += f" , {obj}"
+            else:
+                if predicate is not None:
+                    lines[-1] += " ;"
+                predicate = q.predicate
+                pred = "a" if predicate.value == _RDF_TYPE else w.term(predicate)
+                lines.append(f"    {pred} {obj}")
+        lines[-1] += " ;"
+        lines.append(".")
+        text = "\n".join(lines)
+        parts.append("\n" + text if started else text)
+        started = True
+        size += len(text)
+        if size >= CHUNK_CHARS:
+            yield "".join(parts).encode("utf-8")
+            parts, size = [], 0
+    parts.append("\n")
+    yield "".join(parts).encode("utf-8")
+
+
+def write_rdfxml(store: Any, out: Any, prefixes: Mapping[str, str] | None = None) -> None:
+    """Write to the binary file ``out`` the bytes :func:`export` gives for ``store`` in
+    RDF/XML, the triples streamed subject by subject into the serializer."""
+    import pyoxigraph
+
+    from cica_ld.progress import NO_PROGRESS
+
+    pref = dict(PREFIXES if prefixes is None else prefixes)
+    plan = _default_graph_plan(store, NO_PROGRESS)
+    if plan is None or not plan.subjects:
+        out.write(export(store, "rdfxml", prefixes=pref))
+        return
+    used = store_prefixes(store, pref)
+    triples = (q.triple for quads in _subject_quads(plan) for q in quads)
+    try:
+        pyoxigraph.serialize(triples, out, format=pyoxigraph.RdfFormat.RDF_XML, prefixes=used)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"cannot write rdfxml: {exc}") from None

@@ -3283,12 +3283,82 @@ def resource_files(
     return out
 
 
-def site_files(plan: SitePlan, resource_html: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site but the resource pages' (:func:`resource_files`), one at a time
-    (a dump is held only while it is written). ``resource_html``: the resource pages' file
-    names (the sitemap lists them)."""
+class DumpStream:
+    """A whole-data dump of ``store`` in ``fmt`` (:meth:`write_to` a file, streamed; or
+    ``bytes()`` of it): the N-Triples, Turtle and RDF/XML bytes :func:`export_document` gives
+    for all the quads; JSON-LD compacted with the whole context inlined (the project's on the
+    CICA site, else the standard prefixes the data uses), one node object per subject: the
+    same graph. ``size`` is its length once written."""
+
+    def __init__(self, store: Any, fmt: str, site: SiteInfo) -> None:
+        self.store, self.fmt, self.site = store, fmt, site
+        self.size: int | None = None
+
+    def write_to(self, f: Any) -> None:
+        """Write the dump to the binary file ``f`` (anything with ``write``)."""
+        from cica_ld import export
+
+        counted = _Counting(f)
+        if self.fmt == "rdfxml":
+            export.write_rdfxml(self.store, counted)
+        else:
+            for chunk in self._chunks():
+                counted.write(chunk)
+        self.size = counted.size
+
+    def _chunks(self) -> Iterator[bytes]:
+        from cica_ld import export, jsonld
+
+        store, fmt = self.store, self.fmt
+        if fmt == "turtle":
+            return export.turtle_chunks(store)
+        if fmt == "jsonld":
+            if self.site.cica:
+                ctx: Any = "inline"
+            else:
+                used = export.store_prefixes(store, export.PREFIXES)
+                ctx = jsonld.prefix_context(
+                    {p: ns for p, ns in used.items() if not ns.startswith(BASE_IRI)}
+                )
+            return export.export_chunks(store, "jsonld", context=ctx)
+        return export.export_chunks(store, fmt)
+
+    def __bytes__(self) -> bytes:
+        import io as _io
+
+        buf = _io.BytesIO()
+        self.write_to(buf)
+        return buf.getvalue()
+
+
+class _Counting:
+    """A binary file that counts the bytes written through it."""
+
+    def __init__(self, f: Any) -> None:
+        self.f, self.size = f, 0
+
+    def write(self, data: bytes) -> int:
+        self.f.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        flush = getattr(self.f, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def site_files(
+    plan: SitePlan, resource_html: Iterable[str], *, streamed: bool = False
+) -> Iterator[tuple[str, Any]]:
+    """Every file of the site but the resource pages' (:func:`resource_files`), one at a time.
+    ``resource_html``: the resource pages' file names (the sitemap lists them). Each file is
+    bytes; with ``streamed`` a dump is a :class:`DumpStream` instead, which the caller writes
+    (:meth:`DumpStream.write_to`) before asking for the next file."""
     html_pages = list(resource_html)
     for rel, content in _site_files(plan):
+        if isinstance(content, DumpStream) and not streamed:
+            content = bytes(content)
         if rel.endswith(".html") and rel != "404.html":
             html_pages.append(rel)
         yield rel, content
@@ -3333,15 +3403,16 @@ def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
     if site.cica:
         yield "context.jsonld", jsonld.context_path().read_bytes()
 
-    # dumps and the dataset description
-    data_quads = export.all_quads(store)
+    # dumps (streamed: the consumer writes each, then its size is known) and the dataset
+    # description
     distributions = []
     for name, fmt in site.dumps().items():
-        payload = export_document(data_quads, fmt, site=site, whole=True)
-        distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
-        yield f"dumps/{name}", payload
-        del payload
-    del data_quads
+        dump = DumpStream(store, fmt, site)
+        yield f"dumps/{name}", dump
+        if dump.size is None:  # the consumer did not write it: as bytes
+            bytes(dump)
+        assert dump.size is not None
+        distributions.append(Distribution(f"dumps/{name}", fmt, dump.size))
     desc = dataset_description(
         store, base_url, base_iri=base_iri, distributions=distributions, site=site
     )

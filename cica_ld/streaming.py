@@ -72,6 +72,31 @@ class _Writer:
             f.write(content)
         return len(content), hashlib.sha256(content).hexdigest()
 
+    def write_stream(self, rel: str, stream: Any) -> tuple[int, str]:
+        """Write ``stream`` (a :class:`cica_ld.publish.DumpStream`) to ``rel``, never whole
+        in memory."""
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self.made:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self.made.add(folder)
+        digest = hashlib.sha256()
+        with open(self.root / rel, "wb") as f:
+            stream.write_to(_Hashing(f, digest))
+        assert stream.size is not None
+        return stream.size, digest.hexdigest()
+
+
+class _Hashing:
+    def __init__(self, f: Any, digest: Any) -> None:
+        self.f, self.digest = f, digest
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
 
 def _render(
     plan: SitePlan, items: Sequence[tuple[str, Sequence[str]]], writer: _Writer, g: Any
@@ -207,8 +232,12 @@ def publish_streamed(
                     _PLAN = None
                 tasks = [(n, str(new), part) for n, part in _chunks(items, chunk)]
                 results = pool.imap_unordered(_work, tasks)
-            for name, content in pub.site_files(plan, (f"{rel}.html" for rel, _ in items)):
-                records[name] = writer.write(name, content)
+            html = (f"{rel}.html" for rel, _ in items)
+            for name, content in pub.site_files(plan, html, streamed=True):
+                if isinstance(content, pub.DumpStream):
+                    records[name] = writer.write_stream(name, content)
+                else:
+                    records[name] = writer.write(name, content)
                 del content
             if jobs > 1:
                 for n, done in results:

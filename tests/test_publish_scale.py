@@ -265,3 +265,37 @@ def test_workers_hold_at_most_a_chunk_of_pages(tmp_path: Path, generated: Path) 
     for name, size, digest in done:
         assert isinstance(size, int) and isinstance(digest, str) and len(digest) == 64
         assert (root / name).stat().st_size == size
+
+
+@pytest.mark.parametrize("cica", [False, True])
+@pytest.mark.parametrize("source", ["people", "generated"])
+def test_dumps_are_streamed_with_the_in_memory_dumps_meaning(
+    cica: bool, source: str, generated: Path
+) -> None:
+    """The dumps publish streams (:class:`publish.DumpStream`, never the whole graph in
+    memory): N-Triples, Turtle and RDF/XML the very bytes of the in-memory export of all the
+    quads, which parse to the store's graph; JSON-LD (one node object per subject, the whole
+    context inlined) read by PyLD to that same graph. People has blank nodes; generated data
+    has many subjects (several output chunks)."""
+    from cica_ld import dataset, export
+
+    path = PEOPLE if source == "people" else generated
+    ds = dataset.load([path], include_ontology=False)
+    site = publish.CICA_SITE if cica else publish.user_site(ds.store, [path])
+    plan = publish.plan_site(ds.store, base_iri="https://w3id.org/cica-ld/", site=site)
+    quads = export.all_quads(plan.store)
+    graph = canonical(quads)
+    formats = {"ntriples": ".nt", "turtle": ".ttl", "rdfxml": ".rdf", "jsonld": ".jsonld"}
+    for fmt, suffix in formats.items():
+        streamed = publish.DumpStream(plan.store, fmt, site)
+        data = bytes(streamed)
+        assert streamed.size == len(data)
+        in_memory = publish.export_document(quads, fmt, site=site, whole=True)
+        if fmt == "jsonld":
+            doc = json.loads(data)
+            assert isinstance(doc["@context"], dict)  # stands alone
+            assert canonical(read_with_pyld(data)) == graph
+            assert canonical(read_with_pyld(in_memory)) == graph
+        else:
+            assert data == in_memory, fmt
+            assert canonical(pyoxigraph.parse(data, format=RDF_FORMATS[suffix])) == graph
