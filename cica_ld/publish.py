@@ -3285,10 +3285,10 @@ def resource_files(
 
 class DumpStream:
     """A whole-data dump of ``store`` in ``fmt`` (:meth:`write_to` a file, streamed; or
-    ``bytes()`` of it): the N-Triples, Turtle and RDF/XML bytes :func:`export_document` gives
-    for all the quads; JSON-LD compacted with the whole context inlined (the project's on the
-    CICA site, else the standard prefixes the data uses), one node object per subject: the
-    same graph. ``size`` is its length once written."""
+    ``bytes()`` of it): the bytes :func:`export_document` gives for all the quads
+    (``whole``), written subject by subject (JSON-LD: one node object at a time,
+    :class:`cica_ld.jsonld.CompactNodeWriter`; what it does not handle, in memory).
+    ``size`` is its length once written."""
 
     def __init__(self, store: Any, fmt: str, site: SiteInfo) -> None:
         self.store, self.fmt, self.site = store, fmt, site
@@ -3307,21 +3307,42 @@ class DumpStream:
         self.size = counted.size
 
     def _chunks(self) -> Iterator[bytes]:
-        from cica_ld import export, jsonld
+        from cica_ld import export
 
         store, fmt = self.store, self.fmt
         if fmt == "turtle":
             return export.turtle_chunks(store)
         if fmt == "jsonld":
-            if self.site.cica:
-                ctx: Any = "inline"
-            else:
-                used = export.store_prefixes(store, export.PREFIXES)
-                ctx = jsonld.prefix_context(
-                    {p: ns for p, ns in used.items() if not ns.startswith(BASE_IRI)}
-                )
-            return export.export_chunks(store, "jsonld", context=ctx)
+            return self._jsonld_chunks()
         return export.export_chunks(store, fmt)
+
+    def _jsonld_chunks(self) -> Iterator[bytes]:
+        import itertools
+
+        from cica_ld import export, jsonld
+        from cica_ld.progress import NO_PROGRESS
+
+        store = self.store
+        writer = None
+        try:
+            if self.site.cica:
+                writer = jsonld.CompactNodeWriter("inline")
+            else:  # as export_document: the standard prefixes used, every value an array
+                used = export.store_prefixes(store, export.PREFIXES)
+                ctx = {p: ns for p, ns in used.items() if not ns.startswith(BASE_IRI)}
+                writer = jsonld.CompactNodeWriter(jsonld.prefix_context(ctx), compact_arrays=False)
+        except ValueError:
+            writer = None
+        plan = export._default_graph_plan(store, NO_PROGRESS) if writer is not None else None
+        if writer is not None and plan is not None and plan.subjects:
+            keyed = sorted(((writer.sort_key(s), s) for s in plan.subjects), key=lambda k: k[0])
+            if not any(a[0] == b[0] for a, b in itertools.pairwise(keyed)):
+                order = [s for _, s in keyed]
+                del keyed
+                return export._stream_jsonld(plan, order, writer, NO_PROGRESS)
+        # what the streaming compactor does not handle: the whole document in memory
+        quads = export.all_quads(store)
+        return iter((export_document(quads, "jsonld", site=self.site, whole=True),))
 
     def __bytes__(self) -> bytes:
         import io as _io

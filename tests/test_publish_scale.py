@@ -274,8 +274,8 @@ def test_dumps_are_streamed_with_the_in_memory_dumps_meaning(
 ) -> None:
     """The dumps publish streams (:class:`publish.DumpStream`, never the whole graph in
     memory): N-Triples, Turtle and RDF/XML the very bytes of the in-memory export of all the
-    quads, which parse to the store's graph; JSON-LD (one node object per subject, the whole
-    context inlined) read by PyLD to that same graph. People has blank nodes; generated data
+    quads, which parse to the store's graph; JSON-LD too (one node object per subject, the
+    whole context inlined), read by PyLD to that same graph. People has blank nodes; generated data
     has many subjects (several output chunks)."""
     from cica_ld import dataset, export
 
@@ -291,11 +291,9 @@ def test_dumps_are_streamed_with_the_in_memory_dumps_meaning(
         data = bytes(streamed)
         assert streamed.size == len(data)
         in_memory = publish.export_document(quads, fmt, site=site, whole=True)
+        assert data == in_memory, fmt
         if fmt == "jsonld":
-            doc = json.loads(data)
-            assert isinstance(doc["@context"], dict)  # stands alone
+            assert isinstance(json.loads(data)["@context"], dict)  # stands alone
             assert canonical(read_with_pyld(data)) == graph
-            assert canonical(read_with_pyld(in_memory)) == graph
         else:
-            assert data == in_memory, fmt
             assert canonical(pyoxigraph.parse(data, format=RDF_FORMATS[suffix])) == graph
