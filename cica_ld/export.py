@@ -498,12 +498,50 @@ def _as_triples(quads: list[Any]) -> list[Any]:
     return sorted(seen, key=quad_sort_key)
 
 
-def _oxigraph_serialize(quads: list[Any], fmt: str, prefixes: Mapping[str, str]) -> bytes:
+def export_documents(quads: Iterable[Any], fmts: Iterable[str]) -> dict[str, bytes]:
+    """``{fmt: export(quads, fmt)}`` for RDF formats other than JSON-LD (the same bytes each),
+    the quads sorted and the prefixes they use found once for all the formats."""
+    from cica_ld import jsonld
+
+    stable = jsonld.stable_quads(quads)
+    triples: list[Any] | None = None
+    used: dict[str, str] | None = None
+    out: dict[str, bytes] = {}
+    for fmt in fmts:
+        fmt = _check_options(fmt, None, None)
+        if fmt == "jsonld":
+            raise ValueError("export_documents: not for JSON-LD")
+        items = stable
+        if fmt not in QUAD_FORMATS:
+            if triples is None:
+                triples = _as_triples(stable)
+            items = triples
+        if used is None and fmt in ("turtle", "trig", "rdfxml"):
+            used = _used_prefixes(items, PREFIXES)
+        if fmt == "turtle":
+            out[fmt] = turtle(items, PREFIXES, used=used).encode("utf-8")
+        elif fmt == "trig":
+            out[fmt] = turtle(items, PREFIXES, trig=True, used=used).encode("utf-8")
+        else:
+            out[fmt] = _oxigraph_serialize(items, fmt, PREFIXES, used=used)
+    return out
+
+
+def _oxigraph_serialize(
+    quads: list[Any],
+    fmt: str,
+    prefixes: Mapping[str, str],
+    *,
+    used: Mapping[str, str] | None = None,
+) -> bytes:
     import pyoxigraph
 
     rdf_format = pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
     items = quads if fmt == "nquads" else [q.triple for q in quads]
-    used = _used_prefixes(quads, prefixes) if fmt == "rdfxml" else None
+    if fmt != "rdfxml":
+        used = None
+    elif used is None:
+        used = _used_prefixes(quads, prefixes)
     try:
         return pyoxigraph.serialize(items, format=rdf_format, prefixes=used)
     except (ValueError, TypeError) as exc:
@@ -581,11 +619,19 @@ class _TermWriter:
         raise InputError(f"cannot write this RDF term in Turtle: {t}")
 
 
-def turtle(quads: list[Any], prefixes: Mapping[str, str], *, trig: bool = False) -> str:
-    """House-style Turtle (or TriG) for quads sorted by :func:`cica_ld.jsonld.quad_sort_key`."""
+def turtle(
+    quads: list[Any],
+    prefixes: Mapping[str, str],
+    *,
+    trig: bool = False,
+    used: Mapping[str, str] | None = None,
+) -> str:
+    """House-style Turtle (or TriG) for quads sorted by :func:`cica_ld.jsonld.quad_sort_key`.
+    ``used``: the prefixes of ``prefixes`` the quads use, if known (:func:`_used_prefixes`)."""
     import pyoxigraph
 
-    used = _used_prefixes(quads, prefixes)
+    if used is None:
+        used = _used_prefixes(quads, prefixes)
     w = _TermWriter(used)
     out: list[str] = [f"@prefix {p}: <{ns}> ." for p, ns in used.items()]
     graph: Any = None

@@ -515,13 +515,16 @@ def _lang_rank(lang: str | None) -> int:
     return 0 if lang == "en" else 1 if not lang else 2
 
 
+_KIND_ORDER = {"NamedNode": 0, "BlankNode": 1, "Literal": 2}
+
+
 def _term_key(t: Any) -> tuple[int, str, str]:
     kind = t.__class__.__name__
-    order = {"NamedNode": 0, "BlankNode": 1, "Literal": 2}.get(kind, 3)
-    extra = ""
+    if kind == "NamedNode":  # the most frequent, first
+        return 0, t.value, ""
     if kind == "Literal":
-        extra = f"{t.datatype.value}@{t.language or ''}"
-    return order, getattr(t, "value", str(t)), extra
+        return 2, t.value, f"{t.datatype.value}@{t.language or ''}"
+    return _KIND_ORDER.get(kind, 3), getattr(t, "value", str(t)), ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -3278,8 +3281,13 @@ def resource_files(
         document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
     )
     quads = _quads(triples)
+    from cica_ld import export
+
+    # the RDF formats sorted and prefixed once for all of them (the bytes each alone gives)
+    rdf = export.export_documents(quads, [f for f in RESOURCE_DOCS.values() if f != "jsonld"])
     for suffix, fmt in RESOURCE_DOCS.items():
-        out.append((f"{rel}{suffix}", export_document(quads, fmt, site=site)))
+        content = rdf[fmt] if fmt in rdf else export_document(quads, fmt, site=site)
+        out.append((f"{rel}{suffix}", content))
     return out
 
 
@@ -3519,10 +3527,14 @@ def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:
     from cica_ld.jsonld import stable_quads
     from cica_ld.lexical import exact_store
 
-    quads = list(store.quads_for_pattern(None, None, None, None))
-    if not any(isinstance(t, pyoxigraph.BlankNode) for q in quads for t in (q.subject, q.object)):
+    blank = pyoxigraph.BlankNode
+    if not any(  # read as a stream: no list of every quad where there is no blank node
+        isinstance(q.subject, blank) or isinstance(q.object, blank)
+        for q in store.quads_for_pattern(None, None, None, None)
+    ):
         return store
-    return exact_store(stable_quads(quads))  # literals as written stay so
+    # literals as written stay so
+    return exact_store(stable_quads(store.quads_for_pattern(None, None, None, None)))
 
 
 def _rebase_html(html: str, rel: str) -> str:
