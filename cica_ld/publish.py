@@ -865,7 +865,43 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["compact"] = compact
+    env.globals["term"] = _term_html
+    env.globals["terms"] = _terms_html
     return env
+
+
+def _view(v: Any, key: str) -> Any:
+    return v[key] if isinstance(v, dict) else getattr(v, key)
+
+
+def _term_html(v: Any) -> Any:
+    """A term view (:meth:`_Page.link`) as HTML: its text, a link where it has an ``href``
+    (titled with its IRI), its date and its note. What the ``term`` macro wrote, without
+    Jinja's macro call per value."""
+    from markupsafe import Markup, escape
+
+    href = _view(v, "href")
+    text = escape(_view(v, "text"))
+    if href:
+        iri = _view(v, "iri")
+        title = f' title="{escape(iri)}"' if iri else ""
+        out = f'<a href="{escape(href)}"{title}>{text}</a>'
+    else:
+        out = str(text)
+    date = _view(v, "date")
+    if date:
+        out += f' <span class="date">{escape(date)}</span>'
+    note = _view(v, "note")
+    if note:
+        out += f' <span class="note">{escape(note)}</span>'
+    return Markup(out)
+
+
+def _terms_html(vs: Iterable[Any]) -> Any:
+    """Term views as HTML, joined by ", "."""
+    from markupsafe import Markup
+
+    return Markup(", ".join(_term_html(v) for v in vs))
 
 
 def _render(template: str, **values: Any) -> str:
