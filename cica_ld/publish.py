@@ -420,6 +420,17 @@ class _Graph:
         self._labels: dict[str, str | None] = {}
         self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
         self._temporal: dict[Any, bool] = {}  # node -> is a W3C Time instant or interval
+        self._described: dict[str, list[Any]] = {}  # the last few resource_graph()s
+
+    def described(self, iri: str) -> list[Any]:
+        """:func:`resource_graph` of ``iri``, kept for the few resources last asked for (a
+        resource's page and its documents ask for it three times)."""
+        found = self._described.get(iri)
+        if found is None:
+            if len(self._described) >= 8:
+                self._described.clear()
+            found = self._described[iri] = resource_graph(self.store, iri)
+        return found
 
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
@@ -431,6 +442,7 @@ class _Graph:
             self._labels.clear()
             self._spans.clear()
             self._temporal.clear()
+        self._described.clear()
 
     def objects(self, s: Any, p: str) -> list[Any]:
         subject = self.nn(s) if isinstance(s, str) else s
@@ -570,14 +582,18 @@ def document_graph(
     incoming: bool = True,
     limit: int | None = None,
     more: str | None = None,
+    g: _Graph | None = None,
 ) -> list[Any]:
     """The union of the descriptions of ``subjects`` (the resources one document describes),
     and (``incoming``) the links to them with their subjects' labels (:func:`incoming_graph`,
-    at most ``limit`` links, ``more`` naming where the rest are)."""
+    at most ``limit`` links, ``more`` naming where the rest are). ``g``: a :class:`_Graph` of
+    ``store`` whose descriptions to reuse."""
     subjects = list(subjects) or [doc_iri]
     out: set[Any] = set()
     for s in subjects:
-        out.update(resource_graph(store, s))
+        out.update(
+            g.described(s) if g is not None and g.store is store else resource_graph(store, s)
+        )
     if incoming:
         out.update(
             incoming_graph(
@@ -1563,15 +1579,23 @@ def embed_context(site: SiteInfo = CICA_SITE) -> dict[str, Any]:
 
 
 def embedded_jsonld(
-    store: pyoxigraph.Store, iri: str, page_url: str, *, site: SiteInfo = CICA_SITE
+    store: pyoxigraph.Store,
+    iri: str,
+    page_url: str,
+    *,
+    site: SiteInfo = CICA_SITE,
+    described: Sequence[Any] | None = None,
 ) -> str:
     """The JSON-LD for a page's ``<script type="application/ld+json">``: the resource's
-    description in its own vocabularies plus schema.org, safe to put inside a script element."""
+    description in its own vocabularies plus schema.org, safe to put inside a script element.
+    ``described``: :func:`resource_graph` of ``iri``, if known."""
     import pyoxigraph
 
     from cica_ld import jsonld
 
-    triples = set(resource_graph(store, iri)) | set(schema_graph(store, iri, page_url))
+    if described is None:
+        described = resource_graph(store, iri)
+    triples = set(described) | set(schema_graph(store, iri, page_url))
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
     doc = jsonld.compact_expanded(
         jsonld.expand_quads(jsonld.stable_quads(quads)), embed_context(site)
@@ -1663,9 +1687,10 @@ def render_resource_html(
     if g is None or g.store is not store or g.base_iri != base_iri:
         g = _Graph(store, base_iri)
     page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages, site=site)
-    triples = resource_graph(store, iri)
+    triples = g.described(iri)
     subject = g.nn(iri)
     label = g.label(iri) or compact(iri)
+    description = g.description(iri) or ""
     types = g.types(iri)
     as_org = _memberships(page, iri, ORG + "organization", ORG + "member")
     as_member = _memberships(page, iri, ORG + "member", ORG + "organization")
@@ -1675,11 +1700,11 @@ def render_resource_html(
     figures = _charts(page, iri, as_org) if as_org else []
     return _render(
         "resource.html",
-        head=_head(page, label, description=g.description(iri) or ""),
+        head=_head(page, label, description=description),
         iri=iri,
         label=label,
         types=[page.link(g.nn(t)) for t in types],
-        description=g.description(iri) or "",
+        description=description,
         dates=_dates(page, triples, subject),
         figures=figures,
         members=_group_by_role(as_org),
@@ -1692,7 +1717,7 @@ def render_resource_html(
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
             for suffix, fmt in RESOURCE_DOCS.items()
         ],
-        jsonld=embedded_jsonld(store, iri, page_url, site=site),
+        jsonld=embedded_jsonld(store, iri, page_url, site=site, described=triples),
     )
 
 
@@ -3314,7 +3339,7 @@ def resource_files(
     # links past MAX_INCOMING: in the N-Triples dump
     triples = with_reference_labels(
         store,
-        document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
+        document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt", g=g),
     )
     quads = _quads(triples)
     from cica_ld import export
