@@ -551,7 +551,7 @@ def _oxigraph_serialize(
 #: (prefixes) -> IRI -> the prefix whose namespace starts it (None: none does): what
 #: :func:`_used_prefixes` found before (a publish asks it for every document). Bounded.
 _PREFIX_OF: dict[tuple[tuple[str, str], ...], dict[str, str | None]] = {}
-_PREFIX_CACHE_LIMIT = 200_000
+_PREFIX_CACHE_LIMIT = 50_000
 
 
 def _used_prefixes(quads: Iterable[Any], prefixes: Mapping[str, str]) -> dict[str, str]:
@@ -594,6 +594,8 @@ class _TermWriter:
     def iri(self, value: str) -> str:
         out = self.cache.get(value)
         if out is None:
+            if len(self.cache) >= _PREFIX_CACHE_LIMIT:  # bounded (a streamed dump's writer
+                self.cache.clear()  # sees every IRI of the data)
             out = f"<{value}>"
             for p, ns in self.namespaces:
                 if value.startswith(ns) and _LOCAL.match(value[len(ns) :]):

@@ -639,6 +639,8 @@ class SimpleCompactor:
         key = (iri, vocab, terms)
         out = self._cache.get(key)
         if out is None:
+            if len(self._cache) >= _COMPACTOR_CACHE_LIMIT:  # bounded: a publish compacts
+                self._cache.clear()  # every IRI of the data with one compactor
             out = self._cache[key] = self._compact_iri(iri, vocab, terms)
         return out
 
@@ -732,6 +734,10 @@ class SimpleCompactor:
                     else:
                         out[name] = compacted
         return out
+
+
+#: The IRIs a :class:`SimpleCompactor` keeps compacted (emptied past it).
+_COMPACTOR_CACHE_LIMIT = 50_000
 
 
 @functools.lru_cache(maxsize=8)

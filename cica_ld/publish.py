@@ -3866,9 +3866,11 @@ def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str
     same: set[str] = set()
     conflicts: list[str] = []
     folders: set[str] = set()
-    for rel, content in site.files.items():
+    for rel in site.files:  # the content read only where a file is already there
         path = real / rel
-        for parent in (p.as_posix() for p in Path(rel).parents if str(p) != "."):
+        parent = rel
+        while "/" in parent:  # the folders of rel, nearest first (Path(rel).parents)
+            parent = parent.rpartition("/")[0]
             if parent in folders:
                 break
             folders.add(parent)
@@ -3881,7 +3883,7 @@ def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str
             continue
         if rel in owned and _unchanged(path, owned[rel]):
             replace.append(rel)
-        elif path.is_file() and not path.is_symlink() and path.read_bytes() == content:
+        elif path.is_file() and not path.is_symlink() and path.read_bytes() == site.files[rel]:
             same.add(rel)  # the user's copy is already right: left alone, not claimed
         else:
             conflicts.append(rel)

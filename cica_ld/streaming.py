@@ -288,6 +288,8 @@ def publish_streamed(
                 else:
                     records[name] = writer.write(name, content)
                 del content
+            if ctx is not None:
+                _release_free_memory()  # what the dumps freed, before rendering pages here
             pending = len(procs)
 
             def collect(block: bool) -> None:
