@@ -43,7 +43,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -3766,6 +3766,37 @@ def _unchanged(path: Path, record: tuple[int, str] | None) -> bool:
 
 def _manifest(files: Mapping[str, bytes]) -> bytes:
     return _manifest_of({rel: (len(b), _sha256(b)) for rel, b in files.items()})
+
+
+def _manifest_chunks(
+    files: Mapping[str, tuple[int, str]], skip: Container[str] = ()
+) -> Iterator[bytes]:
+    """:func:`_manifest_of` of the files not in ``skip``, as chunks (the same bytes once
+    joined), written entry by entry: at a million files the whole document and its text
+    would be several hundred MB."""
+    generator = f"cica-ld {__version__} publish"
+    comment = (
+        "the files cica-ld publish wrote here; a new run replaces or deletes only "
+        "these (and only if unchanged)"
+    )
+    yield f'{{\n "comment": {json.dumps(comment)},\n "files": {{'.encode()
+    parts: list[str] = []
+    first = True
+    for rel in sorted(files):
+        if rel in skip:
+            continue
+        n, digest = files[rel]
+        parts.append(
+            f'{"" if first else ","}\n  {json.dumps(rel)}: {{\n   "bytes": {json.dumps(n)},'
+            f'\n   "sha256": {json.dumps(digest)}\n  }}'
+        )
+        first = False
+        if len(parts) >= 4096:
+            yield "".join(parts).encode()
+            parts = []
+    close = "}" if first else "\n }"
+    parts.append(f'{close},\n "generator": {json.dumps(generator)}\n}}\n')
+    yield "".join(parts).encode()
 
 
 def _manifest_of(files: Mapping[str, tuple[int, str]]) -> bytes:

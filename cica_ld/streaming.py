@@ -190,9 +190,12 @@ class _Staged(Mapping[str, bytes]):
     """The staged files as :func:`cica_ld.publish._plan` and ``_commit`` read them: path ->
     content (read from the staging folder only where a file is already at that path)."""
 
-    def __init__(self, records: Mapping[str, tuple[int, str]], root: Path) -> None:
+    def __init__(
+        self, records: Mapping[str, tuple[int, str]], root: Path, order: Sequence[str] = ()
+    ) -> None:
         self.records = records
         self.root = root
+        self.order = order or sorted(records)  # the paths in order (not a sorted copy)
 
     def __getitem__(self, rel: str) -> bytes:
         if rel not in self.records:
@@ -200,7 +203,7 @@ class _Staged(Mapping[str, bytes]):
         return (self.root / rel).read_bytes()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.records)
+        return iter(self.order)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -326,14 +329,14 @@ def publish_streamed(
                     if proc.exitcode != 0:
                         raise InputError(f"a worker process ended with code {proc.exitcode}")
                 procs = []
-            staged = _Staged(dict(sorted(records.items())), new)
+            staged = _Staged(records, new, order=sorted(records))
             site = pub.Site(files=staged, pages=tuple(sorted(plan.pages)), skipped=())
             replace, same, stale, kept = pub._plan(site, folder)
             if progress is not None:
                 progress.stage("writing files", total=len(staged))
-            (staging / pub.SITE_MARKER).write_bytes(
-                pub._manifest_of({r: v for r, v in staged.records.items() if r not in same})
-            )
+            with open(staging / pub.SITE_MARKER, "wb") as f:  # streamed: ~100 MB at 1M
+                for part in pub._manifest_chunks(staged.records, same):
+                    f.write(part)
             with io.signals_held():
                 pub._commit(real, staging, replace=replace, stale=stale, files=staged, same=same)
             if progress is not None:

@@ -297,3 +297,14 @@ def test_dumps_are_streamed_with_the_in_memory_dumps_meaning(
             assert canonical(read_with_pyld(data)) == graph
         else:
             assert canonical(pyoxigraph.parse(data, format=RDF_FORMATS[suffix])) == graph
+
+
+def test_streamed_manifest_is_the_manifest() -> None:
+    """The manifest publish writes entry by entry is the bytes of the whole-document one, with
+    and without the files left out (the user's copies already right), for none, one and many
+    files, names with non-ASCII characters among them."""
+    many = {f"id/r{i}-é.html": (i, f"{i:064x}") for i in range(2000, 0, -3)}
+    for files in ({}, {"a.html": (1, "0" * 64)}, many):
+        for skip in (set(), set(list(files)[:50])):
+            expected = publish._manifest_of({r: v for r, v in files.items() if r not in skip})
+            assert b"".join(publish._manifest_chunks(files, skip)) == expected
