@@ -30,6 +30,7 @@ import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import io
@@ -298,7 +299,15 @@ def publish_streamed(
             def collect(block: bool) -> None:
                 nonlocal pending
                 while pending and (block or not queue.empty()):
-                    got = queue.get()
+                    try:
+                        got = queue.get(timeout=1.0)
+                    except Empty:  # a worker killed never reports: do not wait for it
+                        dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                        if dead:
+                            raise InputError(
+                                f"a worker process ended with code {dead[0]}"
+                            ) from None
+                        continue
                     if got is None:
                         pending -= 1
                         continue

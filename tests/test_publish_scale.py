@@ -308,3 +308,19 @@ def test_streamed_manifest_is_the_manifest() -> None:
         for skip in (set(), set(list(files)[:50])):
             expected = publish._manifest_of({r: v for r, v in files.items() if r not in skip})
             assert b"".join(publish._manifest_chunks(files, skip)) == expected
+
+
+def test_a_worker_killed_fails_the_publish_and_leaves_no_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated: Path
+) -> None:
+    """A worker that dies without a word (killed) is noticed: publish fails with the exit
+    code instead of waiting for it, and no site is left at ``--out``."""
+    import os
+
+    from cica_ld.errors import InputError
+
+    monkeypatch.setattr(streaming, "_work", lambda task: os._exit(9))  # in the forked worker
+    out = tmp_path / "site"
+    with pytest.raises(InputError, match="worker process ended with code 9"):
+        publish.publish(out, data=[generated], base_iri="https://w3id.org/cica-ld/", jobs=2)
+    assert not out.exists()
