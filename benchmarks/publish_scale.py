@@ -96,11 +96,12 @@ class Sampler(threading.Thread):
             self.stop.wait(0.5)
 
 
-def measure(cmd: list[str], timeout: float) -> dict:
+def measure(cmd: list[str], timeout: float, cwd: Path | None = None) -> dict:
     load0 = load()
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
@@ -158,7 +159,7 @@ def main() -> int:
         "on PYTHONPATH; e.g. a `git archive` of the commit measured), not the installed one",
     )
     args = ap.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="publish-scale-"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="publish-scale-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     cli = [str(Path(sys.executable).with_name("cica-ld"))]
     if not Path(cli[0]).exists() or args.checkout is not None:
@@ -181,7 +182,9 @@ def main() -> int:
         shutil.rmtree(site, ignore_errors=True)
         cmd = [*cli, "publish", "--data", str(data), "--base-iri", "https://w3id.org/cica-ld/"]
         cmd += ["--out", str(site)] + ([] if args.jobs is None else ["--jobs", str(args.jobs)])
-        r = measure(cmd, args.timeout)
+        # `python -m` puts the working folder first on sys.path: run in the checkout, so that
+        # its cica_ld is the one measured (not a cica_ld in the folder the script runs from)
+        r = measure(cmd, args.timeout, cwd=args.checkout.resolve() if args.checkout else None)
         r["files"], r["bytes"] = site_size(site) if site.exists() else (0, 0)
         r["size"], r["triples"] = size, SIZES[size]
         shutil.rmtree(site, ignore_errors=True)

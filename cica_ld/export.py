@@ -498,12 +498,50 @@ def _as_triples(quads: list[Any]) -> list[Any]:
     return sorted(seen, key=quad_sort_key)
 
 
-def _oxigraph_serialize(quads: list[Any], fmt: str, prefixes: Mapping[str, str]) -> bytes:
+def export_documents(quads: Iterable[Any], fmts: Iterable[str]) -> dict[str, bytes]:
+    """``{fmt: export(quads, fmt)}`` for RDF formats other than JSON-LD (the same bytes each),
+    the quads sorted and the prefixes they use found once for all the formats."""
+    from cica_ld import jsonld
+
+    stable = jsonld.stable_quads(quads)
+    triples: list[Any] | None = None
+    used: dict[str, str] | None = None
+    out: dict[str, bytes] = {}
+    for fmt in fmts:
+        fmt = _check_options(fmt, None, None)
+        if fmt == "jsonld":
+            raise ValueError("export_documents: not for JSON-LD")
+        items = stable
+        if fmt not in QUAD_FORMATS:
+            if triples is None:
+                triples = _as_triples(stable)
+            items = triples
+        if used is None and fmt in ("turtle", "trig", "rdfxml"):
+            used = _used_prefixes(items, PREFIXES)
+        if fmt == "turtle":
+            out[fmt] = turtle(items, PREFIXES, used=used).encode("utf-8")
+        elif fmt == "trig":
+            out[fmt] = turtle(items, PREFIXES, trig=True, used=used).encode("utf-8")
+        else:
+            out[fmt] = _oxigraph_serialize(items, fmt, PREFIXES, used=used)
+    return out
+
+
+def _oxigraph_serialize(
+    quads: list[Any],
+    fmt: str,
+    prefixes: Mapping[str, str],
+    *,
+    used: Mapping[str, str] | None = None,
+) -> bytes:
     import pyoxigraph
 
     rdf_format = pyoxigraph.RdfFormat.from_media_type(MEDIA_TYPES[fmt])
     items = quads if fmt == "nquads" else [q.triple for q in quads]
-    used = _used_prefixes(quads, prefixes) if fmt == "rdfxml" else None
+    if fmt != "rdfxml":
+        used = None
+    elif used is None:
+        used = _used_prefixes(quads, prefixes)
     try:
         return pyoxigraph.serialize(items, format=rdf_format, prefixes=used)
     except (ValueError, TypeError) as exc:
@@ -513,7 +551,7 @@ def _oxigraph_serialize(quads: list[Any], fmt: str, prefixes: Mapping[str, str])
 #: (prefixes) -> IRI -> the prefix whose namespace starts it (None: none does): what
 #: :func:`_used_prefixes` found before (a publish asks it for every document). Bounded.
 _PREFIX_OF: dict[tuple[tuple[str, str], ...], dict[str, str | None]] = {}
-_PREFIX_CACHE_LIMIT = 200_000
+_PREFIX_CACHE_LIMIT = 50_000
 
 
 def _used_prefixes(quads: Iterable[Any], prefixes: Mapping[str, str]) -> dict[str, str]:
@@ -556,6 +594,8 @@ class _TermWriter:
     def iri(self, value: str) -> str:
         out = self.cache.get(value)
         if out is None:
+            if len(self.cache) >= _PREFIX_CACHE_LIMIT:  # bounded (a streamed dump's writer
+                self.cache.clear()  # sees every IRI of the data)
             out = f"<{value}>"
             for p, ns in self.namespaces:
                 if value.startswith(ns) and _LOCAL.match(value[len(ns) :]):
@@ -581,11 +621,19 @@ class _TermWriter:
         raise InputError(f"cannot write this RDF term in Turtle: {t}")
 
 
-def turtle(quads: list[Any], prefixes: Mapping[str, str], *, trig: bool = False) -> str:
-    """House-style Turtle (or TriG) for quads sorted by :func:`cica_ld.jsonld.quad_sort_key`."""
+def turtle(
+    quads: list[Any],
+    prefixes: Mapping[str, str],
+    *,
+    trig: bool = False,
+    used: Mapping[str, str] | None = None,
+) -> str:
+    """House-style Turtle (or TriG) for quads sorted by :func:`cica_ld.jsonld.quad_sort_key`.
+    ``used``: the prefixes of ``prefixes`` the quads use, if known (:func:`_used_prefixes`)."""
     import pyoxigraph
 
-    used = _used_prefixes(quads, prefixes)
+    if used is None:
+        used = _used_prefixes(quads, prefixes)
     w = _TermWriter(used)
     out: list[str] = [f"@prefix {p}: <{ns}> ." for p, ns in used.items()]
     graph: Any = None
@@ -626,3 +674,82 @@ def turtle(quads: list[Any], prefixes: Mapping[str, str], *, trig: bool = False)
     if trig and graph is not None:
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _subject_quads(plan: _DefaultGraphPlan) -> Iterator[list[Any]]:
+    """Each subject's quads in :func:`cica_ld.jsonld.quad_sort_key` order, subjects in that
+    order too: the order :func:`export` sorts the whole graph in, one subject at a time."""
+
+    def key(q: Any) -> tuple[int, str, str]:
+        return (0 if q.predicate.value == _RDF_TYPE else 1, q.predicate.value, str(q.object))
+
+    for subject in sorted(plan.subjects, key=str):
+        yield sorted(plan.quads(subject), key=key)
+
+
+def store_prefixes(store: Any, prefixes: Mapping[str, str]) -> dict[str, str]:
+    """:func:`_used_prefixes` of every quad of ``store``, read as a stream."""
+    return _used_prefixes(store.quads_for_pattern(None, None, None, None), prefixes)
+
+
+def turtle_chunks(store: Any, prefixes: Mapping[str, str] | None = None) -> Iterator[bytes]:
+    """The bytes :func:`export` gives for ``store`` in Turtle, as chunks, written subject by
+    subject (the whole graph is never held). A store :func:`export_chunks` would not stream
+    (named graphs, RDF 1.2 terms) is exported in memory, as one chunk."""
+    from cica_ld.progress import NO_PROGRESS
+
+    pref = dict(PREFIXES if prefixes is None else prefixes)
+    plan = _default_graph_plan(store, NO_PROGRESS)
+    if plan is None or not plan.subjects:
+        yield export(store, "turtle", prefixes=pref)
+        return
+    used = store_prefixes(store, pref)
+    w = _TermWriter(used)
+    head = "\n".join(f"@prefix {p}: <{ns}> ." for p, ns in used.items())
+    parts = [head]  # "\n".join of every line, as turtle() writes: a subject's, "\n" first
+    started = bool(head)
+    size = 0
+    for quads in _subject_quads(plan):
+        lines = ["", w.term(quads[0].subject)]
+        predicate = None
+        for q in quads:
+            obj = w.term(q.object)
+            if q.predicate == predicate:
+                lines[-1] += f" , {obj}"
+            else:
+                if predicate is not None:
+                    lines[-1] += " ;"
+                predicate = q.predicate
+                pred = "a" if predicate.value == _RDF_TYPE else w.term(predicate)
+                lines.append(f"    {pred} {obj}")
+        lines[-1] += " ;"
+        lines.append(".")
+        text = "\n".join(lines)
+        parts.append("\n" + text if started else text)
+        started = True
+        size += len(text)
+        if size >= CHUNK_CHARS:
+            yield "".join(parts).encode("utf-8")
+            parts, size = [], 0
+    parts.append("\n")
+    yield "".join(parts).encode("utf-8")
+
+
+def write_rdfxml(store: Any, out: Any, prefixes: Mapping[str, str] | None = None) -> None:
+    """Write to the binary file ``out`` the bytes :func:`export` gives for ``store`` in
+    RDF/XML, the triples streamed subject by subject into the serializer."""
+    import pyoxigraph
+
+    from cica_ld.progress import NO_PROGRESS
+
+    pref = dict(PREFIXES if prefixes is None else prefixes)
+    plan = _default_graph_plan(store, NO_PROGRESS)
+    if plan is None or not plan.subjects:
+        out.write(export(store, "rdfxml", prefixes=pref))
+        return
+    used = store_prefixes(store, pref)
+    triples = (q.triple for quads in _subject_quads(plan) for q in quads)
+    try:
+        pyoxigraph.serialize(triples, out, format=pyoxigraph.RdfFormat.RDF_XML, prefixes=used)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"cannot write rdfxml: {exc}") from None

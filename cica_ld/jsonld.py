@@ -639,6 +639,8 @@ class SimpleCompactor:
         key = (iri, vocab, terms)
         out = self._cache.get(key)
         if out is None:
+            if len(self._cache) >= _COMPACTOR_CACHE_LIMIT:  # bounded: a publish compacts
+                self._cache.clear()  # every IRI of the data with one compactor
             out = self._cache[key] = self._compact_iri(iri, vocab, terms)
         return out
 
@@ -732,6 +734,10 @@ class SimpleCompactor:
                     else:
                         out[name] = compacted
         return out
+
+
+#: The IRIs a :class:`SimpleCompactor` keeps compacted (emptied past it).
+_COMPACTOR_CACHE_LIMIT = 50_000
 
 
 @functools.lru_cache(maxsize=8)
@@ -1203,7 +1209,10 @@ class CompactNodeWriter:
     use :func:`compact`).
     """
 
-    def __init__(self, context: str | OutputContext = "url") -> None:
+    def __init__(
+        self, context: str | OutputContext = "url", *, compact_arrays: bool = True
+    ) -> None:
+        self._compact_arrays = compact_arrays
         out = output_context(context) if isinstance(context, str) else context
         ctx = out.ref
         inner = _inner_context(ctx, RefusingLoader(out.documents))
@@ -1216,6 +1225,7 @@ class CompactNodeWriter:
         skeleton: dict[str, Any] = {"@graph": []} if ctx == {} else {"@context": ctx, "@graph": []}
         self._id_keys, type_keys = _keyword_aliases(skeleton, out.documents)
         self._first = ("@context", *self._id_keys, *type_keys)
+        self._keys = frozenset((*self._id_keys, *type_keys))
         if self._compactor.id_key not in self._id_keys:  # pragma: no cover - by construction
             raise ValueError("the context's @id alias is not known")
         marker = "\x00cica-ld node\x00"
@@ -1253,6 +1263,12 @@ class CompactNodeWriter:
             compacted = compactor.node(node)
         except _NotSimple as exc:
             raise ValueError(f"the node needs the full JSON-LD compaction: {exc}") from None
+        if not self._compact_arrays:  # every property's value an array (as compactArrays false)
+            keys = self._keys
+            compacted = {
+                k: v if isinstance(v, list) or k in keys or k.startswith("@") else [v]
+                for k, v in compacted.items()
+            }
         ordered = _order(compacted, None, _ORDERED_KEYS, self._id_keys, self._first)
         return _NODE_INDENT + _dumps_indented(ordered, _NODE_INDENT)
 

@@ -43,7 +43,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -420,6 +420,17 @@ class _Graph:
         self._labels: dict[str, str | None] = {}
         self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
         self._temporal: dict[Any, bool] = {}  # node -> is a W3C Time instant or interval
+        self._described: dict[str, list[Any]] = {}  # the last few resource_graph()s
+
+    def described(self, iri: str) -> list[Any]:
+        """:func:`resource_graph` of ``iri``, kept for the few resources last asked for (a
+        resource's page and its documents ask for it three times)."""
+        found = self._described.get(iri)
+        if found is None:
+            if len(self._described) >= 8:
+                self._described.clear()
+            found = self._described[iri] = resource_graph(self.store, iri)
+        return found
 
     def nn(self, iri: str) -> Any:
         return self.ox.NamedNode(iri)
@@ -431,6 +442,7 @@ class _Graph:
             self._labels.clear()
             self._spans.clear()
             self._temporal.clear()
+        self._described.clear()
 
     def objects(self, s: Any, p: str) -> list[Any]:
         subject = self.nn(s) if isinstance(s, str) else s
@@ -515,13 +527,16 @@ def _lang_rank(lang: str | None) -> int:
     return 0 if lang == "en" else 1 if not lang else 2
 
 
+_KIND_ORDER = {"NamedNode": 0, "BlankNode": 1, "Literal": 2}
+
+
 def _term_key(t: Any) -> tuple[int, str, str]:
     kind = t.__class__.__name__
-    order = {"NamedNode": 0, "BlankNode": 1, "Literal": 2}.get(kind, 3)
-    extra = ""
+    if kind == "NamedNode":  # the most frequent, first
+        return 0, t.value, ""
     if kind == "Literal":
-        extra = f"{t.datatype.value}@{t.language or ''}"
-    return order, getattr(t, "value", str(t)), extra
+        return 2, t.value, f"{t.datatype.value}@{t.language or ''}"
+    return _KIND_ORDER.get(kind, 3), getattr(t, "value", str(t)), ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,14 +582,18 @@ def document_graph(
     incoming: bool = True,
     limit: int | None = None,
     more: str | None = None,
+    g: _Graph | None = None,
 ) -> list[Any]:
     """The union of the descriptions of ``subjects`` (the resources one document describes),
     and (``incoming``) the links to them with their subjects' labels (:func:`incoming_graph`,
-    at most ``limit`` links, ``more`` naming where the rest are)."""
+    at most ``limit`` links, ``more`` naming where the rest are). ``g``: a :class:`_Graph` of
+    ``store`` whose descriptions to reuse."""
     subjects = list(subjects) or [doc_iri]
     out: set[Any] = set()
     for s in subjects:
-        out.update(resource_graph(store, s))
+        out.update(
+            g.described(s) if g is not None and g.store is store else resource_graph(store, s)
+        )
     if incoming:
         out.update(
             incoming_graph(
@@ -862,7 +881,43 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["compact"] = compact
+    env.globals["term"] = _term_html
+    env.globals["terms"] = _terms_html
     return env
+
+
+def _view(v: Any, key: str) -> Any:
+    return v[key] if isinstance(v, dict) else getattr(v, key)
+
+
+def _term_html(v: Any) -> Any:
+    """A term view (:meth:`_Page.link`) as HTML: its text, a link where it has an ``href``
+    (titled with its IRI), its date and its note. What the ``term`` macro wrote, without
+    Jinja's macro call per value."""
+    from markupsafe import Markup, escape
+
+    href = _view(v, "href")
+    text = escape(_view(v, "text"))
+    if href:
+        iri = _view(v, "iri")
+        title = f' title="{escape(iri)}"' if iri else ""
+        out = f'<a href="{escape(href)}"{title}>{text}</a>'
+    else:
+        out = str(text)
+    date = _view(v, "date")
+    if date:
+        out += f' <span class="date">{escape(date)}</span>'
+    note = _view(v, "note")
+    if note:
+        out += f' <span class="note">{escape(note)}</span>'
+    return Markup(out)
+
+
+def _terms_html(vs: Iterable[Any]) -> Any:
+    """Term views as HTML, joined by ", "."""
+    from markupsafe import Markup
+
+    return Markup(", ".join(_term_html(v) for v in vs))
 
 
 def _render(template: str, **values: Any) -> str:
@@ -1524,15 +1579,23 @@ def embed_context(site: SiteInfo = CICA_SITE) -> dict[str, Any]:
 
 
 def embedded_jsonld(
-    store: pyoxigraph.Store, iri: str, page_url: str, *, site: SiteInfo = CICA_SITE
+    store: pyoxigraph.Store,
+    iri: str,
+    page_url: str,
+    *,
+    site: SiteInfo = CICA_SITE,
+    described: Sequence[Any] | None = None,
 ) -> str:
     """The JSON-LD for a page's ``<script type="application/ld+json">``: the resource's
-    description in its own vocabularies plus schema.org, safe to put inside a script element."""
+    description in its own vocabularies plus schema.org, safe to put inside a script element.
+    ``described``: :func:`resource_graph` of ``iri``, if known."""
     import pyoxigraph
 
     from cica_ld import jsonld
 
-    triples = set(resource_graph(store, iri)) | set(schema_graph(store, iri, page_url))
+    if described is None:
+        described = resource_graph(store, iri)
+    triples = set(described) | set(schema_graph(store, iri, page_url))
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
     doc = jsonld.compact_expanded(
         jsonld.expand_quads(jsonld.stable_quads(quads)), embed_context(site)
@@ -1624,9 +1687,10 @@ def render_resource_html(
     if g is None or g.store is not store or g.base_iri != base_iri:
         g = _Graph(store, base_iri)
     page = _Page(path=path, g=g, base_url=normalize_base(base_url), pages=pages, site=site)
-    triples = resource_graph(store, iri)
+    triples = g.described(iri)
     subject = g.nn(iri)
     label = g.label(iri) or compact(iri)
+    description = g.description(iri) or ""
     types = g.types(iri)
     as_org = _memberships(page, iri, ORG + "organization", ORG + "member")
     as_member = _memberships(page, iri, ORG + "member", ORG + "organization")
@@ -1636,11 +1700,11 @@ def render_resource_html(
     figures = _charts(page, iri, as_org) if as_org else []
     return _render(
         "resource.html",
-        head=_head(page, label, description=g.description(iri) or ""),
+        head=_head(page, label, description=description),
         iri=iri,
         label=label,
         types=[page.link(g.nn(t)) for t in types],
-        description=g.description(iri) or "",
+        description=description,
         dates=_dates(page, triples, subject),
         figures=figures,
         members=_group_by_role(as_org),
@@ -1653,7 +1717,7 @@ def render_resource_html(
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
             for suffix, fmt in RESOURCE_DOCS.items()
         ],
-        jsonld=embedded_jsonld(store, iri, page_url, site=site),
+        jsonld=embedded_jsonld(store, iri, page_url, site=site, described=triples),
     )
 
 
@@ -3275,20 +3339,116 @@ def resource_files(
     # links past MAX_INCOMING: in the N-Triples dump
     triples = with_reference_labels(
         store,
-        document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt"),
+        document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt", g=g),
     )
     quads = _quads(triples)
+    from cica_ld import export
+
+    # the RDF formats sorted and prefixed once for all of them (the bytes each alone gives)
+    rdf = export.export_documents(quads, [f for f in RESOURCE_DOCS.values() if f != "jsonld"])
     for suffix, fmt in RESOURCE_DOCS.items():
-        out.append((f"{rel}{suffix}", export_document(quads, fmt, site=site)))
+        content = rdf[fmt] if fmt in rdf else export_document(quads, fmt, site=site)
+        out.append((f"{rel}{suffix}", content))
     return out
 
 
-def site_files(plan: SitePlan, resource_html: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site but the resource pages' (:func:`resource_files`), one at a time
-    (a dump is held only while it is written). ``resource_html``: the resource pages' file
-    names (the sitemap lists them)."""
+class DumpStream:
+    """A whole-data dump of ``store`` in ``fmt`` (:meth:`write_to` a file, streamed; or
+    ``bytes()`` of it): the bytes :func:`export_document` gives for all the quads
+    (``whole``), written subject by subject (JSON-LD: one node object at a time,
+    :class:`cica_ld.jsonld.CompactNodeWriter`; what it does not handle, in memory).
+    ``size`` is its length once written."""
+
+    def __init__(self, store: Any, fmt: str, site: SiteInfo) -> None:
+        self.store, self.fmt, self.site = store, fmt, site
+        self.size: int | None = None
+
+    def write_to(self, f: Any) -> None:
+        """Write the dump to the binary file ``f`` (anything with ``write``)."""
+        from cica_ld import export
+
+        counted = _Counting(f)
+        if self.fmt == "rdfxml":
+            export.write_rdfxml(self.store, counted)
+        else:
+            for chunk in self._chunks():
+                counted.write(chunk)
+        self.size = counted.size
+
+    def _chunks(self) -> Iterator[bytes]:
+        from cica_ld import export
+
+        store, fmt = self.store, self.fmt
+        if fmt == "turtle":
+            return export.turtle_chunks(store)
+        if fmt == "jsonld":
+            return self._jsonld_chunks()
+        return export.export_chunks(store, fmt)
+
+    def _jsonld_chunks(self) -> Iterator[bytes]:
+        import itertools
+
+        from cica_ld import export, jsonld
+        from cica_ld.progress import NO_PROGRESS
+
+        store = self.store
+        writer = None
+        try:
+            if self.site.cica:
+                writer = jsonld.CompactNodeWriter("inline")
+            else:  # as export_document: the standard prefixes used, every value an array
+                used = export.store_prefixes(store, export.PREFIXES)
+                ctx = {p: ns for p, ns in used.items() if not ns.startswith(BASE_IRI)}
+                writer = jsonld.CompactNodeWriter(jsonld.prefix_context(ctx), compact_arrays=False)
+        except ValueError:
+            writer = None
+        plan = export._default_graph_plan(store, NO_PROGRESS) if writer is not None else None
+        if writer is not None and plan is not None and plan.subjects:
+            keyed = sorted(((writer.sort_key(s), s) for s in plan.subjects), key=lambda k: k[0])
+            if not any(a[0] == b[0] for a, b in itertools.pairwise(keyed)):
+                order = [s for _, s in keyed]
+                del keyed
+                return export._stream_jsonld(plan, order, writer, NO_PROGRESS)
+        # what the streaming compactor does not handle: the whole document in memory
+        quads = export.all_quads(store)
+        return iter((export_document(quads, "jsonld", site=self.site, whole=True),))
+
+    def __bytes__(self) -> bytes:
+        import io as _io
+
+        buf = _io.BytesIO()
+        self.write_to(buf)
+        return buf.getvalue()
+
+
+class _Counting:
+    """A binary file that counts the bytes written through it."""
+
+    def __init__(self, f: Any) -> None:
+        self.f, self.size = f, 0
+
+    def write(self, data: bytes) -> int:
+        self.f.write(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        flush = getattr(self.f, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def site_files(
+    plan: SitePlan, resource_html: Iterable[str], *, streamed: bool = False
+) -> Iterator[tuple[str, Any]]:
+    """Every file of the site but the resource pages' (:func:`resource_files`), one at a time.
+    ``resource_html``: the resource pages' file names (the sitemap lists them). Each file is
+    bytes; with ``streamed`` a dump is a :class:`DumpStream` instead, which the caller writes
+    (:meth:`DumpStream.write_to`) before asking for the next file."""
     html_pages = list(resource_html)
     for rel, content in _site_files(plan):
+        if isinstance(content, DumpStream) and not streamed:
+            content = bytes(content)
         if rel.endswith(".html") and rel != "404.html":
             html_pages.append(rel)
         yield rel, content
@@ -3333,15 +3493,16 @@ def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
     if site.cica:
         yield "context.jsonld", jsonld.context_path().read_bytes()
 
-    # dumps and the dataset description
-    data_quads = export.all_quads(store)
+    # dumps (streamed: the consumer writes each, then its size is known) and the dataset
+    # description
     distributions = []
     for name, fmt in site.dumps().items():
-        payload = export_document(data_quads, fmt, site=site, whole=True)
-        distributions.append(Distribution(f"dumps/{name}", fmt, len(payload)))
-        yield f"dumps/{name}", payload
-        del payload
-    del data_quads
+        dump = DumpStream(store, fmt, site)
+        yield f"dumps/{name}", dump
+        if dump.size is None:  # the consumer did not write it: as bytes
+            bytes(dump)
+        assert dump.size is not None
+        distributions.append(Distribution(f"dumps/{name}", fmt, dump.size))
     desc = dataset_description(
         store, base_url, base_iri=base_iri, distributions=distributions, site=site
     )
@@ -3427,10 +3588,14 @@ def _stable_store(store: pyoxigraph.Store) -> pyoxigraph.Store:
     from cica_ld.jsonld import stable_quads
     from cica_ld.lexical import exact_store
 
-    quads = list(store.quads_for_pattern(None, None, None, None))
-    if not any(isinstance(t, pyoxigraph.BlankNode) for q in quads for t in (q.subject, q.object)):
+    blank = pyoxigraph.BlankNode
+    if not any(  # read as a stream: no list of every quad where there is no blank node
+        isinstance(q.subject, blank) or isinstance(q.object, blank)
+        for q in store.quads_for_pattern(None, None, None, None)
+    ):
         return store
-    return exact_store(stable_quads(quads))  # literals as written stay so
+    # literals as written stay so
+    return exact_store(stable_quads(store.quads_for_pattern(None, None, None, None)))
 
 
 def _rebase_html(html: str, rel: str) -> str:
@@ -3603,6 +3768,37 @@ def _manifest(files: Mapping[str, bytes]) -> bytes:
     return _manifest_of({rel: (len(b), _sha256(b)) for rel, b in files.items()})
 
 
+def _manifest_chunks(
+    files: Mapping[str, tuple[int, str]], skip: Container[str] = ()
+) -> Iterator[bytes]:
+    """:func:`_manifest_of` of the files not in ``skip``, as chunks (the same bytes once
+    joined), written entry by entry: at a million files the whole document and its text
+    would be several hundred MB."""
+    generator = f"cica-ld {__version__} publish"
+    comment = (
+        "the files cica-ld publish wrote here; a new run replaces or deletes only "
+        "these (and only if unchanged)"
+    )
+    yield f'{{\n "comment": {json.dumps(comment)},\n "files": {{'.encode()
+    parts: list[str] = []
+    first = True
+    for rel in sorted(files):
+        if rel in skip:
+            continue
+        n, digest = files[rel]
+        parts.append(
+            f'{"" if first else ","}\n  {json.dumps(rel)}: {{\n   "bytes": {json.dumps(n)},'
+            f'\n   "sha256": {json.dumps(digest)}\n  }}'
+        )
+        first = False
+        if len(parts) >= 4096:
+            yield "".join(parts).encode()
+            parts = []
+    close = "}" if first else "\n }"
+    parts.append(f'{close},\n "generator": {json.dumps(generator)}\n}}\n')
+    yield "".join(parts).encode()
+
+
 def _manifest_of(files: Mapping[str, tuple[int, str]]) -> bytes:
     """The manifest of the files (path -> size and SHA-256) a publish wrote."""
     doc = {
@@ -3701,9 +3897,11 @@ def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str
     same: set[str] = set()
     conflicts: list[str] = []
     folders: set[str] = set()
-    for rel, content in site.files.items():
+    for rel in site.files:  # the content read only where a file is already there
         path = real / rel
-        for parent in (p.as_posix() for p in Path(rel).parents if str(p) != "."):
+        parent = rel
+        while "/" in parent:  # the folders of rel, nearest first (Path(rel).parents)
+            parent = parent.rpartition("/")[0]
             if parent in folders:
                 break
             folders.add(parent)
@@ -3716,7 +3914,7 @@ def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str
             continue
         if rel in owned and _unchanged(path, owned[rel]):
             replace.append(rel)
-        elif path.is_file() and not path.is_symlink() and path.read_bytes() == content:
+        elif path.is_file() and not path.is_symlink() and path.read_bytes() == site.files[rel]:
             same.add(rel)  # the user's copy is already right: left alone, not claimed
         else:
             conflicts.append(rel)

@@ -6,14 +6,17 @@ is what tests and small sites want; at a million triples that is ~700k files and
 :func:`publish_streamed` renders the same files (the same functions: :func:`plan_site`,
 :func:`resource_files`, :func:`site_files`) and writes each into the staging folder as soon as it
 is rendered, keeping only its size and SHA-256 for the manifest. The resource pages, nearly all
-of the work, are rendered by ``jobs`` worker processes forked from this one (they share the
-store copy-on-write, each renders chunks of the sorted resource list and writes their files
-itself) while this process writes the rest of the site (dumps, index, search). Then, as
+of the work, are rendered by ``jobs`` processes: ``jobs - 1`` workers forked from this one
+(they share the store copy-on-write) and this one, once it has written the rest of the site
+(dumps, streamed; index; search). Each process claims the next chunk of the sorted resource
+list in turn, renders it and writes its files itself. Then, as
 :func:`cica_ld.publish.write_site` does, the staged files replace the previous site's with
 signals held back, and a failure or a signal leaves the previous site as it was.
 
 Memory: the store, the plan (site paths), and per file a size and digest; of the pages, only
-those of the chunk a process is rendering (:data:`CHUNK` resources) are held at once.
+those of the chunk a process is rendering (:data:`CHUNK` resources) are held at once; of a
+dump, a chunk of its text. One process fewer than before (this one renders too): the tree's
+resident memory counts the store shared copy-on-write once per process.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import signal
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING, Any
 
 from cica_ld import io
@@ -72,6 +76,31 @@ class _Writer:
             f.write(content)
         return len(content), hashlib.sha256(content).hexdigest()
 
+    def write_stream(self, rel: str, stream: Any) -> tuple[int, str]:
+        """Write ``stream`` (a :class:`cica_ld.publish.DumpStream`) to ``rel``, never whole
+        in memory."""
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self.made:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self.made.add(folder)
+        digest = hashlib.sha256()
+        with open(self.root / rel, "wb") as f:
+            stream.write_to(_Hashing(f, digest))
+        assert stream.size is not None
+        return stream.size, digest.hexdigest()
+
+
+class _Hashing:
+    def __init__(self, f: Any, digest: Any) -> None:
+        self.f, self.digest = f, digest
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.f.write(data)
+
+    def flush(self) -> None:
+        self.f.flush()
+
 
 def _render(
     plan: SitePlan, items: Sequence[tuple[str, Sequence[str]]], writer: _Writer, g: Any
@@ -114,6 +143,43 @@ def _work(task: tuple[int, str, list[tuple[str, list[str]]]]) -> tuple[int, Any]
         return n, None
 
 
+_TASKS: list[Any] = []  # the chunks to render (set before forking the workers)
+_NEXT: Any = None  # the index of the next chunk to render, shared by the processes
+
+
+def _claim() -> int:
+    """The next chunk to render (each claimed by exactly one process)."""
+    with _NEXT.get_lock():
+        n = _NEXT.value
+        _NEXT.value = n + 1
+    return int(n)
+
+
+def _release_free_memory() -> None:
+    """Hand the memory freed since loading back to the system (glibc keeps it otherwise):
+    every worker forked after this counts less of it resident."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _worker_loop(queue: Any) -> None:
+    """A worker process: render chunks until none is left, each reported on ``queue`` as
+    ``(n, records)``, then None."""
+    _init_worker()
+    try:
+        while True:
+            n = _claim()
+            if n >= len(_TASKS):
+                break
+            queue.put(_work(_TASKS[n]))
+    finally:
+        queue.put(None)
+
+
 def _chunks(
     items: Sequence[tuple[str, list[str]]], size: int
 ) -> Iterator[tuple[int, list[tuple[str, list[str]]]]]:
@@ -125,9 +191,12 @@ class _Staged(Mapping[str, bytes]):
     """The staged files as :func:`cica_ld.publish._plan` and ``_commit`` read them: path ->
     content (read from the staging folder only where a file is already at that path)."""
 
-    def __init__(self, records: Mapping[str, tuple[int, str]], root: Path) -> None:
+    def __init__(
+        self, records: Mapping[str, tuple[int, str]], root: Path, order: Sequence[str] = ()
+    ) -> None:
         self.records = records
         self.root = root
+        self.order = order or sorted(records)  # the paths in order (not a sorted copy)
 
     def __getitem__(self, rel: str) -> bytes:
         if rel not in self.records:
@@ -135,7 +204,7 @@ class _Staged(Mapping[str, bytes]):
         return (self.root / rel).read_bytes()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.records)
+        return iter(self.order)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -156,10 +225,11 @@ def publish_streamed(
 ) -> PublishResult:
     """Render the site of ``plan`` into the folder ``out`` as :func:`cica_ld.publish.write_site`
     writes :func:`cica_ld.publish.build_site`'s (the same files, the same rules for the files
-    already there), each file written as it is rendered. ``jobs``: worker processes for the
-    resource pages (default :func:`default_jobs`; 1 renders them in this process, as do sites
-    of fewer than :data:`MIN_PARALLEL` pages when ``jobs`` is not given); ``chunk``: resources
-    per worker task."""
+    already there), each file written as it is rendered. ``jobs``: processes rendering the
+    resource pages, this one and ``jobs - 1`` forked workers (default :func:`default_jobs`; 1
+    renders them all here, as do sites of fewer than :data:`MIN_PARALLEL` pages when ``jobs``
+    is not given); ``chunk``: resources per task (each process claims the next task in
+    turn)."""
     from cica_ld import publish as pub
 
     chunk = CHUNK if chunk is None else max(1, chunk)
@@ -187,7 +257,7 @@ def publish_streamed(
             with contextlib.suppress(OSError):
                 real.rmdir()
         raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
-    pool: Any = None
+    procs: list[Any] = []
     try:
         io.release_signals(held)
         try:
@@ -198,20 +268,50 @@ def publish_streamed(
             if progress is not None:
                 progress.stage("rendering resource pages", total=len(items))
             g = pub._Graph(plan.store, plan.base_iri)
-            if jobs > 1:
-                global _PLAN
-                _PLAN = plan
+            tasks = [(n, str(new), part) for n, part in _chunks(items, chunk)]
+            ctx = multiprocessing.get_context("fork") if jobs > 1 else None
+            queue: Any = None
+            if ctx is not None:
+                # jobs - 1 workers forked now (they share the store copy-on-write); this
+                # process is the last: it writes the rest of the site, then renders chunks too
+                global _PLAN, _TASKS, _NEXT
+                _release_free_memory()  # what loading freed, before the workers copy the map
+                queue = ctx.Queue()  # a worker's put never waits for this process to read
+                _PLAN, _TASKS, _NEXT = plan, tasks, ctx.Value("l", 0)
                 try:
-                    pool = multiprocessing.get_context("fork").Pool(jobs, _init_worker)
+                    for _ in range(jobs - 1):
+                        proc = ctx.Process(target=_worker_loop, args=(queue,), daemon=True)
+                        proc.start()
+                        procs.append(proc)
                 finally:
                     _PLAN = None
-                tasks = [(n, str(new), part) for n, part in _chunks(items, chunk)]
-                results = pool.imap_unordered(_work, tasks)
-            for name, content in pub.site_files(plan, (f"{rel}.html" for rel, _ in items)):
-                records[name] = writer.write(name, content)
+            html = (f"{rel}.html" for rel, _ in items)
+            for name, content in pub.site_files(plan, html, streamed=True):
+                if isinstance(content, pub.DumpStream):
+                    records[name] = writer.write_stream(name, content)
+                else:
+                    records[name] = writer.write(name, content)
                 del content
-            if jobs > 1:
-                for n, done in results:
+            if ctx is not None:
+                _release_free_memory()  # what the dumps freed, before rendering pages here
+            pending = len(procs)
+
+            def collect(block: bool) -> None:
+                nonlocal pending
+                while pending and (block or not queue.empty()):
+                    try:
+                        got = queue.get(timeout=1.0)
+                    except Empty:  # a worker killed never reports: do not wait for it
+                        dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                        if dead:
+                            raise InputError(
+                                f"a worker process ended with code {dead[0]}"
+                            ) from None
+                        continue
+                    if got is None:
+                        pending -= 1
+                        continue
+                    n, done = got
                     if done is None:  # the worker failed: the same error, raised here
                         _render(plan, tasks[n][2], writer, g)
                         raise InputError(f"a worker process failed to render chunk {n}")
@@ -219,23 +319,33 @@ def publish_streamed(
                         records[name] = (size, digest)
                     if progress is not None:
                         progress.advance(len(tasks[n][2]))
-                pool.close()
-                pool.join()
-                pool = None
-            else:
-                for _n, part in _chunks(items, chunk):
-                    for name, size, digest in _render(plan, part, writer, g):
-                        records[name] = (size, digest)
-                    if progress is not None:
-                        progress.advance(len(part))
-            staged = _Staged(dict(sorted(records.items())), new)
+
+            mine = iter(range(len(tasks)))
+            while True:
+                n = _claim() if ctx is not None else next(mine, len(tasks))
+                if n >= len(tasks):
+                    break
+                for name, size, digest in _render(plan, tasks[n][2], writer, g):
+                    records[name] = (size, digest)
+                if progress is not None:
+                    progress.advance(len(tasks[n][2]))
+                if ctx is not None:
+                    collect(block=False)
+            if ctx is not None:
+                collect(block=True)
+                for proc in procs:
+                    proc.join()
+                    if proc.exitcode != 0:
+                        raise InputError(f"a worker process ended with code {proc.exitcode}")
+                procs = []
+            staged = _Staged(records, new, order=sorted(records))
             site = pub.Site(files=staged, pages=tuple(sorted(plan.pages)), skipped=())
             replace, same, stale, kept = pub._plan(site, folder)
             if progress is not None:
                 progress.stage("writing files", total=len(staged))
-            (staging / pub.SITE_MARKER).write_bytes(
-                pub._manifest_of({r: v for r, v in staged.records.items() if r not in same})
-            )
+            with open(staging / pub.SITE_MARKER, "wb") as f:  # streamed: ~100 MB at 1M
+                for part in pub._manifest_chunks(staged.records, same):
+                    f.write(part)
             with io.signals_held():
                 pub._commit(real, staging, replace=replace, stale=stale, files=staged, same=same)
             if progress is not None:
@@ -243,9 +353,10 @@ def publish_streamed(
         except OSError as exc:
             raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        for proc in procs:
+            proc.terminate()
+            proc.join()
+        _TASKS, _NEXT = [], None
         with io.signals_held(), contextlib.suppress(OSError):  # a signal now would leave it
             shutil.rmtree(staging)
         if created:

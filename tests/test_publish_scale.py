@@ -265,3 +265,62 @@ def test_workers_hold_at_most_a_chunk_of_pages(tmp_path: Path, generated: Path) 
     for name, size, digest in done:
         assert isinstance(size, int) and isinstance(digest, str) and len(digest) == 64
         assert (root / name).stat().st_size == size
+
+
+@pytest.mark.parametrize("cica", [False, True])
+@pytest.mark.parametrize("source", ["people", "generated"])
+def test_dumps_are_streamed_with_the_in_memory_dumps_meaning(
+    cica: bool, source: str, generated: Path
+) -> None:
+    """The dumps publish streams (:class:`publish.DumpStream`, never the whole graph in
+    memory): N-Triples, Turtle and RDF/XML the very bytes of the in-memory export of all the
+    quads, which parse to the store's graph; JSON-LD too (one node object per subject, the
+    whole context inlined), read by PyLD to that same graph. People has blank nodes; generated data
+    has many subjects (several output chunks)."""
+    from cica_ld import dataset, export
+
+    path = PEOPLE if source == "people" else generated
+    ds = dataset.load([path], include_ontology=False)
+    site = publish.CICA_SITE if cica else publish.user_site(ds.store, [path])
+    plan = publish.plan_site(ds.store, base_iri="https://w3id.org/cica-ld/", site=site)
+    quads = export.all_quads(plan.store)
+    graph = canonical(quads)
+    formats = {"ntriples": ".nt", "turtle": ".ttl", "rdfxml": ".rdf", "jsonld": ".jsonld"}
+    for fmt, suffix in formats.items():
+        streamed = publish.DumpStream(plan.store, fmt, site)
+        data = bytes(streamed)
+        assert streamed.size == len(data)
+        in_memory = publish.export_document(quads, fmt, site=site, whole=True)
+        assert data == in_memory, fmt
+        if fmt == "jsonld":
+            assert isinstance(json.loads(data)["@context"], dict)  # stands alone
+            assert canonical(read_with_pyld(data)) == graph
+        else:
+            assert canonical(pyoxigraph.parse(data, format=RDF_FORMATS[suffix])) == graph
+
+
+def test_streamed_manifest_is_the_manifest() -> None:
+    """The manifest publish writes entry by entry is the bytes of the whole-document one, with
+    and without the files left out (the user's copies already right), for none, one and many
+    files, names with non-ASCII characters among them."""
+    many = {f"id/r{i}-é.html": (i, f"{i:064x}") for i in range(2000, 0, -3)}
+    for files in ({}, {"a.html": (1, "0" * 64)}, many):
+        for skip in (set(), set(list(files)[:50])):
+            expected = publish._manifest_of({r: v for r, v in files.items() if r not in skip})
+            assert b"".join(publish._manifest_chunks(files, skip)) == expected
+
+
+def test_a_worker_killed_fails_the_publish_and_leaves_no_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated: Path
+) -> None:
+    """A worker that dies without a word (killed) is noticed: publish fails with the exit
+    code instead of waiting for it, and no site is left at ``--out``."""
+    import os
+
+    from cica_ld.errors import InputError
+
+    monkeypatch.setattr(streaming, "_work", lambda task: os._exit(9))  # in the forked worker
+    out = tmp_path / "site"
+    with pytest.raises(InputError, match="worker process ended with code 9"):
+        publish.publish(out, data=[generated], base_iri="https://w3id.org/cica-ld/", jobs=2)
+    assert not out.exists()

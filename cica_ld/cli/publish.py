@@ -146,9 +146,9 @@ def publish_cmd(
         typer.Option(
             "--jobs",
             min=1,
-            help="Worker processes rendering the resource pages; default: the cores available "
-            "(1 for a site of fewer than 400 pages, or when CICA_LD_MAX_MEMORY is set: the "
-            "bound applies to one process).",
+            help="Processes rendering the resource pages (publish itself and N-1 forked "
+            "workers); default: the cores available (1 for a site of fewer than 400 pages, or "
+            "when CICA_LD_MAX_MEMORY is set: the bound applies to one process).",
             show_default=False,
         ),
     ] = None,
