@@ -1322,32 +1322,46 @@ def _filter_expr_text(text: str, el: Element) -> str:
 
 def substitute_projection(text: str, name: str, term: str) -> str:
     """The query with the variable ``name`` replaced by ``term`` (N-Triples syntax) everywhere:
-    in the projection as ``(term AS ?__cica_unused)``, in GROUP BY as ``(term)``, elsewhere as
-    the term itself. Standard SPARQL's stand-in for pre-binding, for remote endpoints."""
-    query, tokens = parse(text)
+    in the projection of the query and of every nested SELECT as ``(term AS ?__cica_unused)``
+    (a name of its own in each nested one: ``?__cica_unused1``... so no projection binds a
+    variable already in scope), in GROUP BY as ``(term)``, elsewhere as the term itself.
+    Standard SPARQL's stand-in for pre-binding, for remote endpoints."""
+    _query, tokens = parse(text)
     out: list[str] = []
     pos = 0
     in_group_by = False
-    depth = 0
+    # inside a SELECT's projection: the depth of parentheses there, else None
+    projection_depth: int | None = None
+    nested = 0
     for i, tok in enumerate(tokens):
-        if query.projection_start <= tok.start < query.projection_end:
+        if tok.is_word("SELECT"):
+            projection_depth = 0
+            nested += 1
+        elif projection_depth is not None:
             if tok.is_op("("):
-                depth += 1
+                projection_depth += 1
             elif tok.is_op(")"):
-                depth -= 1
+                projection_depth -= 1
+            elif projection_depth == 0 and (tok.is_word("WHERE") or tok.is_op("{")):
+                projection_depth = None
         if tok.is_word("BY") and i > 0 and tokens[i - 1].is_word("GROUP"):
             in_group_by = True
-        elif tok.kind == "name" and tok.upper in ("HAVING", "ORDER", "LIMIT", "OFFSET"):
+        elif in_group_by and (
+            (tok.kind == "name" and tok.upper in ("HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"))
+            or tok.is_op("}")
+            or tok.is_op("{")
+        ):
             in_group_by = False
         if tok.kind != "var" or tok.var_name != name:
             continue
         out.append(text[pos : tok.start])
-        if query.projection_start <= tok.start < query.projection_end and depth == 0:
+        if projection_depth == 0:
             prev = tokens[i - 1] if i else None
             if prev is not None and prev.is_word("AS"):
                 raise SparqlConstraintError(f"the query binds ${name} with AS")
-            out.append(f"({term} AS ?__cica_unused)")
-        elif in_group_by and tok.start >= query.tail_start:
+            suffix = "" if nested == 1 else str(nested - 1)
+            out.append(f"({term} AS ?__cica_unused{suffix})")
+        elif in_group_by:
             out.append(f"({term})")
         else:
             out.append(term)
