@@ -170,22 +170,7 @@ class Bench:
             shutil.rmtree(folder, ignore_errors=True)
             server = conftest.start_virtuoso(folder, **ini)
             try:
-                script = folder / "bulk.sql"
-                script.write_text(
-                    f"ld_dir('{path.parent}', '{path.name}', '{GRAPH}');\n"
-                    "rdf_loader_run();\ncheckpoint;\n"
-                )
-                isql = shutil.which("isql-vt") or "isql-vt"
-                cmd = [
-                    "sh", "-c",
-                    f'"{isql}" 127.0.0.1:{server.sql_port} {conftest.VIRTUOSO_USER} '
-                    f'{conftest.VIRTUOSO_PASSWORD} < "{script}"',
-                ]  # fmt: skip
-                job = self.measure("load", size, "virtuoso ld_dir + rdf_loader_run (anchor)", cmd)
-                job["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
-                job["triples_in_store"] = count(server.query_url, GRAPH)
-                job["triples_expected"] = expected
-                self.record(job)
+                self.virtuoso_bulk_load(size, path, server, folder, expected)
                 self.validate_endpoint(size, "virtuoso", server.query_url_for(GRAPH))
                 self.jobs[-1]["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
                 self.save()
@@ -259,25 +244,31 @@ class Bench:
         shutil.rmtree(folder, ignore_errors=True)
         server = conftest.start_virtuoso(folder, **ini)
         try:
-            script = folder / "bulk.sql"
-            script.write_text(
-                f"ld_dir('{path.parent}', '{path.name}', '{GRAPH}');\n"
-                "rdf_loader_run();\ncheckpoint;\n"
-            )
-            isql = shutil.which("isql-vt") or "isql-vt"
-            cmd = [
-                "sh", "-c",
-                f'"{isql}" 127.0.0.1:{server.sql_port} {conftest.VIRTUOSO_USER} '
-                f'{conftest.VIRTUOSO_PASSWORD} < "{script}"',
-            ]  # fmt: skip
-            job = self.measure("load", size, "virtuoso ld_dir + rdf_loader_run (anchor)", cmd)
-            job["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
-            job["triples_in_store"] = count(server.query_url, GRAPH)
-            job["triples_expected"] = expected
-            self.record(job)
+            self.virtuoso_bulk_load(size, path, server, folder, expected)
         finally:
             conftest.stop_virtuoso(server)
             shutil.rmtree(folder, ignore_errors=True)
+
+    def virtuoso_bulk_load(
+        self, size: str, path: Path, server: Any, folder: Path, expected: int
+    ) -> None:
+        """Time Virtuoso's own bulk loader (``ld_dir`` + ``rdf_loader_run()`` + ``checkpoint``
+        through ``isql-vt``) filling ``server`` with ``path``, and record it as the anchor."""
+        script = folder / "bulk.sql"
+        script.write_text(
+            f"ld_dir('{path.parent}', '{path.name}', '{GRAPH}');\nrdf_loader_run();\ncheckpoint;\n"
+        )
+        isql = shutil.which("isql-vt") or "isql-vt"
+        cmd = [
+            "sh", "-c",
+            f'"{isql}" 127.0.0.1:{server.sql_port} {conftest.VIRTUOSO_USER} '
+            f'{conftest.VIRTUOSO_PASSWORD} < "{script}"',
+        ]  # fmt: skip
+        job = self.measure("load", size, "virtuoso ld_dir + rdf_loader_run (anchor)", cmd)
+        job["server_peak_rss_mb"] = vmhwm_mb(server.process.pid)
+        job["triples_in_store"] = count(server.query_url, GRAPH)
+        job["triples_expected"] = expected
+        self.record(job)
 
     # -- validation ----------------------------------------------------------------------------
     def shapes_and_ontology(self) -> tuple[Path, Path]:

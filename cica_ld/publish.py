@@ -3810,6 +3810,26 @@ def _manifest_of(files: Mapping[str, tuple[int, str]]) -> bytes:
     return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
 
+def make_staging(real: Path, given: Path | str, *, created: bool) -> tuple[Path, Any]:
+    """The staging folder of a publish into the folder ``real`` (``given``: as the user
+    named it), made with signals held back (``created``: ``real`` is made first, and removed
+    again if the staging folder cannot be). Returns the folder and the held signals: the
+    caller releases them (:func:`cica_ld.io.release_signals`) first thing in the ``try``
+    that removes the staging folder, so no signal falls in between and leaves it behind."""
+    held = io.hold_signals()
+    try:
+        if created:
+            real.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
+    except OSError as exc:
+        io.release_signals(held)
+        if created:
+            with contextlib.suppress(OSError):
+                real.rmdir()
+        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    return staging, held
+
+
 def write_site(
     site: Site,
     out: str | Path,
@@ -3836,17 +3856,7 @@ def write_site(
     if progress is not None:
         progress.stage("writing files", total=len(site.files))
     created = not folder.exists
-    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
-    try:
-        if created:
-            real.mkdir()
-        staging = Path(tempfile.mkdtemp(prefix=f"{SITE_MARKER}.", suffix=".tmp", dir=real))
-    except OSError as exc:
-        io.release_signals(held)
-        if created:
-            with contextlib.suppress(OSError):
-                real.rmdir()
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    staging, held = make_staging(real, given, created=created)
     try:
         io.release_signals(held)
         try:

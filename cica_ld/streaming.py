@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from queue import Empty
@@ -246,17 +245,7 @@ def publish_streamed(
     if "fork" not in multiprocessing.get_all_start_methods():
         jobs = 1
     created = not folder.exists
-    held = io.hold_signals()  # until `try` below: a signal in between would leave the folder
-    try:
-        if created:
-            real.mkdir()
-        staging = Path(tempfile.mkdtemp(prefix=f"{pub.SITE_MARKER}.", suffix=".tmp", dir=real))
-    except OSError as exc:
-        io.release_signals(held)
-        if created:
-            with contextlib.suppress(OSError):
-                real.rmdir()
-        raise InputError(f"cannot write: {exc.strerror or exc}", path=given) from None
+    staging, held = pub.make_staging(real, given, created=created)
     procs: list[Any] = []
     try:
         io.release_signals(held)
