@@ -520,19 +520,16 @@ def _quick_scan(path: Path, fmt: str) -> _Scan | None:
     """The scan of a file whose literals the store keeps as written, found from its bytes
     (:func:`cica_ld.lexical.keeps_every_literal`, no parse); None when that cannot be told
     this way (the file is then parsed: :func:`_scan_literals`)."""
-    import mmap
-
     from cica_ld.lexical import keeps_every_literal
 
     if fmt not in ("turtle", "trig", "ntriples", "nquads"):
         return None
     try:
+        # read in pieces, never mapped: a mapped file truncated meanwhile is a SIGBUS
         with open(path, "rb") as fh:
             if not fh.seekable() or path.stat().st_size == 0:
                 return None
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                keeps = keeps_every_literal(data, fmt)  # type: ignore[arg-type]
-                return _Scan(quick=True) if keeps else None
+            return _Scan(quick=True) if keeps_every_literal(fh, fmt) else None
     except (OSError, ValueError):  # the loader reports the file's error
         return None
 
@@ -600,8 +597,12 @@ def load_files(
     specs = [(p, fmt, base or p.resolve().as_uri()) for p, fmt, base in files]
     scans: list[_Scan | None] = [None] * len(specs)
 
+    stop = threading.Event()  # set when the loader fails: the scan ends after its file
+
     def scan_all() -> None:
         for i, (p, fmt, base) in enumerate(specs):
+            if stop.is_set():
+                return
             try:
                 scans[i] = _quick_scan(p, fmt) or _scan_literals(
                     _file_quads(p, fmt, base, context_map)
@@ -615,12 +616,16 @@ def load_files(
     scanner = threading.Thread(target=scan_all, name="literal-scan", daemon=True)
     scanner.start()
     sources: list[SourceFile] = []
-    for p, fmt, base in specs:  # an error or Ctrl-C leaves the (daemon) scan unwaited for
-        if progress is not None:
-            progress.stage(loading_stage(p))
-        sources.append(
-            _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
-        )
+    try:  # an error or Ctrl-C leaves the (daemon) scan unwaited for, told to stop
+        for p, fmt, base in specs:
+            if progress is not None:
+                progress.stage(loading_stage(p))
+            sources.append(
+                _load_one(store, p, fmt, base, merge_graphs=merge_graphs, context_map=context_map)
+            )
+    except BaseException:
+        stop.set()
+        raise
     scanner.join()
     for i, (p, fmt, base) in enumerate(specs):
         if scans[i] is None:  # the thread stopped at an error the loader did not meet: again

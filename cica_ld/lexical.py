@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph
@@ -465,15 +465,25 @@ _PREFIX_WORD = re.compile(rb"prefix\s")
 _CHUNK = 8 << 20
 
 
-def _chunks(data: bytes) -> Iterator[bytes]:
-    """``data`` in pieces of about 8 MiB cut after a line end (no short literal, number or
-    ``^^`` spans one), so other threads get the interpreter between pieces."""
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", start + _CHUNK)
-        end = len(data) if end < 0 else end + 1
-        yield data[start:end]
-        start = end
+def _chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
+    """``data`` (bytes or a binary file, read as it goes) in pieces of about 8 MiB cut after a
+    line end (no short literal, number or ``^^`` spans one), so other threads get the
+    interpreter between pieces and a file is never held whole in memory.
+
+    A file is read, not mapped: a mapped file that shrinks while it is read (rewritten by an
+    editor, a watcher's test, another process) kills the whole process with SIGBUS."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        start = 0
+        while start < len(data):
+            end = data.find(b"\n", start + _CHUNK)
+            end = len(data) if end < 0 else end + 1
+            yield bytes(data[start:end])
+            start = end
+        return
+    while piece := data.read(_CHUNK):
+        if not piece.endswith(b"\n"):
+            piece += data.readline()
+        yield piece
 
 
 def _typed_in(chunk: bytes, out: set[tuple[bytes, bytes | None, bytes | None, bytes]]) -> bool:
@@ -497,8 +507,9 @@ def _typed_in(chunk: bytes, out: set[tuple[bytes, bytes | None, bytes | None, by
     return True
 
 
-def keeps_every_literal(data: bytes, fmt: str) -> bool:
-    """True when a pyoxigraph store keeps every literal of ``data`` (an RDF text in ``fmt``:
+def keeps_every_literal(data: bytes | BinaryIO, fmt: str) -> bool:
+    """True when a pyoxigraph store keeps every literal of ``data`` (an RDF text, as bytes or
+    a binary file read in pieces, in ``fmt``:
     ``turtle``, ``trig``, ``ntriples`` or ``nquads``) as written; False when some literal
     may be changed, or the text holds syntax this check does not read (a ``^^`` it cannot
     place, a long or escaped typed literal, ``@base``, a prefix declared twice): then the

@@ -4,6 +4,7 @@ every triple, ask a scratch store) agrees, and loading gives the same store eith
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyoxigraph
@@ -92,6 +93,46 @@ def test_long_file_read_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     text = PREFIXES + "\n".join(lines) + "\n"
     assert keeps_every_literal(text.encode(), "turtle")
     assert not keeps_every_literal((text + "ex:z ex:p 007 .\n").encode(), "turtle")
+    # the same read from a file, piece by piece (each cut after a line end)
+    assert keeps_every_literal(io.BytesIO(text.encode()), "turtle")
+    assert not keeps_every_literal(io.BytesIO((text + "ex:z ex:p 007 .\n").encode()), "turtle")
+    pieces = list(lexical._chunks(io.BytesIO(text.encode())))
+    assert len(pieces) > 1 and all(piece.endswith(b"\n") for piece in pieces)
+    assert b"".join(pieces) == text.encode()
+
+
+# run in a child process: a SIGBUS would end the test run itself, as it once did in CI
+_SHRINK_WHILE_SCANNED = """
+import os, sys, threading, time
+from pathlib import Path
+from cica_ld.dataset import _quick_scan
+path = Path(sys.argv[1])
+xsd = b"http://www.w3.org/2001/XMLSchema#"
+line = b'<http://example.org/s> <http://example.org/p> "12"^^<' + xsd + b'integer> .\\n'
+path.write_bytes(line * 400_000)
+scan = threading.Thread(target=_quick_scan, args=(path, "ntriples"))
+scan.start()
+time.sleep(0.02)
+os.truncate(path, 0)
+scan.join()
+print("scanned")
+"""
+
+
+def test_a_file_shrinking_while_scanned_does_not_kill_the_process(tmp_path: Path) -> None:
+    """The scan reads the file (it once mapped it: a file truncated meanwhile, by a test
+    rewriting it after a failed load left the scan running, was a Bus error)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _SHRINK_WHILE_SCANNED, str(tmp_path / "big.nt")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
+    assert run.stdout.strip() == "scanned"
 
 
 @pytest.mark.parametrize("canonical", [True, False])
