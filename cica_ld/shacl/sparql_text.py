@@ -894,6 +894,13 @@ def decorrelate(
                 parts.append(split)
                 changed = True
                 continue
+        if el.kind == "group" and len(el.groups) == 1:
+            # a nested group is evaluated on its own, then joined: made a sub-SELECT (all of
+            # its variables projected, so the same join), Oxigraph's planner keeps it so and
+            # hash-joins it instead of evaluating it again for each solution of the others
+            parts.append(f"{{ SELECT * WHERE {text[el.start : el.end]} }}")
+            changed = True
+            continue
         if el.kind == "filter" and el.expr is not None and el.expr.exists:
             copy = (group, el, outer_focus) if outer_focus is not None else None
             new_text, opts, filters = _rewrite_filter(
