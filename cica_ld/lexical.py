@@ -472,12 +472,12 @@ def _chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
 
     A file is read, not mapped: a mapped file that shrinks while it is read (rewritten by an
     editor, a watcher's test, another process) kills the whole process with SIGBUS."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
+    if isinstance(data, bytes):
         start = 0
         while start < len(data):
             end = data.find(b"\n", start + _CHUNK)
             end = len(data) if end < 0 else end + 1
-            yield bytes(data[start:end])
+            yield data[start:end]
             start = end
         return
     while piece := data.read(_CHUNK):

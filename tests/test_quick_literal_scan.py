@@ -152,3 +152,35 @@ def test_load_is_the_same_with_the_fast_scan(tmp_path: Path, canonical: bool) ->
         assert '"007"^^<urn:x-cica-ld:as-written:http://www.w3.org/2001/XMLSchema#integer>' in (
             objects
         )
+
+
+def test_a_failed_load_stops_the_scan_of_the_files_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the loader fails on a file, the scan thread (left running, not waited for) reads
+    no further file: it is not left reading files the caller may already be rewriting."""
+    import threading
+
+    from cica_ld.errors import InputError
+
+    broken, after = tmp_path / "broken.ttl", tmp_path / "after.ttl"
+    broken.write_text(PREFIXES + "ex:a ex:p .\n")  # no object: a syntax error
+    after.write_text(PREFIXES + "ex:a ex:p 1 .\n")
+    scanned: list[str] = []
+    release = threading.Event()
+
+    def held_scan(path: Path, fmt: str) -> dataset._Scan:
+        scanned.append(path.name)
+        if path == broken:
+            release.wait(10)  # until the loader has failed on it
+        return dataset._Scan(quick=True)
+
+    monkeypatch.setattr(dataset, "_quick_scan", held_scan)
+    store = pyoxigraph.Store()
+    with pytest.raises(InputError):
+        dataset.load_files(store, [(broken, "turtle", None), (after, "turtle", None)])
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "literal-scan":
+            thread.join(10)
+    assert scanned == ["broken.ttl"]

@@ -894,7 +894,7 @@ def decorrelate(
                 parts.append(split)
                 changed = True
                 continue
-        if el.kind == "group" and len(el.groups) == 1:
+        if el.kind == "group":  # (a union is its own kind)
             # a nested group is evaluated on its own, then joined: made a sub-SELECT (all of
             # its variables projected, so the same join), Oxigraph's planner keeps it so and
             # hash-joins it instead of evaluating it again for each solution of the others
