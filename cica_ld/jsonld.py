@@ -1137,12 +1137,19 @@ def _order(
 ) -> Any:
     if isinstance(value, dict):
         keys = [k for k in first if k in value] + sorted(k for k in value if k not in first)
-        return {
-            k: (value[k] if k == "@context" else _order(value[k], k, ordered, id_keys, first))
-            for k in keys
-        }
+        out = {}
+        for k in keys:
+            v = value[k]
+            # (a string, number or null is itself: not a call for each)
+            if k != "@context" and v.__class__ not in _SCALARS:
+                v = _order(v, k, ordered, id_keys, first)
+            out[k] = v
+        return out
     if isinstance(value, list):
-        items = [_order(v, None, ordered, id_keys, first) for v in value]
+        items = [
+            v if v.__class__ in _SCALARS else _order(v, None, ordered, id_keys, first)
+            for v in value
+        ]
         if key in ordered or len(items) < 2:
             return items
         ids = [_id_of(v, id_keys) for v in items]
@@ -1151,6 +1158,9 @@ def _order(
             return [v for _, v in sorted(zip(ids, items, strict=True), key=lambda p: p[0])]
         return sorted(items, key=lambda v: _sort_key(v, id_keys))
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _id_of(value: Any, id_keys: tuple[str, ...]) -> str | None:

@@ -421,6 +421,8 @@ class _Graph:
         self._spans: dict[Any, Any] = {}  # node -> dates.Span (the dates pages show)
         self._temporal: dict[Any, bool] = {}  # node -> is a W3C Time instant or interval
         self._described: dict[str, list[Any]] = {}  # the last few resource_graph()s
+        # (IRI, page folder, site pages) -> the link from a page in that folder (_Page.href)
+        self._hrefs: dict[tuple[str, str, frozenset[str] | None], str | None] = {}
 
     def described(self, iri: str) -> list[Any]:
         """:func:`resource_graph` of ``iri``, kept for the few resources last asked for (a
@@ -872,7 +874,16 @@ def export_document(
 def _environment() -> Any:
     import jinja2
 
-    env = jinja2.Environment(
+    class Environment(jinja2.Environment):
+        # the page views are dicts: ``row.property`` looks the key up first (Jinja tries the
+        # attribute first, and the AttributeError it catches for every dict key costs more
+        # than the rest of the lookup); no template asks a dict for one of its methods
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if type(obj) is dict and attribute in obj:
+                return obj[attribute]
+            return super().getattr(obj, attribute)
+
+    env = Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "xml"]),
         trim_blocks=True,
@@ -883,6 +894,8 @@ def _environment() -> Any:
     env.filters["compact"] = compact
     env.globals["term"] = _term_html
     env.globals["terms"] = _terms_html
+    env.globals["property_table"] = _property_table_html
+    env.globals["membership_table"] = _membership_table_html
     return env
 
 
@@ -894,20 +907,35 @@ def _term_html(v: Any) -> Any:
     """A term view (:meth:`_Page.link`) as HTML: its text, a link where it has an ``href``
     (titled with its IRI), its date and its note. What the ``term`` macro wrote, without
     Jinja's macro call per value."""
+    values = [_view(v, k) for k in _TERM_KEYS]
+    # the classes too: a Markup value (a date's HTML) is equal to the str it is not escaped as
+    key = (*values, *[x.__class__ for x in values])
+    out = _TERM_HTML.get(key)
+    if out is None:
+        if len(_TERM_HTML) >= _TERM_HTML_LIMIT:
+            _TERM_HTML.clear()
+        out = _TERM_HTML[key] = _term_html_of(*values)
+    return out
+
+
+#: What a term view's HTML depends on, and the HTML of those seen (the same links are on
+#: page after page: a page's properties, types, sources); bounded.
+_TERM_KEYS = ("href", "text", "iri", "date", "note")
+_TERM_HTML: dict[tuple[Any, ...], Any] = {}
+_TERM_HTML_LIMIT = 8192
+
+
+def _term_html_of(href: Any, text: Any, iri: Any, date: Any, note: Any) -> Any:
     from markupsafe import Markup, escape
 
-    href = _view(v, "href")
-    text = escape(_view(v, "text"))
+    text = escape(text)
     if href:
-        iri = _view(v, "iri")
         title = f' title="{escape(iri)}"' if iri else ""
         out = f'<a href="{escape(href)}"{title}>{text}</a>'
     else:
         out = str(text)
-    date = _view(v, "date")
     if date:
         out += f' <span class="date">{escape(date)}</span>'
-    note = _view(v, "note")
     if note:
         out += f' <span class="note">{escape(note)}</span>'
     return Markup(out)
@@ -918,6 +946,59 @@ def _terms_html(vs: Iterable[Any]) -> Any:
     from markupsafe import Markup
 
     return Markup(", ".join(_term_html(v) for v in vs))
+
+
+def _property_table_html(rows: Sequence[Any]) -> Any:
+    """A resource's properties as an HTML table: a row for each property, a list item for
+    each value, a blank node's own rows nested in its item. What the ``property_table`` macro
+    wrote (a page's hottest template part after the links), without a macro call per
+    table."""
+    from markupsafe import Markup
+
+    out = [
+        '<table class="properties">\n<thead><tr><th>Property</th><th>Value</th></tr></thead>\n'
+        "<tbody>\n"
+    ]
+    for row in rows:
+        out.append(
+            f'<tr>\n<td class="property">{_term_html(_view(row, "property"))}</td>\n'
+            '<td class="value">\n<ul class="values">\n'
+        )
+        for v in _view(row, "objects"):
+            nested = _view(v, "nested")
+            inner = _property_table_html(nested) if nested else ""
+            out.append(f"<li>{_term_html(v)}{inner}</li>\n")
+        out.append("</ul>\n</td>\n</tr>\n")
+    out.append("</tbody>\n</table>\n")
+    return Markup("".join(out))
+
+
+def _membership_table_html(groups: Sequence[Any], other_heading: str) -> Any:
+    """Memberships grouped by role as HTML tables (``other_heading``: the column of the other
+    side, "Who" or "In"). What the ``membership_table`` macro wrote."""
+    from markupsafe import Markup, escape
+
+    heading = escape(other_heading)
+    out = []
+    for group in groups:
+        rows = _view(group, "rows")
+        out.append(
+            f'<h3>{escape(_view(group, "role"))} <span class="count">({len(rows)})</span></h3>\n'
+            f'<table class="memberships">\n<thead><tr><th>{heading}</th><th>From</th>'
+            "<th>To</th><th>Membership</th><th>Sources</th></tr></thead>\n<tbody>\n"
+        )
+        for r in rows:
+            posts = _view(r, "posts")
+            note = f' <span class="note">({_terms_html(posts)})</span>' if posts else ""
+            out.append(
+                f'<tr>\n<td data-label="{heading}">{_terms_html(_view(r, "others"))}{note}</td>\n'
+                f'<td class="date" data-label="From">{escape(_view(r, "from"))}</td>\n'
+                f'<td class="date" data-label="To">{escape(_view(r, "to"))}</td>\n'
+                f'<td data-label="Membership">{_term_html(_view(r, "membership"))}</td>\n'
+                f'<td data-label="Sources">{_terms_html(_view(r, "sources"))}</td>\n</tr>\n'
+            )
+        out.append("</tbody>\n</table>\n")
+    return Markup("".join(out))
 
 
 def _render(template: str, **values: Any) -> str:
@@ -945,7 +1026,17 @@ class _Page:
 
     def href(self, iri: str) -> str | None:
         """A relative link to the page of ``iri`` if the site has one, else ``iri`` itself for
-        http(s) IRIs, else None."""
+        http(s) IRIs, else None. Kept in ``g`` for the next page in the same folder."""
+        hrefs = self.g._hrefs
+        key = (iri, self.path.rpartition("/")[0], self.pages)
+        if key in hrefs:
+            return hrefs[key]
+        if len(hrefs) >= _HREF_LIMIT:
+            hrefs.clear()
+        found = hrefs[key] = self._href(iri)
+        return found
+
+    def _href(self, iri: str) -> str | None:
         rel = resource_path(iri, self.g.base_iri)
         if rel is not None and (self.pages is None or rel in self.pages):
             frag = _fragment(iri)
@@ -983,11 +1074,16 @@ class _Page:
         return {"text": str(term), "href": None, "iri": "", "note": ""}
 
 
+#: The most links a :class:`_Graph` keeps (:meth:`_Page.href`).
+_HREF_LIMIT = 8192
+
+
 @functools.lru_cache(maxsize=4096)
 def _relpath(target: str, here: str) -> str:
     return posixpath.relpath(target, here)
 
 
+@functools.lru_cache(maxsize=8192)  # a page asks it for every link: the same IRIs again
 def compact(iri: str) -> str:
     """``prefix:local`` with the project prefixes where one applies, else the IRI."""
     from cica_ld.export import PREFIXES
@@ -1432,12 +1528,16 @@ EMBED_CONTEXT: dict[str, Any] = {
 }
 
 
-def schema_graph(store: pyoxigraph.Store, iri: str, page_url: str) -> list[Any]:
+def schema_graph(
+    store: pyoxigraph.Store, iri: str, page_url: str, *, g: _Graph | None = None
+) -> list[Any]:
     """schema.org triples for ``iri`` (and the role nodes of its memberships), derived from
-    ORG, W3C Time, PROV and the labels: what search engines read."""
+    ORG, W3C Time, PROV and the labels: what search engines read. ``g``: a :class:`_Graph` of
+    ``store`` to reuse (its label cache), else a new one."""
     import pyoxigraph
 
-    g = _Graph(store)
+    if g is None or g.store is not store:
+        g = _Graph(store)
     nn = pyoxigraph.NamedNode
     lit = pyoxigraph.Literal
     out: list[Any] = []
@@ -1585,17 +1685,19 @@ def embedded_jsonld(
     *,
     site: SiteInfo = CICA_SITE,
     described: Sequence[Any] | None = None,
+    g: _Graph | None = None,
 ) -> str:
     """The JSON-LD for a page's ``<script type="application/ld+json">``: the resource's
     description in its own vocabularies plus schema.org, safe to put inside a script element.
-    ``described``: :func:`resource_graph` of ``iri``, if known."""
+    ``described``: :func:`resource_graph` of ``iri``, if known; ``g``: a :class:`_Graph` of
+    ``store`` to reuse."""
     import pyoxigraph
 
     from cica_ld import jsonld
 
     if described is None:
         described = resource_graph(store, iri)
-    triples = set(described) | set(schema_graph(store, iri, page_url))
+    triples = set(described) | set(schema_graph(store, iri, page_url, g=g))
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
     doc = jsonld.compact_expanded(
         jsonld.expand_quads(jsonld.stable_quads(quads)), embed_context(site)
@@ -1611,9 +1713,6 @@ def script_json(doc: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-_INDENT = re.compile(r"^((?:  )+)", re.MULTILINE)
-
-
 def _indent_1(doc: Any) -> str:
     """``json.dumps(doc, indent=1, ensure_ascii=False)``, written by orjson: its 2-space
     indented text with each line's indent halved (a JSON string holds no raw newline, so
@@ -1624,7 +1723,21 @@ def _indent_1(doc: Any) -> str:
         text = orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
     except TypeError:  # what orjson does not write (an integer past 64 bits): json does
         return json.dumps(doc, indent=1, ensure_ascii=False)
-    return _INDENT.sub(lambda m: " " * (len(m.group(1)) // 2), text)
+    return _halve_indent(text)
+
+
+def _halve_indent(text: str) -> str:
+    """Each line's indent (of 2-space steps) halved. By whole-text replaces, deepest first: a
+    line done is marked (``\n\0``: no JSON text holds a raw NUL) so that a shallower
+    replace does not take it again; then the marks go."""
+    depth = 0
+    while f"\n{'  ' * (depth + 1)}" in text:
+        depth += 1
+    if not depth:
+        return text
+    for d in range(depth, 0, -1):
+        text = text.replace(f"\n{'  ' * d}", f"\n\0{' ' * d}")
+    return text.replace("\0", "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1717,7 +1830,7 @@ def render_resource_html(
             {"href": f"{path.rsplit('/', 1)[-1]}{suffix}", "format": fmt, "suffix": suffix}
             for suffix, fmt in RESOURCE_DOCS.items()
         ],
-        jsonld=embedded_jsonld(store, iri, page_url, site=site, described=triples),
+        jsonld=embedded_jsonld(store, iri, page_url, site=site, described=triples, g=g),
     )
 
 
@@ -3907,7 +4020,15 @@ def _plan(site: Site, folder: SiteFolder) -> tuple[list[str], set[str], list[str
     same: set[str] = set()
     conflicts: list[str] = []
     folders: set[str] = set()
+    absent: dict[str, bool] = {}  # top folder -> not there (nothing below it to look at)
     for rel in site.files:  # the content read only where a file is already there
+        top, sep, _ = rel.partition("/")
+        if sep:
+            if top not in absent:
+                where = real / top
+                absent[top] = not (where.exists() or where.is_symlink())
+            if absent[top]:
+                continue
         path = real / rel
         parent = rel
         while "/" in parent:  # the folders of rel, nearest first (Path(rel).parents)

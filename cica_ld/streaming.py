@@ -59,11 +59,16 @@ def default_jobs() -> int:
     return max(1, cores)
 
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_CREATE |= getattr(os, "O_BINARY", 0)  # (Windows)
+
+
 class _Writer:
     """Writes files under the staging folder ``root`` and keeps their size and SHA-256."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.base = f"{root}{os.sep}"
         self.made: set[str] = set()
 
     def write(self, rel: str, content: bytes) -> tuple[int, str]:
@@ -71,8 +76,14 @@ class _Writer:
         if folder and folder not in self.made:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self.made.add(folder)
-        with open(self.root / rel, "wb") as f:
-            f.write(content)
+        # a file descriptor, not a buffered file object: a page's documents are written whole
+        fd = os.open(self.base + rel, _CREATE, 0o666)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         return len(content), hashlib.sha256(content).hexdigest()
 
     def write_stream(self, rel: str, stream: Any) -> tuple[int, str]:

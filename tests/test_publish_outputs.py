@@ -321,3 +321,30 @@ def test_a_manifest_naming_a_path_outside_the_site_is_refused(tmp_path: Path) ->
     with pytest.raises(InputError, match="outside the site"):
         publish.write_site(_site(CATALOGUE), site)
     assert (tmp_path / "precious.txt").read_text() == "mine"
+
+
+def test_force_refuses_what_is_in_the_way_below_the_sites_folders(tmp_path: Path) -> None:
+    """A forced publish into a folder of the user's: a file where a folder of the site goes,
+    and a file of the user's at a path inside another of the site's folders, are refused
+    (named) and left; the folders of the site not there at all are not looked into."""
+    fresh = tmp_path / "fresh"
+    assert run("--data", CATALOGUE, "--out", fresh).exit_code == 0
+    site = snapshot(fresh)
+    folders = sorted({rel.split("/", 1)[0] for rel in site if "/" in rel})
+    assert len(folders) >= 2, folders
+    blocked, inside = folders[0], folders[1]
+    deep = next(rel for rel in site if rel.startswith(f"{inside}/"))
+    docs = tmp_path / "docs"
+    (docs / deep).parent.mkdir(parents=True)
+    (docs / deep).write_text("the user's own\n")
+    (docs / blocked).write_text("a file, where the site puts a folder\n")
+    before = snapshot(docs)
+    result = run("--data", CATALOGUE, "--out", docs, "--force")
+    assert result.exit_code == 2, result.output
+    assert blocked in result.stderr and deep in result.stderr
+    assert snapshot(docs) == before
+    (docs / blocked).unlink()
+    (docs / deep).unlink()
+    result = run("--data", CATALOGUE, "--out", docs, "--force")
+    assert result.exit_code == 0, result.output
+    assert snapshot(docs) == site
