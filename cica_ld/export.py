@@ -498,23 +498,30 @@ def _as_triples(quads: list[Any]) -> list[Any]:
     return sorted(seen, key=quad_sort_key)
 
 
-def export_documents(quads: Iterable[Any], fmts: Iterable[str]) -> dict[str, bytes]:
+def export_documents(
+    quads: Iterable[Any],
+    fmts: Iterable[str],
+    *,
+    stable: bool = False,
+    used: Mapping[str, str] | None = None,
+) -> dict[str, bytes]:
     """``{fmt: export(quads, fmt)}`` for RDF formats other than JSON-LD (the same bytes each),
-    the quads sorted and the prefixes they use found once for all the formats."""
+    the quads sorted and the prefixes they use found once for all the formats. ``stable``:
+    the quads are :func:`cica_ld.jsonld.stable_quads` of what to export already; ``used``:
+    :func:`_used_prefixes` of them with :data:`PREFIXES`, if known."""
     from cica_ld import jsonld
 
-    stable = jsonld.stable_quads(quads)
+    stable_ = list(quads) if stable else jsonld.stable_quads(quads)
     triples: list[Any] | None = None
-    used: dict[str, str] | None = None
     out: dict[str, bytes] = {}
     for fmt in fmts:
         fmt = _check_options(fmt, None, None)
         if fmt == "jsonld":
             raise ValueError("export_documents: not for JSON-LD")
-        items = stable
+        items = stable_
         if fmt not in QUAD_FORMATS:
             if triples is None:
-                triples = _as_triples(stable)
+                triples = _as_triples(stable_)
             items = triples
         if used is None and fmt in ("turtle", "trig", "rdfxml"):
             used = _used_prefixes(items, PREFIXES)

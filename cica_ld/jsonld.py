@@ -1065,13 +1065,14 @@ def standalone_document(
     compact_arrays: bool = True,
     framed: bool = True,
     prune: bool = True,
+    stable: bool = False,
 ) -> dict[str, Any]:
     """A JSON-LD document that needs nothing else: its context inlined (``ctx``, default the
     project context's object; with ``prune``, only what the document uses); with ``framed``,
     its references framed with their label (:func:`embed_labels`). ``compact_arrays`` as in
-    :func:`compact_expanded`."""
+    :func:`compact_expanded`; ``stable``: the quads are :func:`stable_quads` output already."""
     full = load_context()["@context"] if ctx is None else dict(ctx)
-    expanded = expand_quads(stable_quads(quads))
+    expanded = expand_quads(quads if stable else stable_quads(quads))
     if framed:
         expanded = embed_labels(expanded)
     doc = compact_expanded(expanded, full, compact_arrays=compact_arrays)

@@ -828,10 +828,6 @@ def with_reference_labels(store: pyoxigraph.Store, triples: Sequence[Any]) -> li
     return sorted(out, key=_triple_key)
 
 
-def _serialize(triples: Sequence[Any], fmt: str, *, site: SiteInfo | None = None) -> bytes:
-    return export_document(_quads(triples), fmt, site=site)
-
-
 def _quads(triples: Sequence[Any]) -> list[Any]:
     import pyoxigraph
 
@@ -839,28 +835,34 @@ def _quads(triples: Sequence[Any]) -> list[Any]:
 
 
 def export_document(
-    quads: Sequence[Any], fmt: str, *, site: SiteInfo | None = None, whole: bool = False
+    quads: Sequence[Any],
+    fmt: str,
+    *,
+    site: SiteInfo | None = None,
+    whole: bool = False,
+    stable: bool = False,
+    used: Mapping[str, str] | None = None,
 ) -> bytes:
     """``quads`` in ``fmt``. JSON-LD stands alone (no remote context, so any loader reads it
     offline): on the CICA site (or ``site`` None) compacted with the CICA context, inlined
     (pruned to the terms the document uses); else with a context of the standard prefixes the
     quads use, and every value an array (no term can be declared a set there). A document
     frames each reference to a labelled node with its label; ``whole`` (the dumps): flat,
-    the whole context inlined."""
+    the whole context inlined. JSON-LD only: ``stable``, the quads are
+    :func:`cica_ld.jsonld.stable_quads` output already; ``used``, the prefixes of
+    :data:`cica_ld.export.PREFIXES` they use, if known."""
     from cica_ld import export, jsonld
 
     if fmt != "jsonld":
         return export.export(quads, fmt)
     if site is None or site.cica:
-        doc = jsonld.standalone_document(quads, framed=not whole, prune=not whole)
+        doc = jsonld.standalone_document(quads, framed=not whole, prune=not whole, stable=stable)
         return jsonld.dumps(doc)
-    ctx = {
-        p: ns
-        for p, ns in export._used_prefixes(quads, export.PREFIXES).items()
-        if not ns.startswith(BASE_IRI)
-    }
+    if used is None:
+        used = export._used_prefixes(quads, export.PREFIXES)
+    ctx = {p: ns for p, ns in used.items() if not ns.startswith(BASE_IRI)}
     doc = jsonld.standalone_document(
-        quads, ctx, compact_arrays=False, framed=not whole, prune=False
+        quads, ctx, compact_arrays=False, framed=not whole, prune=False, stable=stable
     )
     return jsonld.dumps(doc)
 
@@ -872,6 +874,11 @@ def export_document(
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> Any:
+    """The templates' environment. The page parts rendered most are Python functions, globals
+    of every template: ``term(v)`` and ``terms(vs)`` (:func:`_term_html`), a link titled with
+    its IRI, then its date and note; ``property_table(rows)`` and ``membership_table(groups,
+    other_heading)``, a resource's properties and memberships as tables;
+    ``machine_readable(docs, jsonld)``, a page's links to its documents and its JSON-LD."""
     import jinja2
 
     class Environment(jinja2.Environment):
@@ -890,12 +897,14 @@ def _environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # the templates are the package's: not looked at again each page
     )
     env.filters["compact"] = compact
     env.globals["term"] = _term_html
     env.globals["terms"] = _terms_html
     env.globals["property_table"] = _property_table_html
     env.globals["membership_table"] = _membership_table_html
+    env.globals["machine_readable"] = _machine_readable_html
     return env
 
 
@@ -1001,6 +1010,28 @@ def _membership_table_html(groups: Sequence[Any], other_heading: str) -> Any:
     return Markup("".join(out))
 
 
+_DOC_MEDIA_TYPES = {
+    "turtle": "text/turtle",
+    "jsonld": "application/ld+json",
+    "ntriples": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+}
+
+
+def _machine_readable_html(docs: Sequence[Any], jsonld: str) -> Any:
+    """A page's machine-readable side in its ``<head>``: a ``rel="alternate"`` link to each of
+    its documents, and its JSON-LD for search engines (``jsonld``: ready for ``<script>``,
+    :func:`script_json`)."""
+    from markupsafe import Markup, escape
+
+    links = "".join(
+        f'<link rel="alternate" type="{escape(_DOC_MEDIA_TYPES[_view(d, "format")])}" '
+        f'href="{escape(_view(d, "href"))}">\n'
+        for d in docs
+    )
+    return Markup(f'{links}<script type="application/ld+json">\n{jsonld}\n</script>')
+
+
 def _render(template: str, **values: Any) -> str:
     return _environment().get_template(template).render(version=__version__, **values)
 
@@ -1080,7 +1111,19 @@ _HREF_LIMIT = 8192
 
 @functools.lru_cache(maxsize=4096)
 def _relpath(target: str, here: str) -> str:
-    return posixpath.relpath(target, here)
+    """``posixpath.relpath(target, here)`` for site paths (relative, "." the root), without
+    its two ``os.getcwd()`` calls; a path with an empty, "." or ".." segment goes to it."""
+    to = target.split("/")
+    at = [] if here == "." else here.split("/")
+    if any(part in _ODD_SEGMENTS for part in (*to, *at)):
+        return posixpath.relpath(target, here)
+    common = 0
+    while common < min(len(to), len(at)) and to[common] == at[common]:
+        common += 1
+    return "/".join([".."] * (len(at) - common) + to[common:]) or "."
+
+
+_ODD_SEGMENTS = frozenset({"", ".", ".."})
 
 
 @functools.lru_cache(maxsize=8192)  # a page asks it for every link: the same IRIs again
@@ -3454,14 +3497,23 @@ def resource_files(
         store,
         document_graph(store, base_iri + rel, iris, more=f"{base_iri}dumps/{site.name}.nt", g=g),
     )
-    quads = _quads(triples)
-    from cica_ld import export
+    docs = _documents(triples, site)
+    out.extend((f"{rel}{suffix}", docs[fmt]) for suffix, fmt in RESOURCE_DOCS.items())
+    return out
 
-    # the RDF formats sorted and prefixed once for all of them (the bytes each alone gives)
-    rdf = export.export_documents(quads, [f for f in RESOURCE_DOCS.values() if f != "jsonld"])
-    for suffix, fmt in RESOURCE_DOCS.items():
-        content = rdf[fmt] if fmt in rdf else export_document(quads, fmt, site=site)
-        out.append((f"{rel}{suffix}", content))
+
+def _documents(triples: Sequence[Any], site: SiteInfo) -> dict[str, bytes]:
+    """``triples`` in each format of :data:`RESOURCE_DOCS`: the bytes :func:`export_document`
+    gives each, the triples sorted (blank nodes labelled) and their prefixes found once for
+    all of them."""
+    from cica_ld import export, jsonld
+
+    quads = jsonld.stable_quads(_quads(triples))
+    used = export._used_prefixes(quads, export.PREFIXES)
+    fmts = list(RESOURCE_DOCS.values())
+    out = export.export_documents(quads, [f for f in fmts if f != "jsonld"], stable=True, used=used)
+    if "jsonld" in fmts:
+        out["jsonld"] = export_document(quads, "jsonld", site=site, stable=True, used=used)
     return out
 
 
@@ -3619,8 +3671,9 @@ def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
     desc = dataset_description(
         store, base_url, base_iri=base_iri, distributions=distributions, site=site
     )
+    written = _documents(desc, site)
     for suffix, fmt in RESOURCE_DOCS.items():
-        yield f"dataset{suffix}", _serialize(desc, fmt, site=site)
+        yield f"dataset{suffix}", written[fmt]
     yield (
         "dataset.html",
         render_dataset_html(desc, base_url, base_iri=base_iri, pages=pages, site=site).encode(
@@ -3632,12 +3685,14 @@ def _site_files(plan: SitePlan) -> Iterator[tuple[str, bytes]]:
         set(desc) | set(index_graph(store, base_iri, site=site, listing=index_docs)),
         key=_triple_key,
     )
+    written = _documents(root, site)
     for suffix, fmt in RESOURCE_DOCS.items():
-        yield f"index{suffix}", _serialize(root, fmt, site=site)
+        yield f"index{suffix}", written[fmt]
     for n in range(1, len(index_docs) + 1):
         listing = index_page_graph(store, base_iri, n, site=site, listing=index_docs) or []
+        written = _documents(listing, site)
         for suffix, fmt in RESOURCE_DOCS.items():
-            yield f"index/{n}{suffix}", _serialize(listing, fmt, site=site)
+            yield f"index/{n}{suffix}", written[fmt]
         html = render_index_page_html(
             store, n, base_url, base_iri=base_iri, pages=pages, site=site, listing=index_docs
         )

@@ -176,6 +176,24 @@ def _release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+def _freeze(*, collect: bool = True) -> bool:
+    """Put every object the garbage collector tracks now (the plan, the caches, what loading
+    made) in its permanent generation (``gc.freeze``), collected first (``collect``): a
+    collection no longer walks them, each page's collections cost only what the pages made
+    (at 100k triples a tenth of the render time), and a forked worker's collections do not
+    write into their headers, copying the parent's pages. True if this froze them (and
+    :func:`gc.unfreeze` is the caller's to call); False if objects were frozen already (by
+    whoever froze them, who unfreezes)."""
+    import gc
+
+    if gc.get_freeze_count():
+        return False
+    if collect:
+        gc.collect()
+    gc.freeze()
+    return True
+
+
 def _worker_loop(queue: Any) -> None:
     """A worker process: render chunks until none is left, each reported on ``queue`` as
     ``(n, records)``, then None."""
@@ -258,6 +276,7 @@ def publish_streamed(
     created = not folder.exists
     staging, held = pub.make_staging(real, given, created=created)
     procs: list[Any] = []
+    frozen = False
     try:
         io.release_signals(held)
         try:
@@ -276,6 +295,7 @@ def publish_streamed(
                 # process is the last: it writes the rest of the site, then renders chunks too
                 global _PLAN, _TASKS, _NEXT
                 _release_free_memory()  # what loading freed, before the workers copy the map
+                frozen = _freeze(collect=False)  # (collected just now)
                 queue = ctx.Queue()  # a worker's put never waits for this process to read
                 _PLAN, _TASKS, _NEXT = plan, tasks, ctx.Value("l", 0)
                 try:
@@ -285,6 +305,8 @@ def publish_streamed(
                         procs.append(proc)
                 finally:
                     _PLAN = None
+            else:
+                frozen = _freeze()
             html = (f"{rel}.html" for rel, _ in items)
             for name, content in pub.site_files(plan, html, streamed=True):
                 if isinstance(content, pub.DumpStream):
@@ -353,6 +375,10 @@ def publish_streamed(
         except OSError as exc:
             raise InputError(f"cannot write the site: {exc.strerror or exc}", path=given) from None
     finally:
+        if frozen:
+            import gc
+
+            gc.unfreeze()
         for proc in procs:
             proc.terminate()
             proc.join()

@@ -94,3 +94,29 @@ def test_templates_read_view_keys_attributes_and_refuse_what_is_missing() -> Non
     )
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ d.missing }}").render(d={"property": 1})
+
+
+@pytest.mark.parametrize(
+    ("target", "here"),
+    [
+        ("id/a.html", "id"),
+        ("index.html", "id"),
+        ("id/a.html", "."),
+        ("index.html", "."),
+        ("id/a.html", "id/sub"),
+        ("ontology.html", "shapes/0.1.0"),
+        ("a/b/c.html", "a/b"),
+        ("a/b", "a/b"),
+        ("a/b", "a/b/c"),
+        ("x/y.html", "a/b/c"),
+        ("a//b.html", "a"),
+        ("a/./b.html", "a"),
+        ("../b.html", "a"),
+        ("id/a.html", "id/"),
+    ],
+)
+def test_site_relative_links_are_posix_relpath(target: str, here: str) -> None:
+    import posixpath
+
+    publish._relpath.cache_clear()
+    assert publish._relpath(target, here) == posixpath.relpath(target, here)

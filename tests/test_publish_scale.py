@@ -324,3 +324,39 @@ def test_a_worker_killed_fails_the_publish_and_leaves_no_site(
     with pytest.raises(InputError, match="worker process ended with code 9"):
         publish.publish(out, data=[generated], base_iri="https://w3id.org/cica-ld/", jobs=2)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pages_render_with_the_loaded_objects_frozen_and_then_thawed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """While pages render, what loading and planning made is in the collector's permanent
+    generation (collections do not walk it; a worker does not copy it by collecting); after
+    the publish, nothing of it stays frozen."""
+    import gc
+
+    seen: list[int] = []
+    render = streaming._render
+
+    def watched(*args: Any, **kw: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return render(*args, **kw)
+
+    monkeypatch.setattr(streaming, "_render", watched)
+    assert gc.get_freeze_count() == 0
+    publish.publish(tmp_path / "site", data=[PEOPLE], jobs=jobs, chunk=1)
+    assert seen and min(seen) > 1000  # (the parent's renders: the workers' are not seen)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_publish_leaves_objects_frozen_by_its_caller_frozen(tmp_path: Path) -> None:
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        publish.publish(tmp_path / "site", data=[PEOPLE], jobs=1)
+        # (a few frozen objects are freed by their refcount meanwhile; unfrozen, it is 0)
+        assert gc.get_freeze_count() > 0.9 * frozen
+    finally:
+        gc.unfreeze()
