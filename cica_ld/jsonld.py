@@ -1013,7 +1013,11 @@ def embed_labels(expanded: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     framed[key].append(v)
                 else:
                     used.add(v["@id"])
-                    framed[key].append(copy.deepcopy(target))
+                    # a copy (a label node is its @id and lists of value objects of
+                    # strings, from expand_quads: two levels deep; deepcopy costs more)
+                    framed[key].append(
+                        {k: w if k == "@id" else [dict(x) for x in w] for k, w in target.items()}
+                    )
         out.append(framed)
     return [n for n in out if n["@id"] not in used]
 

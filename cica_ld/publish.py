@@ -423,6 +423,7 @@ class _Graph:
         self._described: dict[str, list[Any]] = {}  # the last few resource_graph()s
         # (IRI, page folder, site pages) -> the link from a page in that folder (_Page.href)
         self._hrefs: dict[tuple[str, str, frozenset[str] | None], str | None] = {}
+        self._schema_nodes: dict[Any, list[Any]] = {}  # node -> its schema.org types, name
 
     def described(self, iri: str) -> list[Any]:
         """:func:`resource_graph` of ``iri``, kept for the few resources last asked for (a
@@ -440,10 +441,14 @@ class _Graph:
     def bound_caches(self, limit: int) -> None:
         """Empty the caches once they hold more than ``limit`` nodes (memory stays bounded
         when one graph renders many pages)."""
-        if len(self._labels) + len(self._spans) + len(self._temporal) > limit:
+        if (
+            len(self._labels) + len(self._spans) + len(self._temporal) + len(self._schema_nodes)
+            > limit
+        ):
             self._labels.clear()
             self._spans.clear()
             self._temporal.clear()
+            self._schema_nodes.clear()
         self._described.clear()
 
     def objects(self, s: Any, p: str) -> list[Any]:
@@ -1219,11 +1224,12 @@ def _span_html(span: dates.Span) -> Any:
     """A :class:`dates.Span` as HTML: its text with each date in a ``<time>`` element."""
     from markupsafe import Markup, escape
 
+    # (f-strings of escaped parts: what Markup.format gives, without its Formatter)
     def one(d: dates.DateView | None) -> Any:
         if d is None:
             return Markup("")
         if d.value and d.precision not in ("", "window"):
-            return Markup('<time datetime="{}">{}</time>').format(d.value, d.text)
+            return Markup(f'<time datetime="{escape(d.value)}">{escape(d.text)}</time>')
         if d.precision == "window" and not span.instant:
             return escape("a date " + d.text)
         return escape(d.text)
@@ -1234,12 +1240,12 @@ def _span_html(span: dates.Span) -> Any:
     if b and e:
         if b.value and b.value == e.value:
             return one(b)
-        return Markup("{} to {}").format(one(b), one(e))
+        return Markup(f"{one(b)} to {one(e)}")
     if b:
         rest = " (end not dated)" if span.has_end else ""
-        return Markup("from {}{}").format(one(b), rest)
+        return Markup(f"from {one(b)}{rest}")
     if e:
-        return Markup("until {}").format(one(e))
+        return Markup(f"until {one(e)}")
     return Markup("")
 
 
@@ -1590,21 +1596,30 @@ def schema_graph(
         out.append(pyoxigraph.Triple(subj, nn(SCHEMA + prop), obj))
 
     def describe(node: Any, *, url: str | None = None) -> None:
-        node_iri = node.value
+        # a node's types, name and sameAs: the same on every page that names it (the state
+        # and the organisation of each membership page), kept in g
+        found = g._schema_nodes.get(node)
+        if found is None:
+            found = g._schema_nodes[node] = schema_node(node)
+        out.extend(found)
+        if url:
+            add(node, "mainEntityOfPage", nn(url))
+
+    def schema_node(node: Any) -> list[Any]:
+        triples = []
         types = g.types(node)
         found = {_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES}
         specific = found - {"Organization", "Thing"}
         stypes = sorted(specific or found) or ["Thing"]
         for t in stypes:
-            out.append(pyoxigraph.Triple(node, nn(RDF_TYPE), nn(SCHEMA + t)))
-        name = g.label(node_iri)
+            triples.append(pyoxigraph.Triple(node, nn(RDF_TYPE), nn(SCHEMA + t)))
+        name = g.label(node.value)
         if name:
-            add(node, "name", lit(name))
-        if url:
-            add(node, "mainEntityOfPage", nn(url))
+            triples.append(pyoxigraph.Triple(node, nn(SCHEMA + "name"), lit(name)))
         for same in g.objects(node, OWL + "sameAs"):
             if isinstance(same, pyoxigraph.NamedNode):
-                add(node, "sameAs", same)
+                triples.append(pyoxigraph.Triple(node, nn(SCHEMA + "sameAs"), same))
+        return triples
 
     describe(s, url=page_url)
     desc = g.description(iri)
@@ -3937,11 +3952,11 @@ def _manifest(files: Mapping[str, bytes]) -> bytes:
 
 
 def _manifest_chunks(
-    files: Mapping[str, tuple[int, str]], skip: Container[str] = ()
+    files: Mapping[str, tuple[int, str | bytes]], skip: Container[str] = ()
 ) -> Iterator[bytes]:
     """:func:`_manifest_of` of the files not in ``skip``, as chunks (the same bytes once
     joined), written entry by entry: at a million files the whole document and its text
-    would be several hundred MB."""
+    would be several hundred MB. A SHA-256 is its hex text or its 32 bytes."""
     generator = f"cica-ld {__version__} publish"
     comment = (
         "the files cica-ld publish wrote here; a new run replaces or deletes only "
@@ -3954,6 +3969,8 @@ def _manifest_chunks(
         if rel in skip:
             continue
         n, digest = files[rel]
+        if isinstance(digest, bytes):
+            digest = digest.hex()
         parts.append(
             f'{"" if first else ","}\n  {json.dumps(rel)}: {{\n   "bytes": {json.dumps(n)},'
             f'\n   "sha256": {json.dumps(digest)}\n  }}'

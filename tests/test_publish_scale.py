@@ -11,6 +11,7 @@ graph (not CICA's), generated ORG data (benchmarks/generate.py), and the embedde
 
 from __future__ import annotations
 
+import hashlib
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -263,8 +264,9 @@ def test_workers_hold_at_most_a_chunk_of_pages(tmp_path: Path, generated: Path) 
         f"{rel}{suffix}" for rel, _ in items for suffix in [".html", *publish.RESOURCE_DOCS]
     }
     for name, size, digest in done:
-        assert isinstance(size, int) and isinstance(digest, str) and len(digest) == 64
+        assert isinstance(size, int) and isinstance(digest, bytes) and len(digest) == 32
         assert (root / name).stat().st_size == size
+        assert hashlib.sha256((root / name).read_bytes()).digest() == digest
 
 
 @pytest.mark.parametrize("cica", [False, True])
@@ -308,6 +310,8 @@ def test_streamed_manifest_is_the_manifest() -> None:
         for skip in (set(), set(list(files)[:50])):
             expected = publish._manifest_of({r: v for r, v in files.items() if r not in skip})
             assert b"".join(publish._manifest_chunks(files, skip)) == expected
+            as_bytes = {r: (n, bytes.fromhex(h)) for r, (n, h) in files.items()}
+            assert b"".join(publish._manifest_chunks(as_bytes, skip)) == expected
 
 
 def test_a_worker_killed_fails_the_publish_and_leaves_no_site(
