@@ -453,17 +453,14 @@ class _Graph:
 
     def objects(self, s: Any, p: str) -> list[Any]:
         subject = self.nn(s) if isinstance(s, str) else s
-        return sorted(
-            {q.object for q in self.store.quads_for_pattern(subject, self.nn(p), None, None)},
-            key=_term_key,
-        )
+        found = {q.object for q in self.store.quads_for_pattern(subject, self.nn(p), None, None)}
+        # (most properties have one value or none: nothing to sort)
+        return list(found) if len(found) < 2 else sorted(found, key=_term_key)
 
     def subjects(self, p: str, o: Any) -> list[Any]:
         obj = self.nn(o) if isinstance(o, str) else o
-        return sorted(
-            {q.subject for q in self.store.quads_for_pattern(None, self.nn(p), obj, None)},
-            key=_term_key,
-        )
+        found = {q.subject for q in self.store.quads_for_pattern(None, self.nn(p), obj, None)}
+        return list(found) if len(found) < 2 else sorted(found, key=_term_key)
 
     def out(self, s: Any) -> list[Any]:
         subject = self.nn(s) if isinstance(s, str) else s
@@ -1578,11 +1575,17 @@ EMBED_CONTEXT: dict[str, Any] = {
 
 
 def schema_graph(
-    store: pyoxigraph.Store, iri: str, page_url: str, *, g: _Graph | None = None
+    store: pyoxigraph.Store,
+    iri: str,
+    page_url: str,
+    *,
+    g: _Graph | None = None,
+    sort: bool = True,
 ) -> list[Any]:
     """schema.org triples for ``iri`` (and the role nodes of its memberships), derived from
     ORG, W3C Time, PROV and the labels: what search engines read. ``g``: a :class:`_Graph` of
-    ``store`` to reuse (its label cache), else a new one."""
+    ``store`` to reuse (its label cache), else a new one; ``sort=False``: in no order (for a
+    caller that sorts them with others)."""
     import pyoxigraph
 
     if g is None or g.store is not store:
@@ -1702,7 +1705,7 @@ def schema_graph(
                 describe(org)
             add(m, "member", s)
             _role_details(g, add, lit, m)
-    return sorted(set(out), key=_triple_key)
+    return sorted(set(out), key=_triple_key) if sort else list(set(out))
 
 
 #: schema.org's CreativeWork and the subtypes the pages use: the Things schema:citation is for.
@@ -1755,7 +1758,7 @@ def embedded_jsonld(
 
     if described is None:
         described = resource_graph(store, iri)
-    triples = set(described) | set(schema_graph(store, iri, page_url, g=g))
+    triples = set(described) | set(schema_graph(store, iri, page_url, g=g, sort=False))
     quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object) for t in triples]
     doc = jsonld.compact_expanded(
         jsonld.expand_quads(jsonld.stable_quads(quads)), embed_context(site)
