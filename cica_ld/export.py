@@ -511,17 +511,17 @@ def export_documents(
     :func:`_used_prefixes` of them with :data:`PREFIXES`, if known."""
     from cica_ld import jsonld
 
-    stable_ = list(quads) if stable else jsonld.stable_quads(quads)
+    ordered = list(quads) if stable else jsonld.stable_quads(quads)
     triples: list[Any] | None = None
     out: dict[str, bytes] = {}
     for fmt in fmts:
         fmt = _check_options(fmt, None, None)
         if fmt == "jsonld":
             raise ValueError("export_documents: not for JSON-LD")
-        items = stable_
+        items = ordered
         if fmt not in QUAD_FORMATS:
             if triples is None:
-                triples = _as_triples(stable_)
+                triples = _as_triples(ordered)
             items = triples
         if used is None and fmt in ("turtle", "trig", "rdfxml"):
             used = _used_prefixes(items, PREFIXES)

@@ -72,7 +72,7 @@ class _Writer:
         self.base = f"{root}{os.sep}"
         self.made: set[str] = set()
 
-    def write(self, rel: str, content: bytes) -> tuple[int, str]:
+    def write(self, rel: str, content: bytes) -> tuple[int, bytes]:
         folder = rel.rpartition("/")[0]
         if folder and folder not in self.made:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,7 @@ class _Writer:
             os.close(fd)
         return len(content), hashlib.sha256(content).digest()
 
-    def write_stream(self, rel: str, stream: Any) -> tuple[int, str]:
+    def write_stream(self, rel: str, stream: Any) -> tuple[int, bytes]:
         """Write ``stream`` (a :class:`cica_ld.publish.DumpStream`) to ``rel``, never whole
         in memory."""
         folder = rel.rpartition("/")[0]
